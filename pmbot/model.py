@@ -1,0 +1,134 @@
+"""pmbot's domain models: a postmortem as pmbot understands it, independent of GitHub.
+
+Every datetime is timezone-aware UTC. Models are frozen: code derives new ones, never mutates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV-1"
+    SEV2 = "SEV-2"
+    SEV3 = "SEV-3"
+    SEV4 = "SEV-4"
+    NEAR_MISS = "near-miss"
+
+
+class Priority(StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class ItemType(StrEnum):
+    PREVENT = "prevent"
+    DETECT = "detect"
+    MITIGATE = "mitigate"
+    PROCESS = "process"
+
+
+class FactorCategory(StrEnum):
+    TECHNICAL = "technical"
+    PROCESS = "process"
+    ORGANIZATIONAL = "organizational"
+    EXTERNAL = "external"
+
+
+class TimelineEvent(Frozen):
+    at: AwareDatetime
+    text: str
+    line: int | None = None  # line in the issue body, for findings
+
+
+class ContributingFactor(Frozen):
+    key: str  # "CF1" …, as written in the form or assigned in order
+    category: FactorCategory
+    description: str
+    line: int | None = None
+
+
+class WhyChain(Frozen):
+    title: str | None = None
+    steps: tuple[str, ...]
+    line: int | None = None
+
+
+class ActionItem(Frozen):
+    """One action item row.
+
+    `key` is stable across edits of *other* rows: an explicit ID column ("AI-3") when the
+    author gave one, else a short hash of the normalised `what` text. Intake matches edited
+    rows to their issue by key first, then by similarity.
+    """
+
+    key: str
+    what: str
+    owner: str | None = None  # GitHub login or "org/team", without "@"
+    owner_is_team: bool = False
+    priority: Priority
+    due: date | None = None  # explicit due date from the form; the SLA fills it otherwise
+    type: ItemType | None = None
+    success: str | None = None
+    addresses: str | None = None  # key of the contributing factor, e.g. "CF2"
+    line: int | None = None
+
+
+class Impact(Frozen):
+    users: str | None = None
+    revenue: str | None = None
+    slo_target: float | None = None  # percent, e.g. 99.9
+    slo_window_days: int = 30
+    minutes: float | None = None  # minutes of SLO-violating impact
+    description: str | None = None
+
+
+class Postmortem(Frozen):
+    title: str
+    severity: Severity
+    status: str = "draft"
+    incident_commander: str | None = None
+    authors: tuple[str, ...] = ()
+    started: AwareDatetime | None = None
+    detected: AwareDatetime | None = None
+    mitigated: AwareDatetime | None = None
+    resolved: AwareDatetime | None = None
+    detection_method: str | None = None
+    services: tuple[str, ...] = ()
+    impact: Impact = Field(default_factory=Impact)
+    summary: str | None = None
+    timeline: tuple[TimelineEvent, ...] = ()
+    contributing_factors: tuple[ContributingFactor, ...] = ()
+    whys: tuple[WhyChain, ...] = ()
+    went_well: str | None = None
+    went_poorly: str | None = None
+    got_lucky: str | None = None
+    action_items: tuple[ActionItem, ...] = ()
+    lessons: str | None = None
+    tags: tuple[str, ...] = ()
+    regulatory: str | None = None
+    pledge: bool = False
+    issue_number: int | None = None
+    # Lines of each field in the issue body, so findings can say where.
+    lines: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def date(self) -> date | None:
+        moment = self.started or self.detected or self.resolved
+        return moment.date() if moment else None
+
+
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC; refuses naive datetimes rather than guessing."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pmbot only handles timezone-aware datetimes")
+    return moment.astimezone(UTC)
