@@ -508,28 +508,29 @@ def _dropdown(f: Field, text: str) -> Value:
 
 def _split_choices(answer: str, canonical: dict[str, str]) -> list[str]:
     """Undo GitHub's ", " join, keeping an option that itself contains a comma whole."""
-    parts = answer.split(",")
+    parts = [" ".join(part.split()) for part in answer.split(",")]
+    keys = [part.casefold() for part in parts]
     widest = 1 + max(key.count(",") for key in canonical)
-    # best[i]: (unknown parts, choices, previous cut) for the first i parts; fewest unknown wins.
+    tails = {key.rsplit(", ", 1)[-1] for key in canonical if "," in key}
+    # best[i]: (unknown parts, choices, cut) for parts[:i]; fewest unknown, then fewest choices.
     best: list[tuple[int, int, int]] = [(0, 0, 0)]
     for end in range(1, len(parts) + 1):
-        options = []
-        for begin in range(max(0, end - widest), end):
-            group = ",".join(parts[begin:end])
-            known = _option_key(group) in canonical
-            if known or end - begin == 1:
-                unknown, count, _ = best[begin]
-                blank = not group.strip()
-                cost = (unknown + (not known and not blank), count + (not blank), begin)
-                options.append(cost)
-        best.append(min(options, key=lambda c: (c[0], c[1])))
+        unknown, count, _ = best[end - 1]
+        blank = not parts[end - 1]
+        known = keys[end - 1] in canonical
+        choice = (unknown + (not known and not blank), count + (not blank), end - 1)
+        for begin in range(max(0, end - widest), end - 1) if keys[end - 1] in tails else ():
+            unknown, count, _ = best[begin]
+            if ", ".join(keys[begin:end]) in canonical and (unknown, count + 1) < choice[:2]:
+                choice = (unknown, count + 1, begin)
+        best.append(choice)
     choices: list[str] = []
     end = len(parts)
     while end > 0:
         begin = best[end][2]
-        group = ",".join(parts[begin:end]).strip()
+        group = ", ".join(parts[begin:end])
         if group:
-            choices.append(canonical.get(_option_key(group), group))
+            choices.append(canonical.get(group.casefold(), group))
         end = begin
     return choices[::-1]
 
