@@ -208,7 +208,8 @@ def _severity_rank(severity: str) -> tuple[int, str]:
     return (known, severity)
 
 
-def _link_text(text: str) -> str:
+def link_text(text: str) -> str:
+    """Text safe inside a Markdown link's brackets."""
     # Brackets would end the link text early; markers must not be forgeable via titles.
     escaped = re.sub(r"([\\\[\]`*_<>])", r"\\\1", text)
     return defuse_markers(escaped)
@@ -218,7 +219,7 @@ def _line(entry: LibraryEntry) -> str:
     day = entry.date.isoformat() if entry.date else "undated"
     severity = f" · {entry.severity}" if entry.severity else ""
     status = f" · {entry.status}" if entry.status else ""
-    return f"- {day}{severity} · [{_link_text(entry.title)}]({_target(entry.path)}){status}"
+    return f"- {day}{severity} · [{link_text(entry.title)}]({_target(entry.path)}){status}"
 
 
 def _target(path: str) -> str:
@@ -233,7 +234,7 @@ def _groups(
     if not order:
         return [*lines, "_None yet._", ""]
     for key in order:
-        lines += [f"### {_link_text(key)}", ""]
+        lines += [f"### {link_text(key)}", ""]
         lines += [_line(e) for e in grouped[key]]
         lines.append("")
     return lines
@@ -275,7 +276,7 @@ def build_readme(entries: Sequence[LibraryEntry]) -> str:
     lines += _groups("By tag", by_tag, sorted(by_tag, key=str.casefold))
     if bad:
         lines += ["## Could not read", ""]
-        lines += [f"- [{_link_text(e.path)}]({_target(e.path)}): {e.problem}" for e in bad]
+        lines += [f"- [{link_text(e.path)}]({_target(e.path)}): {e.problem}" for e in bad]
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
