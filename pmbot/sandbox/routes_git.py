@@ -1,0 +1,7 @@
+"""Git content routes."""
+
+from __future__ import annotations
+
+from pmbot.sandbox.routing import Router
+
+router = Router()
