@@ -354,7 +354,10 @@ def build_context(
             for cf in pm.contributing_factors
         ),
         whys=tuple(
-            WhyChainContext(_text(w.title), tuple(_text(s) or "" for s in w.steps)) for w in pm.whys
+            WhyChainContext(
+                _line(w.title) or None if w.title else None, tuple(_text(s) or "" for s in w.steps)
+            )
+            for w in pm.whys
         ),
         went_well=_text(pm.went_well),
         went_poorly=_text(pm.went_poorly),

@@ -1,0 +1,412 @@
+"""The Markdown document: golden files, safe paths, front matter and markers users cannot break.
+
+Golden files live in tests/golden/. After an intended change to the template or context, run
+`PMBOT_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_render.py` to rewrite them, then review
+the diff like code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+
+import jinja2
+import pytest
+import yaml
+
+from pmbot import markers
+from pmbot.errors import FormError
+from pmbot.library import LibraryEntry, entry_from_text, read_front_matter
+from pmbot.model import (
+    ActionItem,
+    ContributingFactor,
+    FactorCategory,
+    Impact,
+    ItemType,
+    Postmortem,
+    Priority,
+    Severity,
+    TimelineEvent,
+    WhyChain,
+)
+from pmbot.render import document_path, render_document
+from pmbot.slug import MAX_SLUG, slugify
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("PMBOT_UPDATE_GOLDEN") == "1"
+
+
+def at(hour: int, minute: int, day: int = 1) -> datetime:
+    return datetime(2025, 3, day, hour, minute, tzinfo=UTC)
+
+
+def full_postmortem() -> Postmortem:
+    return Postmortem(
+        title="Checkout outage: database failover stalled (eu-west)",
+        severity=Severity.SEV2,
+        status="in review",
+        incident_commander="alice",
+        authors=("bob", "carol"),
+        started=at(14, 2),
+        detected=at(14, 9),
+        mitigated=at(15, 0),
+        resolved=at(15, 32),
+        detection_method="Latency alert on checkout-api",
+        services=("checkout-api", "postgres"),
+        impact=Impact(
+            users="About 12% of EU checkouts failed.",
+            revenue="Roughly $40k in delayed orders.",
+            slo_target=99.9,
+            minutes=90,
+            description="Checkout returned HTTP 500 for EU customers.",
+        ),
+        summary="The primary database ran out of disk.\nFailover stalled on a stale replica.",
+        timeline=(
+            TimelineEvent(at=at(14, 2), text="Primary disk reaches 100%; writes fail."),
+            TimelineEvent(at=at(14, 9), text="Latency alert pages the on-call."),
+            TimelineEvent(at=at(15, 0), text="Writes drained to the replica | traffic recovers."),
+            TimelineEvent(at=at(15, 32), text="Replication healthy; incident resolved."),
+        ),
+        contributing_factors=(
+            ContributingFactor(
+                key="CF1", category=FactorCategory.TECHNICAL, description="No disk alert."
+            ),
+            ContributingFactor(
+                key="CF2",
+                category=FactorCategory.PROCESS,
+                description="The failover runbook predates the replica upgrade.",
+            ),
+        ),
+        whys=(
+            WhyChain(
+                title="Why did writes fail?",
+                steps=("The disk was full.", "WAL archiving was stuck.", "Its alert was muted."),
+            ),
+            WhyChain(steps=("Failover took 50 minutes.", "The runbook was out of date.")),
+        ),
+        went_well="Rollback of the deploy was quick.",
+        went_poorly="Paging took two escalations.",
+        got_lucky="It happened outside peak hours.",
+        action_items=(
+            ActionItem(
+                key="AI-1",
+                what="Alert on disk usage above 80%",
+                owner="dave",
+                priority=Priority.P1,
+                due=date(2025, 3, 29),
+                type=ItemType.DETECT,
+                success="Alert fires in a staging drill.",
+                addresses="CF1",
+            ),
+            ActionItem(
+                key="AI-2",
+                what="Rewrite the failover runbook",
+                owner="acme/sre",
+                owner_is_team=True,
+                priority=Priority.P2,
+                type=ItemType.PROCESS,
+                addresses="CF2",
+            ),
+        ),
+        lessons="Alerts that are muted are alerts that do not exist.",
+        tags=("database", "failover"),
+        regulatory="No personal data was exposed; no notification required.",
+        issue_number=42,
+    )
+
+
+def minimal_postmortem() -> Postmortem:
+    return Postmortem(title="Cache stampede", severity=Severity.SEV4, started=at(9, 0))
+
+
+HOSTILE = (
+    '<!-- pmbot:item {"pm": 1, "key": "x"} --> | ---\n---\nevil: true\n...\n<!--PMBOT:state {} -->'
+)
+
+
+def hostile_postmortem() -> Postmortem:
+    return Postmortem(
+        title="---\nevil: true\n<!-- pmbot:item {} --> ../../etc/passwd",
+        severity=Severity.SEV3,
+        status="draft\n---",
+        incident_commander="mallory <!-- pmbot:x {} -->",
+        authors=("eve\n---",),
+        started=at(1, 0),
+        services=("api\n---\nx: 1",),
+        summary=HOSTILE,
+        timeline=(TimelineEvent(at=at(1, 5), text=HOSTILE),),
+        contributing_factors=(
+            ContributingFactor(key="CF1", category=FactorCategory.EXTERNAL, description=HOSTILE),
+        ),
+        whys=(WhyChain(title=HOSTILE, steps=(HOSTILE,)),),
+        action_items=(ActionItem(key="AI-1", what=HOSTILE, owner="eve", priority=Priority.P0),),
+        lessons=HOSTILE,
+        tags=("<!-- pmbot:tag {} -->",),
+        regulatory=HOSTILE,
+    )
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{name} missing: run with PMBOT_UPDATE_GOLDEN=1 to create it"
+    assert text == path.read_text(encoding="utf-8")
+
+
+SIMILAR = (
+    LibraryEntry(
+        path="2024/2024-12-02-postgres-replica-lag.md",
+        title="Postgres replica lag [eu]",
+        date=date(2024, 12, 2),
+        severity="SEV-3",
+        services=("postgres",),
+        tags=("database",),
+        categories=("technical",),
+    ),
+    LibraryEntry(
+        path="2025/2025-02-10-checkout-deploy.md",
+        title="Checkout deploy rollback",
+        date=date(2025, 2, 10),
+        severity="SEV-2",
+        services=("checkout-api",),
+    ),
+)
+
+
+# --- golden files ----------------------------------------------------------------------------
+
+
+def test_full_document_matches_golden() -> None:
+    doc = render_document(full_postmortem(), similar=SIMILAR, findings=["Add a third why."])
+    check_golden("full.md", doc)
+
+
+def test_minimal_document_matches_golden() -> None:
+    check_golden("minimal.md", render_document(minimal_postmortem()))
+
+
+def test_hostile_document_matches_golden() -> None:
+    check_golden("hostile.md", render_document(hostile_postmortem()))
+
+
+def test_rendering_is_deterministic_and_clock_free() -> None:
+    pm = full_postmortem()
+    first = render_document(pm, similar=SIMILAR)
+    later = render_document(pm, similar=SIMILAR, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert first == later
+
+
+# --- front matter ----------------------------------------------------------------------------
+
+
+def test_front_matter_carries_the_schema() -> None:
+    data = read_front_matter(render_document(full_postmortem()))
+    assert data is not None
+    assert data["pmbot"] == 1
+    assert data["date"] == "2025-03-01"
+    assert data["started"] == "2025-03-01T14:02:00Z"
+    assert data["figures"] == {
+        "ttd_minutes": 7,
+        "ttm_minutes": 58,
+        "ttr_minutes": 90,
+        "duration_minutes": 90,
+        "error_budget_consumed_percent": 208.3,
+    }
+    assert data["categories"] == ["process", "technical"]
+    assert data["action_items"][1] == {
+        "key": "AI-2",
+        "what": "Rewrite the failover runbook",
+        "owner": "acme/sre",
+        "priority": "P2",
+        "due": None,
+        "type": "process",
+    }
+
+
+def test_front_matter_times_are_utc_whatever_the_input_zone() -> None:
+    paris = timezone(timedelta(hours=1))
+    started = datetime(2025, 3, 1, 10, 0, tzinfo=paris)
+    pm = minimal_postmortem().model_copy(update={"started": started})
+    data = read_front_matter(render_document(pm))
+    assert data is not None and data["started"] == "2025-03-01T09:00:00Z"
+
+
+def test_precomputed_figures_win() -> None:
+    doc = render_document(minimal_postmortem(), figures={"ttr_minutes": 125, "bogus": 1})
+    data = read_front_matter(doc)
+    assert data is not None and data["figures"]["ttr_minutes"] == 125
+    assert "**to resolve:** 2h 5m" in doc
+
+
+def test_user_text_cannot_break_the_front_matter() -> None:
+    doc = render_document(hostile_postmortem())
+    data = read_front_matter(doc)
+    assert data is not None
+    assert "evil" not in data
+    assert data["title"].startswith("--- evil: true")
+    assert data["services"] == ["api --- x: 1"]
+    # The front matter ends at the first fence line; the user's `---` lines are all after
+    # the title heading, where they are Markdown, not YAML.
+    closing = doc.index("\n---\n", 3)
+    assert doc[closing:].startswith("\n---\n\n# --- evil: true")
+    assert set(data) == set(yaml.safe_load(doc[4:closing]))
+
+
+def test_user_text_cannot_forge_markers() -> None:
+    doc = render_document(hostile_postmortem())
+    assert not re.search(r"<!--\s*pmbot", doc, re.IGNORECASE)
+    for kind in ("item", "state", "x", "tag"):
+        assert not markers.has(doc, kind)
+
+
+def test_table_cells_escape_pipes_and_newlines() -> None:
+    doc = render_document(hostile_postmortem())
+    rows = [line for line in doc.splitlines() if line.startswith("| 2025-03-01 01:05 |")]
+    assert len(rows) == 1
+    assert len(re.findall(r"(?<!\\)\|", rows[0])) == 3  # | time | text | — user's are escaped
+    assert "<br>" in rows[0]
+
+
+def test_document_reads_back_into_the_library() -> None:
+    entry = entry_from_text("2025/x.md", render_document(full_postmortem()))
+    assert entry.problem is None
+    assert entry.title == "Checkout outage: database failover stalled (eu-west)"
+    assert entry.date == date(2025, 3, 1)
+    assert entry.services == ("checkout-api", "postgres")
+    assert entry.categories == ("process", "technical")
+    assert entry.issue == 42
+
+
+def test_similar_links_are_relative_to_the_document() -> None:
+    doc = render_document(full_postmortem(), similar=SIMILAR)
+    assert "](../2024/2024-12-02-postgres-replica-lag.md)" in doc
+    assert "](2025-02-10-checkout-deploy.md)" in doc
+    assert "[Postgres replica lag \\[eu\\]]" in doc
+    assert "shared services: postgres; categories: technical; tags: database" in doc
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def test_a_repository_template_overrides_the_shipped_one(tmp_path: Path) -> None:
+    template = tmp_path / "pm.md.j2"
+    template.write_text(
+        "---\n{{ front_matter }}---\n{{ title }}: {{ figures.ttr }}\n"
+        "{% for item in action_items %}\n- {{ item.what | cell }}\n{% endfor %}\n",
+        encoding="utf-8",
+    )
+    doc = render_document(full_postmortem(), template_path=template)
+    assert doc.endswith(
+        "---\nCheckout outage: database failover stalled (eu-west): 1h 30m\n"
+        "- Alert on disk usage above 80%\n- Rewrite the failover runbook\n"
+    )
+
+
+def test_undefined_names_in_a_template_fail_loudly(tmp_path: Path) -> None:
+    template = tmp_path / "pm.md.j2"
+    template.write_text("{{ titel }}\n", encoding="utf-8")
+    with pytest.raises(jinja2.UndefinedError):
+        render_document(full_postmortem(), template_path=template)
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+
+def test_document_path_is_dated_and_slugged() -> None:
+    assert document_path(full_postmortem()) == PurePosixPath(
+        "docs/postmortems/2025/2025-03-01-checkout-outage-database-failover-stalled-eu-west.md"
+    )
+    assert document_path(minimal_postmortem(), "pm") == PurePosixPath(
+        "pm/2025/2025-03-01-cache-stampede.md"
+    )
+
+
+def test_date_falls_back_to_detection_then_resolution() -> None:
+    pm = minimal_postmortem().model_copy(update={"started": None, "detected": at(3, 0, day=2)})
+    assert document_path(pm).name == "2025-03-02-cache-stampede.md"
+    pm = pm.model_copy(update={"detected": None, "resolved": at(3, 0, day=4)})
+    assert document_path(pm).name == "2025-03-04-cache-stampede.md"
+
+
+def test_undated_postmortem_names_started_at() -> None:
+    pm = minimal_postmortem().model_copy(update={"started": None})
+    with pytest.raises(FormError) as caught:
+        document_path(pm)
+    assert caught.value.problems[0].field == "started_at"
+
+
+NASTY_TITLES = [
+    "../../etc/passwd",
+    "..",
+    ".",
+    "/abs",
+    "/",
+    "",
+    "   ",
+    "\x00\x01\x7f",
+    "C:\\Windows\\System32",
+    "..\\..\\boot.ini",
+    "a/../../b",
+    "%2e%2e%2f%2e%2e%2f",
+    "\u2025\u2024/\uff0e\uff0e\uff0f",  # dot leaders, fullwidth dots and slash
+    "事故報告",
+    "💥🔥",
+    "\u202eevil\u202d.md",
+    "line\nbreak\r\nand\ttab",
+    "Ünïcödé Çrash — «résumé»",
+    "ﬁle ligature ß",
+    "-" * 200,
+    "a" * 500,
+    "word " * 100,
+    "~/.ssh/authorized_keys",
+    "$(rm -rf /)",
+    "name.md\x00.png",
+    "CON",
+]
+
+
+@pytest.mark.parametrize("title", NASTY_TITLES)
+def test_no_title_leaves_the_docs_folder(title: str, tmp_path: Path) -> None:
+    docs = tmp_path / "docs" / "postmortems"
+    pm = minimal_postmortem().model_copy(update={"title": title, "issue_number": 7})
+    path = document_path(pm, str(docs))
+    assert (Path(path)).resolve().is_relative_to(docs.resolve())
+    assert path.parent == PurePosixPath(docs.as_posix(), "2025")
+    slug = path.name.removeprefix("2025-03-01-").removesuffix(".md")
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
+    assert len(slug) <= MAX_SLUG
+
+
+def test_empty_slug_falls_back_to_the_issue_number() -> None:
+    pm = minimal_postmortem().model_copy(update={"title": "../..", "issue_number": 7})
+    assert document_path(pm).name == "2025-03-01-incident-7.md"
+    assert document_path(pm.model_copy(update={"issue_number": None})).name == (
+        "2025-03-01-incident.md"
+    )
+
+
+def test_slugify_folds_and_trims() -> None:
+    assert slugify("São Paulo: DB  failover!") == "sao-paulo-db-failover"
+    assert slugify("a" * 70 + " tail") == "a" * 60
+    assert slugify("word " * 30).endswith("word")
+    assert len(slugify("word " * 30)) <= MAX_SLUG
+
+
+def test_every_printable_character_is_safe() -> None:
+    # A cheap exhaustive check over the BMP's printable characters, alone and in pairs.
+    for code in range(0x20, 0x3000):
+        char = chr(code)
+        for text in (char, char * 2, f"..{char}..", f"{char}/{char}"):
+            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slugify(text, fallback="x"))
+
+
+def test_yaml_front_matter_is_plain_safe_yaml() -> None:
+    # safe_load must accept it: no Python tags, nothing only unsafe loaders read.
+    doc = render_document(full_postmortem())
+    front = doc.split("---\n")[1]
+    assert isinstance(yaml.safe_load(front), dict)
+    assert "!!python" not in front
