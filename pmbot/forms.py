@@ -383,6 +383,7 @@ class _Heading:
     index: int  # 0-based line index
     level: int
     text: str
+    fenced: bool
 
 
 def heading_key(text: str) -> str:
@@ -396,9 +397,7 @@ def parse_body(form: Form, body: str | None) -> ParsedForm:
     by_key = {heading_key(f.label): f for f in form.fields}
     headings = list(_headings(lines))
     starts = _field_headings(headings, by_key)
-    extra = [
-        h.text for h in headings if h.level == 3 and h.text and heading_key(h.text) not in by_key
-    ]
+    extra = [h.text for h in headings if _exact(h) and h.text and heading_key(h.text) not in by_key]
     bounds = [*sorted(starts.values()), len(lines)]
     values: dict[str, Value] = {}
     where: dict[str, int] = {}
@@ -416,28 +415,35 @@ def parse_body(form: Form, body: str | None) -> ParsedForm:
 
 
 def _headings(lines: list[str]) -> Iterator[_Heading]:
-    """ATX headings outside fenced code; headings inside an unclosed fence still count."""
+    """ATX headings in order; inside fenced code only those of a fence that looks like a typo.
+
+    A fence is a typo when it never closes, or when it holds a line like ```` ```lang ````
+    that could not close it: the author meant to open a new block there, so the "fence" is
+    a stray ``` that swallowed the sections that follow.
+    """
     fence: str | None = None
-    fenced: list[_Heading] = []
+    inside: list[_Heading] = []
+    typo = False
     for index, line in enumerate(lines):
         if fence is not None:
             stripped = line.strip()
             if stripped.startswith(fence) and not stripped.strip(fence[0]):
-                fence, fenced = None, []
-            elif (heading := _heading(index, line)) is not None:
-                fenced.append(heading)
+                yield from inside if typo else ()
+                fence = None
+            elif stripped.startswith(fence):
+                typo = True
+            elif (heading := _heading(index, line, fenced=True)) is not None:
+                inside.append(heading)
             continue
         opening = _FENCE_OPEN.match(line)
         if opening and not (opening[1][0] == "`" and "`" in opening[2]):
-            fence = opening[1]
-            continue
-        if (heading := _heading(index, line)) is not None:
+            fence, inside, typo = opening[1], [], False
+        elif (heading := _heading(index, line, fenced=False)) is not None:
             yield heading
-    # An unclosed fence is a typo more often than an hour of code: keep its headings.
-    yield from fenced
+    yield from inside if fence is not None else ()
 
 
-def _heading(index: int, line: str) -> _Heading | None:
+def _heading(index: int, line: str, *, fenced: bool) -> _Heading | None:
     text = line.lstrip(" ")
     if not text.startswith("#") or len(line) - len(text) > 3:
         return None
@@ -448,18 +454,35 @@ def _heading(index: int, line: str) -> _Heading | None:
     closed = text.rstrip("#")  # an optional closing sequence: `### Label ###`
     if closed != text and (not closed or closed[-1] in " \t"):
         text = closed.rstrip()
-    return _Heading(index, level, text)
+    return _Heading(index, level, text, fenced)
 
 
 def _field_headings(headings: list[_Heading], by_key: dict[str, Field]) -> dict[str, int]:
-    """Field id → heading line index. `###` headings win; an edited level fills a gap."""
+    """Field id → heading line index; for each label the first heading of the best rank wins.
+
+    Ranks: `### label` outside code; an edited level (`## label`) outside code; `### label`
+    inside a typo fence, which rescues sections a stray ``` swallowed but never beats a
+    heading outside code.
+    """
     starts: dict[str, int] = {}
-    for exact in (True, False):
+    for rank in (_exact, _edited, _fenced):
         for h in headings:
             f = by_key.get(heading_key(h.text))
-            if f is not None and f.id not in starts and (h.level == 3) == exact:
+            if f is not None and f.id not in starts and rank(h):
                 starts[f.id] = h.index
     return starts
+
+
+def _exact(h: _Heading) -> bool:
+    return h.level == 3 and not h.fenced
+
+
+def _edited(h: _Heading) -> bool:
+    return h.level != 3 and not h.fenced
+
+
+def _fenced(h: _Heading) -> bool:
+    return h.level == 3 and h.fenced
 
 
 def _section(lines: list[str], start: int, end: int) -> tuple[int | None, str]:
