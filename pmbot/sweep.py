@@ -196,9 +196,8 @@ def notice_text(
         f"on {due}. Could you find someone to own it? Assign it with `/pmbot owner @user`.",
         Step.DUE_SOON: f"{_to(_owner_or_commander(item))}, a friendly reminder: {what} is due "
         f"{_when(-late)} ({due}). {WHAT_TO_DO}",
-        Step.OVERDUE: f"{_to(_owner_or_commander(item))}, {what} was due on {due} and is now "
-        f"{days(late)} overdue. No blame — plans change; let us know where it stands. "
-        f"{WHAT_TO_DO}",
+        Step.OVERDUE: f"{_to(_owner_or_commander(item))}, {what} {_late(late, due)}. No "
+        f"blame — plans change; let us know where it stands. {WHAT_TO_DO}",
         Step.COMMANDER: f"{_to(_escalation_group(item))}, {what} has been overdue since {due} "
         f"({days(late)}); its owner {quoted(info.owner)} was first reminded on {first}. Could "
         "you help it move? Agree a new date (`/pmbot due YYYY-MM-DD <reason>`), find another "
@@ -216,6 +215,12 @@ def notice_text(
 def _to(logins: Iterable[str]) -> str:
     unique = list(dict.fromkeys(login for login in logins if login))
     return " ".join(mention(login) for login in unique) or "Hello"
+
+
+def _late(late: int, due: str) -> str:
+    if late == 0:
+        return f"reached its due date today ({due})"
+    return f"was due on {due} and is now {days(late)} overdue"
 
 
 def _when(ahead: int) -> str:

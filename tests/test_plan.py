@@ -1,0 +1,200 @@
+"""Plans: describe, budget, and the one place writes happen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmbot import markers
+from pmbot.model import Priority
+from pmbot.plan import (
+    AddLabels,
+    CreateComment,
+    CreateIssue,
+    Plan,
+    RemoveLabel,
+    SetAssignees,
+    SetState,
+    UpdateBody,
+    UpsertComment,
+    apply,
+    trim_to_budget,
+    urgency,
+)
+
+
+@dataclass
+class FakeIssue:
+    body: str = ""
+    labels: list[str] = field(default_factory=list)
+    state: str = "open"
+    state_reason: str | None = None
+    assignees: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+
+class FakeGitHub:
+    """An in-memory repository that records every write call, and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.issues: dict[int, FakeIssue] = {}
+        self.calls: list[tuple[str, int]] = []
+        self.failing: set[int] = set()
+
+    def issue(self, number: int) -> FakeIssue:
+        self.calls.append(("write", number))
+        if number in self.failing:
+            raise RuntimeError(f"issue {number} was deleted")
+        return self.issues.setdefault(number, FakeIssue())
+
+    def create_comment(self, number: int, body: str) -> None:
+        self.issue(number).comments.append(body)
+
+    def upsert_comment(self, number: int, marker_kind: str, body: str) -> None:
+        issue = self.issue(number)
+        issue.comments = [c for c in issue.comments if not markers.has(c, marker_kind)]
+        issue.comments.append(body)
+
+    def update_issue(self, number: int, **changes: Any) -> None:
+        issue = self.issue(number)
+        for key, value in changes.items():
+            setattr(issue, key, value)
+
+    def add_labels(self, number: int, names: Sequence[str]) -> None:
+        issue = self.issue(number)
+        issue.labels += [n for n in names if n not in issue.labels]
+
+    def remove_label(self, number: int, name: str) -> None:
+        self.issue(number).labels.remove(name)
+
+    def create_issue(self, **fields: Any) -> None:
+        number = max(self.issues, default=0) + 1
+        self.calls.append(("create", number))
+        self.issues[number] = FakeIssue(body=fields["body"], labels=list(fields["labels"]))
+
+
+def item_plan(issue: int, priority: Priority, late: int) -> Plan:
+    rank = urgency(priority, late, issue)
+    return Plan(
+        (
+            CreateComment(issue, f"reminder for {issue}", urgency=rank),
+            AddLabels(issue, ("overdue",), urgency=rank),
+            UpdateBody(issue, "state", urgency=rank),
+        )
+    )
+
+
+def three_items() -> Plan:
+    return (
+        item_plan(1, Priority.P1, 0) + item_plan(2, Priority.P1, 0) + item_plan(3, Priority.P1, 0)
+    )
+
+
+def test_every_action_describes_itself_in_one_line() -> None:
+    actions = [
+        CreateComment(1, "hello\nthere"),
+        UpsertComment(1, "review", "body"),
+        UpdateBody(1, "b", why="record overdue notice"),
+        AddLabels(1, ("overdue", "escalated")),
+        RemoveLabel(1, "overdue"),
+        SetState(1, "closed", "not_planned"),
+        SetAssignees(1, ("bob",)),
+        CreateIssue(12, title="Canary stage", body="b"),
+    ]
+    assert [a.describe() for a in actions] == [
+        "comment on #1: hello there",
+        "update review comment on #1: body",
+        "edit body of #1: record overdue notice",
+        "label #1: + overdue, escalated",
+        "label #1: - overdue",
+        "close #1 as not_planned",
+        "assign #1 to bob",
+        "create issue for #12: Canary stage",
+    ]
+    assert Plan(tuple(actions)).writes == 8
+
+
+def test_budget_keeps_whole_items_most_urgent_first() -> None:
+    plan = (
+        item_plan(30, Priority.P3, late=40)
+        + item_plan(10, Priority.P1, late=2)
+        + item_plan(20, Priority.P0, late=1)
+        + item_plan(11, Priority.P1, late=9)
+    )
+    kept, deferred = trim_to_budget(plan, max_writes=7)
+    # P0 first, then the P1 that is 9 days late; the rest does not fit whole.
+    assert list(kept.by_issue()) == [20, 11]
+    assert list(deferred.by_issue()) == [10, 30]
+    assert kept.writes == 6 and deferred.writes == 6
+    assert kept.notes == ("deferred 6 writes to the next run (budget 7)",)
+
+
+def test_budget_that_fits_everything_defers_nothing() -> None:
+    plan = item_plan(1, Priority.P2, late=0)
+    kept, deferred = trim_to_budget(plan, max_writes=100)
+    assert kept.actions == plan.actions and not deferred and not kept.notes
+
+
+def test_dry_run_prints_grouped_by_item_and_writes_nothing() -> None:
+    gh, log = FakeGitHub(), list[str]()
+    plan = item_plan(1, Priority.P1, 0) + item_plan(2, Priority.P2, 0)
+    result = apply(plan, gh, dry_run=True, log=log.append)
+    assert gh.calls == [] and result.writes == 0
+    assert log == [
+        "#1",
+        "  - comment on #1: reminder for 1",
+        "  - label #1: + overdue",
+        "  - edit body of #1: update state marker",
+        "#2",
+        "  - comment on #2: reminder for 2",
+        "  - label #2: + overdue",
+        "  - edit body of #2: update state marker",
+    ]
+    assert len(result.applied) == 6
+
+
+def test_one_failing_item_is_reported_and_the_rest_continue() -> None:
+    gh, log = FakeGitHub(), list[str]()
+    gh.failing = {2}
+    plan = (
+        item_plan(1, Priority.P1, 0) + item_plan(2, Priority.P1, 0) + item_plan(3, Priority.P1, 0)
+    )
+    result = apply(plan, gh, dry_run=False, log=log.append)
+    assert result.writes == 6
+    assert [(f.issue, f.error) for f in result.failed] == [(2, "RuntimeError: issue 2 was deleted")]
+    assert gh.issues[3].labels == ["overdue"] and gh.issues[3].body == "state"
+    assert any("#2: failed to comment on #2" in line for line in log)
+
+
+def test_stops_cleanly_below_the_rate_limit_floor() -> None:
+    gh, log = FakeGitHub(), list[str]()
+    left = iter([60, 55, 40])
+    plan = (
+        item_plan(1, Priority.P1, 0) + item_plan(2, Priority.P1, 0) + item_plan(3, Priority.P1, 0)
+    )
+    result = apply(plan, gh, dry_run=False, log=log.append, remaining=lambda: next(left), floor=50)
+    assert result.stopped_at_floor and result.skipped == (3,)
+    assert set(gh.issues) == {1, 2}
+    assert "below the floor of 50" in log[-1]
+
+
+def test_apply_performs_each_kind_of_write() -> None:
+    gh = FakeGitHub()
+    gh.issues[5] = FakeIssue(labels=["overdue"])
+    plan = Plan(
+        (
+            RemoveLabel(5, "overdue"),
+            SetState(5, "closed", "not_planned"),
+            SetAssignees(5, ("bob",)),
+            UpsertComment(5, "audit", "<!-- pmbot:audit {} -->"),
+            UpsertComment(5, "audit", '<!-- pmbot:audit {"v":2} -->'),
+            CreateIssue(0, title="t", body="new", labels=("action-item",)),
+        )
+    )
+    result = apply(plan, gh, dry_run=False, log=lambda _: None)
+    assert result.writes == 6 and not result.failed
+    issue = gh.issues[5]
+    assert (issue.labels, issue.state, issue.state_reason) == ([], "closed", "not_planned")
+    assert issue.assignees == ["bob"] and len(issue.comments) == 1
+    assert gh.issues[6].body == "new"

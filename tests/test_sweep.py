@@ -1,0 +1,247 @@
+"""The escalation ladder, rung by rung, as the clock moves (DESIGN.md, issue 5)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from test_plan import FakeGitHub, FakeIssue
+from test_tracking import make_item
+
+from pmbot import markers
+from pmbot.config import Config, default_config
+from pmbot.model import Priority, Severity
+from pmbot.plan import Plan, apply
+from pmbot.sweep import PostmortemFollow, plan_postmortem_reminders, plan_sweep, read_pm_follow
+from pmbot.tracking import FollowState, ItemInfo, TrackedItem, item_marker
+
+# A P1 item due Monday 2026-02-02; P1 reminders come 3 days ahead and repeat every 7 days.
+DUE = date(2026, 2, 2)
+
+
+def at(day: date, hour: int = 6) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def with_leadership(team: str | None = "acme/eng-leads") -> Config:
+    config = default_config()
+    escalation = config.escalation.model_copy(update={"leadership_team": team})
+    return config.model_copy(update={"escalation": escalation})
+
+
+class Repo:
+    """One action-item issue in a fake GitHub; each sweep plans from it and applies."""
+
+    def __init__(self, item: TrackedItem, config: Config | None = None) -> None:
+        self.gh = FakeGitHub()
+        self.number = item.number
+        self.gh.issues[item.number] = FakeIssue(body=item.body, labels=list(item.labels))
+        self.config = config or with_leadership()
+
+    def item(self) -> TrackedItem:
+        issue = self.gh.issues[self.number]
+        return TrackedItem.from_issue(
+            number=self.number, title="t", body=issue.body, labels=issue.labels, state=issue.state
+        )
+
+    def sweep(self, now: datetime) -> Plan:
+        plan = plan_sweep([self.item()], now, self.config)
+        apply(plan, self.gh, dry_run=False, log=lambda _: None)
+        return plan
+
+    @property
+    def comments(self) -> list[str]:
+        return self.gh.issues[self.number].comments
+
+    @property
+    def labels(self) -> list[str]:
+        return self.gh.issues[self.number].labels
+
+
+def test_the_whole_ladder_each_rung_once_with_repeats_at_the_cadence() -> None:
+    repo = Repo(make_item(due=DUE))
+    days = {offset: repo.sweep(at(DUE + timedelta(days=offset))) for offset in range(-14, 36)}
+    noticed = {offset: plan for offset, plan in days.items() if plan}
+    # due soon (3 days ahead), overdue (on the day), commander (+7), its repeat (+14),
+    # leadership (+21), its repeats (+28, +35). Nothing on any other day.
+    assert sorted(noticed) == [-3, 0, 7, 14, 21, 28, 35]
+    steps = [markers.find(c, "reminder")["step"] for c in repo.comments]  # type: ignore[index]
+    assert steps == ["due_soon", "overdue", "commander", "commander"] + ["leadership"] * 3
+    due_soon, overdue, commander, again, leadership = repo.comments[:5]
+    assert due_soon.startswith("@alice, a friendly reminder: this P1 action item from postmortem")
+    assert "due in 3 days (**2026-02-02**)" in due_soon
+    assert "/pmbot due YYYY-MM-DD <reason>" in due_soon and "/pmbot snooze 7d" in due_soon
+    assert overdue.startswith("@alice, this P1 action item from postmortem #12 reached its due")
+    assert "close this issue" in overdue
+    assert "was due on **2026-02-02** and is now 3 days overdue" in late_notice()
+    assert commander.startswith("@carol @dave @erin, this P1 action item")
+    assert "its owner `@alice` was first reminded on 2026-02-02" in commander
+    assert again.startswith("Reminder: @carol @dave @erin")
+    assert leadership.startswith("@acme/eng-leads, this P1 action item")
+    assert repo.labels == ["action-item", "P1", "overdue", "escalated"]
+
+
+def late_notice() -> str:
+    """The overdue notice of an item pmbot first sees three days late."""
+    repo = Repo(make_item(due=DUE))
+    repo.sweep(at(DUE + timedelta(days=3)))
+    return repo.comments[0]
+
+
+def test_overdue_step_writes_comment_label_and_state() -> None:
+    repo = Repo(make_item(due=DUE))
+    plan = repo.sweep(at(DUE))
+    assert [a.describe().split(":")[0] for a in plan.actions] == [
+        "comment on #101",
+        "edit body of #101",
+        "label #101",
+    ]
+    assert plan.writes == 3
+    follow = repo.item().follow
+    assert follow.step == "overdue" and follow.last == at(DUE) and follow.due == DUE
+
+
+def test_a_second_sweep_at_the_same_now_plans_nothing() -> None:
+    for offset in (-3, 0, 7, 21, 40):
+        repo = Repo(make_item(due=DUE))
+        now = at(DUE + timedelta(days=offset), hour=10)
+        assert repo.sweep(now)
+        assert not repo.sweep(now)
+        assert not repo.sweep(now + timedelta(hours=3))
+
+
+def test_an_item_first_seen_late_jumps_to_its_rung_with_one_notice() -> None:
+    repo = Repo(make_item(due=DUE))
+    plan = repo.sweep(at(DUE + timedelta(days=10)))
+    assert len(repo.comments) == 1 and "@carol @dave @erin" in repo.comments[0]
+    assert repo.labels[-2:] == ["overdue", "escalated"]
+    assert plan.writes == 3  # comment, body, one AddLabels with both names
+
+
+def test_unowned_items_go_straight_to_the_incident_commander() -> None:
+    repo = Repo(make_item(due=DUE, owner=None))
+    repo.sweep(at(DUE - timedelta(days=20)))
+    assert repo.comments[0].startswith("@carol, this P1 action item from postmortem #12 has no")
+    assert "`/pmbot owner @user`" in repo.comments[0]
+    assert not repo.sweep(at(DUE - timedelta(days=19)))
+    repo.sweep(at(DUE - timedelta(days=3)))
+    assert repo.comments[1].startswith("@carol, a friendly reminder")
+
+
+def test_unowned_without_a_commander_reaches_the_authors() -> None:
+    repo = Repo(make_item(due=DUE, owner=None, commander=None))
+    repo.sweep(at(DUE))
+    assert repo.comments[0].startswith("@dave @erin, this P1 action item")
+
+
+def test_without_a_leadership_team_the_commander_rung_is_the_last() -> None:
+    repo = Repo(make_item(due=DUE), config=with_leadership(None))
+    for offset in range(0, 36):
+        repo.sweep(at(DUE + timedelta(days=offset)))
+    steps = [markers.find(c, "reminder")["step"] for c in repo.comments]  # type: ignore[index]
+    assert steps == ["overdue"] + ["commander"] * 5  # days 7, 14, 21, 28, 35
+
+
+def test_p0_repeats_faster_than_p3() -> None:
+    fast, slow = (
+        Repo(make_item(due=DUE, priority=Priority.P0)),
+        Repo(make_item(due=DUE, priority=Priority.P3)),
+    )
+    for offset in range(0, 7):
+        fast.sweep(at(DUE + timedelta(days=offset)))
+        slow.sweep(at(DUE + timedelta(days=offset)))
+    assert len(fast.comments) == 4  # overdue on day 0, repeats on days 2, 4 and 6
+    assert len(slow.comments) == 1
+
+
+def test_a_later_due_date_restarts_the_ladder_and_clears_the_labels() -> None:
+    repo = Repo(make_item(due=DUE))
+    repo.sweep(at(DUE + timedelta(days=8)))
+    assert repo.labels[-2:] == ["overdue", "escalated"]
+    # An owner command moved the due date: the item marker changes, the follow marker not yet.
+    issue = repo.gh.issues[repo.number]
+    info = ItemInfo.from_json(markers.find(issue.body, "item") or {})
+    issue.body = markers.replace(issue.body, "item", replace(info, due=date(2026, 3, 20)).to_json())
+    plan = repo.sweep(at(DUE + timedelta(days=9)))
+    assert [a.describe() for a in plan.actions] == [
+        "label #101: - overdue",
+        "label #101: - escalated",
+    ]
+    assert not repo.sweep(at(DUE + timedelta(days=10)))
+    repo.sweep(at(date(2026, 3, 17)))
+    assert repo.comments[-1].startswith("@alice, a friendly reminder")
+
+
+def test_a_snoozed_item_stays_quiet_until_the_snooze_ends() -> None:
+    follow = FollowState(due=DUE, snoozed_until=at(DUE + timedelta(days=5)))
+    repo = Repo(make_item(due=DUE, follow=follow))
+    plan = repo.sweep(at(DUE + timedelta(days=1)))
+    assert [a.describe() for a in plan.actions] == ["label #101: + overdue"]  # a fact, not a nag
+    assert not repo.comments
+    repo.sweep(at(DUE + timedelta(days=5)))
+    assert len(repo.comments) == 1
+
+
+def test_closed_items_are_left_alone_labels_included() -> None:
+    item = make_item(due=DUE, labels=("overdue",), state="closed")
+    assert not plan_sweep([item], at(DUE + timedelta(days=30)), with_leadership())
+
+
+def test_hostile_logins_in_the_marker_ping_nobody() -> None:
+    body = item_marker(
+        ItemInfo(pm=1, key="k", priority=Priority.P2, due=DUE, opened=DUE, owner="x` @everyone")
+    )
+    item = TrackedItem.from_issue(number=5, title="t", body=body)
+    plan = plan_sweep([item], at(DUE), default_config())
+    comment = plan.actions[0].describe()
+    assert comment.startswith("comment on #5: `x @everyone`, this P2")
+
+
+def test_many_items_one_plan_only_changed_items_write() -> None:
+    items = [
+        make_item(1, due=DUE + timedelta(days=30)),  # not due
+        make_item(2, due=DUE + timedelta(days=2)),  # due soon
+        make_item(3, due=DUE),  # overdue today
+        make_item(4, due=DUE, state="closed"),
+    ]
+    plan = plan_sweep(items, at(DUE), with_leadership())
+    assert sorted(plan.by_issue()) == [2, 3]
+
+
+# --- postmortem documents ---------------------------------------------------------------
+
+RESOLVED = date(2026, 2, 2)  # a Monday: 5 business days later is Monday 2026-02-09
+
+
+def pm(**changes: object) -> PostmortemFollow:
+    base = PostmortemFollow(
+        issue=12,
+        severity=Severity.SEV1,
+        resolved=RESOLVED,
+        doc_merged=False,
+        commander="carol",
+        authors=("dave",),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_a_late_sev1_document_reminds_commander_and_authors() -> None:
+    config = default_config()
+    assert not plan_postmortem_reminders([pm()], at(date(2026, 2, 9)), config)
+    plan = plan_postmortem_reminders([pm()], at(date(2026, 2, 10)), config)
+    comment, _state = plan.actions
+    assert comment.describe().startswith("comment on #12: @carol @dave, the SEV-1 postmortem")
+    gh = FakeGitHub()
+    apply(plan, gh, dry_run=False, log=lambda _: None)
+    last, count = read_pm_follow(gh.issues[12].comments[-1])
+    assert (last, count) == (at(date(2026, 2, 10)), 1)
+
+
+def test_document_reminders_repeat_at_the_cadence_and_stop_when_merged() -> None:
+    config = default_config()
+    reminded = pm(last_reminder=at(date(2026, 2, 10)), reminders=1)
+    assert not plan_postmortem_reminders([reminded], at(date(2026, 2, 11)), config)
+    assert plan_postmortem_reminders([reminded], at(date(2026, 2, 12)), config)  # P0 cadence: 2d
+    assert not plan_postmortem_reminders([pm(doc_merged=True)], at(date(2026, 3, 1)), config)
+    sev3 = pm(severity=Severity.SEV3)
+    assert not plan_postmortem_reminders([sev3], at(date(2026, 3, 1)), config)

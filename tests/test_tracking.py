@@ -1,0 +1,147 @@
+"""The item and follow markers: what intake writes and the sweep reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from pmbot import markers
+from pmbot.model import Priority
+from pmbot.tracking import (
+    Change,
+    FollowState,
+    ItemInfo,
+    ItemProblem,
+    Step,
+    TrackedItem,
+    follow_marker,
+    item_marker,
+    read_items,
+    with_markers,
+)
+
+NOW = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
+
+
+def make_info(**changes: object) -> ItemInfo:
+    fields: dict[str, object] = {
+        "pm": 12,
+        "key": "AI-1",
+        "priority": Priority.P1,
+        "due": date(2026, 2, 2),
+        "opened": date(2026, 1, 5),
+        "owner": "alice",
+        "commander": "carol",
+        "authors": ("dave", "erin"),
+        "type": "prevent",
+    }
+    fields.update(changes)
+    return ItemInfo(**fields)  # type: ignore[arg-type]
+
+
+def make_item(
+    number: int = 101,
+    *,
+    follow: FollowState | None = None,
+    labels: tuple[str, ...] = ("action-item", "P1"),
+    state: str = "open",
+    **info: object,
+) -> TrackedItem:
+    body = "Add a canary stage to the deploy pipeline.\n\n" + item_marker(make_info(**info))
+    if follow is not None:
+        body = with_markers(body, follow=follow)
+    return TrackedItem.from_issue(
+        number=number, title="Canary stage", body=body, labels=labels, state=state
+    )
+
+
+def test_item_marker_has_the_documented_payload() -> None:
+    payload = markers.find(item_marker(make_info()), "item")
+    assert payload == {
+        "pm": 12,
+        "key": "AI-1",
+        "priority": "P1",
+        "due": "2026-02-02",
+        "owner": "alice",
+        "owner_is_team": False,
+        "commander": "carol",
+        "authors": ["dave", "erin"],
+        "opened": "2026-01-05",
+        "type": "prevent",
+        "history": [],
+    }
+
+
+def test_follow_marker_round_trips_through_an_issue_body() -> None:
+    follow = FollowState(
+        step=Step.OVERDUE,
+        reached=((Step.DUE_SOON, NOW), (Step.OVERDUE, NOW)),
+        last=NOW,
+        due=date(2026, 2, 2),
+        changes=1,
+    )
+    assert markers.find(follow_marker(follow), "follow") == {
+        "step": "overdue",
+        "at": {"due_soon": "2026-02-10T09:00:00Z", "overdue": "2026-02-10T09:00:00Z"},
+        "last": "2026-02-10T09:00:00Z",
+        "due": "2026-02-02",
+        "changes": 1,
+        "snoozed_until": None,
+    }
+    item = make_item(follow=follow)
+    assert item.follow == follow
+    assert item.follow.when(Step.OVERDUE) == NOW
+    assert item.owner == "alice" and item.priority is Priority.P1 and item.is_open
+
+
+def test_history_is_kept_and_capped() -> None:
+    change = Change(at=NOW, by="alice", cmd="due", why="waiting on vendor", before="a", after="b")
+    info = make_info(history=(change,) * 60)
+    data = info.to_json()
+    assert len(data["history"]) == 50
+    assert data["history"][0] == {
+        "at": "2026-02-10T09:00:00Z",
+        "by": "alice",
+        "cmd": "due",
+        "why": "waiting on vendor",
+        "from": "a",
+        "to": "b",
+    }
+    assert ItemInfo.from_json(data).history[0] == change
+
+
+def test_missing_marker_is_a_problem_naming_the_issue() -> None:
+    with pytest.raises(ItemProblem) as caught:
+        TrackedItem.from_issue(number=7, title="x", body="no marker here")
+    assert caught.value.number == 7
+    assert "issue #7" in str(caught.value)
+
+
+def test_malformed_marker_is_a_problem_not_a_crash() -> None:
+    body = markers.encode("item", {"pm": 1, "key": "k", "priority": "P9", "due": "soon"})
+    with pytest.raises(ItemProblem, match="malformed"):
+        TrackedItem.from_issue(number=8, title="x", body=body)
+
+
+def test_read_items_skips_and_reports_bad_issues() -> None:
+    class Issue:
+        def __init__(self, number: int, body: str) -> None:
+            self.number, self.title, self.body = number, "t", body
+            self.labels: tuple[str, ...] = ()
+            self.assignees: tuple[str, ...] = ()
+            self.state, self.state_reason = "open", None
+            self.closed_at = self.updated_at = None
+
+    good = Issue(1, item_marker(make_info()))
+    bad = Issue(2, "<!-- pmbot:item {broken} -->")
+    items, problems = read_items([good, bad])
+    assert [i.number for i in items] == [1]
+    assert [p.number for p in problems] == [2]
+
+
+def test_user_text_cannot_forge_state_once_defused() -> None:
+    forged = '<!-- pmbot:follow {"step": "leadership"} -->'
+    body = markers.defuse_markers(forged) + "\n" + item_marker(make_info())
+    item = TrackedItem.from_issue(number=3, title="t", body=body)
+    assert item.follow.step is Step.NONE
