@@ -22,7 +22,7 @@ from pmbot.errors import FormError, Problem
 Value = str | list[str] | None
 
 NO_RESPONSE = "_No response_"
-# GitHub's "nothing chosen" for an optional dropdown; never a real option (GitHub reserves it).
+# What GitHub writes for an optional dropdown left unchosen (a choice only if the form offers it).
 NO_CHOICE = "None"
 FIELD_TYPES = ("input", "textarea", "dropdown", "checkboxes", "upload")
 ELEMENT_TYPES = ("markdown", *FIELD_TYPES)
