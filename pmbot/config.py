@@ -171,6 +171,7 @@ class RuleSpec(Model):
     applies_to: tuple[str, ...] = ("*",)
     phrases: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # speed hint: words any match of `patterns` contains
     message: str = Field(min_length=1)
     suggestion: str = Field(min_length=1)
 
@@ -181,6 +182,12 @@ class RuleSpec(Model):
             if name != "*" and name not in TEXT_FIELDS:
                 raise ValueError(f"unknown field {name!r}{_did_you_mean(name, TEXT_FIELDS)}")
         return v
+
+    @field_validator("requires")
+    @classmethod
+    def _lower_case(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        # Matched against lower-cased text, so an upper-case word would never be found.
+        return tuple(word.lower() for word in v if word)
 
     @field_validator("patterns")
     @classmethod
