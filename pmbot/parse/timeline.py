@@ -1,0 +1,116 @@
+"""The timeline: a Markdown table (time, event) or lines `HH:MM event`, all kept in UTC.
+
+A bare `HH:MM` is placed on the day of the event before it (the incident's start date for the
+first) and rolls over to the next day when the clock jumps back by more than 12 hours, as it
+does at midnight; a small step back is kept as written so the review can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from pmbot.model import TimelineEvent
+from pmbot.parse.common import FieldReader, Table, Unreadable, read_table, strip_bullet
+from pmbot.parse.times import TIME_FIX, Stamp, leading_stamp
+
+COLUMNS = {
+    "time": ("time", "when", "timestamp", "at", "date/time", "datetime", "date and time"),
+    "event": ("event", "what", "what happened", "description", "action", "note", "notes"),
+}
+ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
+
+LINE_FIX = (
+    "start the line with a UTC time, e.g. '14:02 Deploy starts' or "
+    "'2026-11-03 14:02 Deploy starts', or use a table with Time and Event columns."
+)
+_ROLLOVER = timedelta(hours=12)
+_SEPARATOR = re.compile(r"^[\s`*\]]*(?:[-–—:|]\s*)?")
+
+
+class _Clock:
+    """Turns written times into UTC moments, remembering the day of the last event."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self.day: date | None = start.date() if start else None
+        self.previous: datetime | None = None
+
+    def place(self, stamp: Stamp) -> datetime:
+        if stamp.moment is not None:
+            moment = stamp.moment
+        elif self.day is None:
+            raise Unreadable(
+                "a time without a date, and the incident's start time is not given.",
+                "fill in Started, or write the full date: YYYY-MM-DD HH:MM.",
+            )
+        else:
+            moment = stamp.on(self.day)
+            if self.previous is not None and self.previous - moment > _ROLLOVER:
+                moment += timedelta(days=1)
+        self.previous, self.day = moment, moment.date()
+        return moment
+
+
+def parse_timeline(
+    text: str | None, reader: FieldReader, start: datetime | None
+) -> list[TimelineEvent]:
+    """Events in the order written; every line that cannot be read becomes a problem."""
+    if not text:
+        return []
+    table, outside = read_table(text, ALIASES)
+    entries = _table_entries(table, reader) if table else []
+    entries += [(offset, line) for offset, line in outside if not _is_heading(line)]
+    clock, events = _Clock(start), []
+    for offset, line in sorted(entries):
+        event = _event(line, offset, clock, reader)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def _table_entries(table: Table, reader: FieldReader) -> list[tuple[int, str]]:
+    """Table rows as 'time | event' lines, so tables and lines share one reader."""
+    if "time" not in table.columns:
+        reader.problem(
+            "the timeline table has no time column.", "name the first column Time (UTC)."
+        )
+        return []
+    extras = dict(table.extras)
+    entries = []
+    for row in table.rows:
+        words = [row.cells.get("event", ""), *extras.get(row.offset, ())]
+        entries.append(
+            (row.offset, f"{row.cells.get('time', '')} | {'; '.join(filter(None, words))}")
+        )
+    return entries
+
+
+def _event(line: str, offset: int, clock: _Clock, reader: FieldReader) -> TimelineEvent | None:
+    content = strip_bullet(line)[0]
+    try:
+        found = leading_stamp(content)
+        if found is None:
+            raise Unreadable(f"cannot find a time at the start of '{_short(content)}'.", LINE_FIX)
+        stamp, rest = found
+        moment = clock.place(stamp)
+    except Unreadable as error:
+        fix = error.fix if error.fix != TIME_FIX else LINE_FIX
+        reader.problem(error.message, fix, offset)
+        return None
+    text = _SEPARATOR.sub("", rest, count=1).strip()
+    if not text:
+        reader.problem(
+            f"the entry at {moment:%H:%M} says nothing.", "describe what happened.", offset
+        )
+        return None
+    return TimelineEvent(at=moment, text=text, line=reader.line(offset))
+
+
+def _is_heading(line: str) -> bool:
+    """Markdown headings and 'All times UTC'-style notes are not events."""
+    stripped = line.strip()
+    return stripped.startswith("#") or re.fullmatch(r"(?i)[(_*]*all times.*", stripped) is not None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 50 else text[:49] + "…"
