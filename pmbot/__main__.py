@@ -1,0 +1,5 @@
+import sys
+
+from pmbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,249 @@
+"""The command line: the only place that knows about argv, the environment and files.
+
+Each command is a small function that takes explicit arguments and returns an exit code.
+Exit codes: 0 success; 1 a user-facing error (names the field, the line and the fix);
+2 usage errors (argparse); 3 an unexpected failure, traceback shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pmbot import __version__
+from pmbot.errors import PmbotError, Problem
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+def read_text(path: str, *, what: str) -> str:
+    """A user's file as text, or a PmbotError that says which file and how to fix it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PmbotError(
+            [Problem(what, f"file {path!r} does not exist.", "check the path.")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise PmbotError(
+            [Problem(what, f"{path!r} is not UTF-8 text ({exc.reason}).", "save it as UTF-8.")]
+        ) from None
+    except OSError as exc:
+        raise PmbotError(
+            [Problem(what, f"cannot read {path!r}: {exc.strerror}.", "check the path.")]
+        ) from None
+
+
+def parse_now(text: str | None) -> datetime:
+    """`--now`: an ISO 8601 instant (UTC when no offset is given); defaults to the real clock."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise PmbotError(
+            [
+                Problem(
+                    "--now",
+                    f"{text!r} is not an ISO 8601 date or time.",
+                    "use e.g. 2026-11-23T09:00Z.",
+                )
+            ]
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _cmd_form_parse(args: argparse.Namespace) -> int:
+    from pmbot.commands_offline import form_parse
+
+    return form_parse(read_text(args.form, what="--form"), read_text(args.body, what="--body"))
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from pmbot.commands_offline import render
+
+    form = read_text(args.form, what="--form") if args.form else None
+    return render(
+        read_text(args.body, what="--body"),
+        form_text=form,
+        out_dir=Path(args.out) if args.out else None,
+        config_path=_config_path(args),
+    )
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from pmbot.commands_offline import review
+
+    form = read_text(args.form, what="--form") if args.form else None
+    return review(
+        read_text(args.body, what="--body"), form_text=form, config_path=_config_path(args)
+    )
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from pmbot.commands_offline import index
+
+    return index(Path(args.docs_dir))
+
+
+def _cmd_intake(args: argparse.Namespace) -> int:
+    from pmbot.commands_github import intake
+
+    return intake(
+        os.environ,
+        issue=args.issue,
+        dry_run=args.dry_run,
+        now=parse_now(args.now),
+        config_path=_config_path(args),
+    )
+
+
+def _cmd_event(args: argparse.Namespace) -> int:
+    from pmbot.commands_github import event
+
+    return event(
+        os.environ, dry_run=args.dry_run, now=parse_now(args.now), config_path=_config_path(args)
+    )
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from pmbot.commands_github import sweep
+
+    return sweep(
+        os.environ, dry_run=args.dry_run, now=parse_now(args.now), config_path=_config_path(args)
+    )
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pmbot.commands_github import report
+
+    return report(
+        os.environ,
+        fmt=args.format,
+        now=parse_now(args.now),
+        post=args.post,
+        config_path=_config_path(args),
+    )
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from pmbot.sandbox import serve
+
+    return serve(port=args.port, log=args.log, repo=args.repo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pmbot.demo import run_demo
+
+    return run_demo(Path(args.out), now=parse_now(args.now) if args.now else None)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from pmbot.install import init, print_result
+
+    return print_result(init(Path(args.dir), force=args.force))
+
+
+def _config_path(args: argparse.Namespace) -> Path | None:
+    if args.config:
+        return Path(args.config)
+    default = Path(".github/pmbot.yml")
+    return default if default.is_file() else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pmbot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"pmbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        p.add_argument("--config", help="pmbot config (default: .github/pmbot.yml when present)")
+        return p
+
+    form = sub.add_parser("form", help="issue-form tools").add_subparsers(
+        dest="form_cmd", required=True
+    )
+    p = form.add_parser(
+        "parse", help="an issue body → JSON {field id: value}, driven by the form YAML"
+    )
+    p.set_defaults(handler=_cmd_form_parse)
+    p.add_argument("--form", required=True, help="the issue form YAML")
+    p.add_argument("--body", required=True, help="the issue body as GitHub rendered it")
+
+    p = command("render", _cmd_render, "a postmortem issue body → the Markdown document")
+    p.add_argument("--body", required=True)
+    p.add_argument("--form", help="the postmortem form (default: the shipped one)")
+    p.add_argument("--out", help="write under DIR at the library path instead of stdout")
+
+    p = command("review", _cmd_review, "review findings for a postmortem issue body, as Markdown")
+    p.add_argument("--body", required=True)
+    p.add_argument("--form", help="the postmortem form (default: the shipped one)")
+
+    p = command("index", _cmd_index, "rebuild the library index (README.md, index.json)")
+    p.add_argument("docs_dir", metavar="DOCS_DIR")
+
+    for name, handler, help_ in (
+        ("intake", _cmd_intake, "process one postmortem issue on GitHub"),
+        ("sweep", _cmd_sweep, "the scheduled follow-up job over open action items"),
+        ("event", _cmd_event, "handle the GitHub Actions event in GITHUB_EVENT_PATH"),
+    ):
+        p = command(name, handler, help_)
+        if name == "intake":
+            p.add_argument("--issue", type=int, required=True, metavar="N")
+        p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+        p.add_argument("--now", metavar="ISO", help="the clock (default: now)")
+
+    p = command("report", _cmd_report, "program metrics")
+    p.add_argument("--now", metavar="ISO")
+    p.add_argument("--format", choices=("md", "json", "csv"), default="md")
+    p.add_argument("--post", action="store_true", help="also update the report issue on GitHub")
+
+    p = sub.add_parser("sandbox", help="serve the local GitHub sandbox on 127.0.0.1")
+    p.set_defaults(handler=_cmd_sandbox)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--log", help="append one JSON line per exchange to FILE")
+    p.add_argument("--repo", default="acme/web", metavar="OWNER/NAME")
+
+    p = sub.add_parser("demo", help="the whole flow against a sandbox it starts itself")
+    p.set_defaults(handler=_cmd_demo)
+    p.add_argument("--out", default="demo-output", help="folder for the document, index and report")
+    p.add_argument("--now", metavar="ISO", help="the demo's starting clock")
+
+    p = sub.add_parser(
+        "init", help="install the issue forms, workflows and config into a repository"
+    )
+    p.set_defaults(handler=_cmd_init)
+    p.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="overwrite files pmbot installed before")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except PmbotError as exc:
+        print(f"pmbot: error: {exc.render()}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 — the one place unexpected failures become exit 3
+        traceback.print_exc()
+        print(
+            "pmbot: unexpected failure; please report it with the traceback above.", file=sys.stderr
+        )
+        return EXIT_BUG
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
