@@ -251,7 +251,10 @@ def test_escalation_must_climb() -> None:
 
 
 def test_bad_user_rule_regex_names_the_rule() -> None:
-    text = "review:\n  rules:\n    - id: mine\n      patterns: ['(unclosed']\n      message: m\n      suggestion: s\n"
+    text = (
+        "review:\n  rules:\n    - id: mine\n      patterns: ['(unclosed']\n"
+        "      message: m\n      suggestion: s\n"
+    )
     problem = only_problem(text)
     assert "review.rules[mine].patterns" in problem.field
     assert "invalid regular expression" in problem.message
@@ -264,7 +267,8 @@ def test_rule_needs_something_to_match() -> None:
 
 
 def test_rule_fields_must_be_form_fields() -> None:
-    text = "review:\n  rules:\n    - {id: x, phrases: [y], applies_to: [sumary], message: m, suggestion: s}\n"
+    rule = "{id: x, phrases: [y], applies_to: [sumary], message: m, suggestion: s}"
+    text = f"review:\n  rules:\n    - {rule}\n"
     assert "did you mean 'summary'?" in only_problem(text).message
 
 
