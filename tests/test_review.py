@@ -1,0 +1,357 @@
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from pmbot.config import Config, default_config, load_config
+from pmbot.model import (
+    ActionItem,
+    ContributingFactor,
+    FactorCategory,
+    Impact,
+    Postmortem,
+    Priority,
+    Severity,
+    TimelineEvent,
+)
+from pmbot.review import Finding, format_findings, review
+
+START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+def item(what: str = "Add a CI check that rejects configs without a TTL", **kw: Any) -> ActionItem:
+    fields: dict[str, Any] = {
+        "key": "AI-1",
+        "what": what,
+        "owner": "alice",
+        "priority": Priority.P1,
+        "due": date(2026, 4, 1),
+        "success": "CI fails on a config without a TTL",
+        "addresses": "CF1",
+        "line": 40,
+    }
+    return ActionItem(**(fields | kw))
+
+
+def postmortem(**kw: Any) -> Postmortem:
+    """A complete, blameless postmortem: the review has nothing to say about it."""
+    fields: dict[str, Any] = {
+        "title": "Checkout errors after a config push",
+        "severity": Severity.SEV2,
+        "incident_commander": "carol",
+        "summary": "A config without a TTL reached production; checkout returned 5xx for 42 min.",
+        "impact": Impact(slo_target=99.9, minutes=42, description="12% of checkouts failed."),
+        "timeline": (TimelineEvent(at=START, text="Deploy pipeline applies the config", line=20),),
+        "contributing_factors": (
+            ContributingFactor(
+                key="CF1",
+                category=FactorCategory.TECHNICAL,
+                description="The pipeline accepted configs without validation.",
+                line=30,
+            ),
+        ),
+        "went_well": "Rollback took four minutes.",
+        "action_items": (item(),),
+        "pledge": True,
+        "lines": {"summary": 10, "impact": 14, "went_well": 35, "action_items": 39},
+    }
+    return Postmortem(**(fields | kw))
+
+
+def rules_of(findings: list[Finding]) -> list[str]:
+    return [f.rule for f in findings]
+
+
+def with_summary(text: str) -> Postmortem:
+    return postmortem(summary=text)
+
+
+def with_item(what: str) -> Postmortem:
+    return postmortem(action_items=(item(what),))
+
+
+CONFIG = default_config()
+
+
+def test_a_complete_blameless_postmortem_has_no_findings() -> None:
+    assert review(postmortem(), CONFIG) == []
+
+
+# --- wording rules: each fires on blame, stays quiet on a blameless rewrite --------------
+
+BLAME = [
+    ("blame-named-person", "Bob broke prod by pushing a config.", "A config push broke prod."),
+    ("blame-named-person", "@alice deployed the bad config.", "The pipeline deployed the config."),
+    ("blame-named-person", "Dave failed to check the dashboard.", "Kafka failed to rebalance."),
+    ("blame-named-person", "Erin missed the alert.", "The alert went to a muted channel."),
+    ("blame-human-error", "Root cause: human error.", "Root cause: the CLI defaults to prod."),
+    ("blame-human-error", "It was operator error.", "The runbook step was ambiguous."),
+    ("blame-careless", "A careless edit to the config.", "An edit to the config."),
+    ("blame-careless", "Sloppy review let it through.", "Review had no diff of the config."),
+    ("blame-careless", "Negligence by on-call.", "On-call was paged on a muted channel."),
+    ("blame-careless", "The engineer was incompetent.", "The engineer had not used it before."),
+    ("blame-hindsight", "The team should have rolled back.", "Rolling back needed manual steps."),
+    ("blame-forgot", "The engineer forgot to set a TTL.", "Nothing required a TTL."),
+    ("blame-forgot", "Nobody didn’t bother to read it.", "The warning was in a 3,000-line log."),
+    ("blame-fault", "It was Bob's fault.", "Validation was missing."),
+    ("blame-fault", "Nobody is to blame, but the db team was at fault.", "The db failed over."),
+    ("blame-fault", "We blame the vendor.", "The vendor API returned errors."),
+]
+
+
+@pytest.mark.parametrize(("rule", "blamey", "blameless"), BLAME)
+def test_blame_prone_wording(rule: str, blamey: str, blameless: str) -> None:
+    found = review(with_summary(blamey), CONFIG)
+    assert rule in rules_of(found)
+    hit = next(f for f in found if f.rule == rule)
+    assert hit.field == "summary" and hit.severity == "warning" and hit.quote
+    assert hit.suggestion
+    assert review(with_summary(blameless), CONFIG) == []
+
+
+def test_blame_is_found_in_every_text_field() -> None:
+    pm = postmortem(
+        went_poorly="Human error.",
+        timeline=(TimelineEvent(at=START, text="Bob forgot the flag", line=21),),
+    )
+    found = review(pm, CONFIG)
+    assert {(f.field, f.rule) for f in found} >= {
+        ("went_poorly", "blame-human-error"),
+        ("timeline", "blame-forgot"),
+        ("timeline", "blame-named-person"),
+    }
+
+
+WEAK_ITEMS = [
+    ("action-item-targets-person", "Retrain Bob on the deploy tool", "Add a confirm step for prod"),
+    (
+        "action-item-targets-person",
+        "Remind on-call to check the queue",
+        "Alert on queue depth > 1k",
+    ),
+    ("action-item-targets-person", "Tell the team to be careful", "Block deploys without review"),
+    ("action-item-vague", "Improve monitoring", "Alert when 5xx > 1% for 5 min"),
+    ("action-item-vague", "Investigate the outage", "Add a runbook for db failover"),
+    ("action-item-vague", "Look into retries", "Cap client retries at 3 with backoff"),
+    ("action-item-vague", "Better testing", "Add a contract test for the config schema"),
+    ("action-item-vague", "Increase awareness of TTLs", "Reject configs without a TTL in CI"),
+    ("action-item-vague", "Be more careful with configs", "Lint configs in pre-commit"),
+]
+
+
+@pytest.mark.parametrize(("rule", "weak", "specific"), WEAK_ITEMS)
+def test_weak_action_items(rule: str, weak: str, specific: str) -> None:
+    found = review(with_item(weak), CONFIG)
+    assert rule in rules_of(found)
+    assert all(f.field == "action_items" and f.line == 40 for f in found)
+    assert review(with_item(specific), CONFIG) == []
+
+
+def test_item_rules_do_not_apply_to_the_summary() -> None:
+    assert review(with_summary("We will investigate and improve monitoring."), CONFIG) == []
+
+
+# --- structural checks ------------------------------------------------------------------
+
+
+def only(pm: Postmortem, config: Config = CONFIG) -> Finding:
+    found = review(pm, config)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_item_without_owner() -> None:
+    finding = only(postmortem(action_items=(item(owner=None),)))
+    assert (finding.rule, finding.severity, finding.line) == ("action-item-no-owner", "warning", 40)
+
+
+def test_item_owned_by_a_team_is_a_note() -> None:
+    finding = only(postmortem(action_items=(item(owner="acme/sre", owner_is_team=True),)))
+    assert (finding.rule, finding.severity) == ("action-item-team-owner", "info")
+    assert "@" not in finding.message  # the review must not ping the team
+
+
+def test_item_without_due_date_says_the_sla_sets_it() -> None:
+    finding = only(postmortem(action_items=(item(due=None, priority=Priority.P2),)))
+    assert (finding.rule, finding.severity) == ("action-item-no-due", "info")
+    assert "P2" in finding.message and "56 days" in finding.message
+
+
+def test_item_without_success_criteria() -> None:
+    assert only(postmortem(action_items=(item(success="  "),))).rule == "action-item-no-success"
+
+
+def test_too_many_action_items() -> None:
+    items = tuple(item(key=f"AI-{n}", line=40 + n) for n in range(11))
+    finding = only(postmortem(action_items=items))
+    assert finding.rule == "too-many-action-items" and "11" in finding.message
+    assert finding.line == 39
+    assert review(postmortem(action_items=items[:10]), CONFIG) == []
+    raised = load_config(text="review:\n  max_action_items: 11\n")
+    assert review(postmortem(action_items=items), raised) == []
+
+
+def test_contributing_factor_without_an_action_item() -> None:
+    factors = (
+        *postmortem().contributing_factors,
+        ContributingFactor(key="CF2", category=FactorCategory.PROCESS, description="x", line=31),
+    )
+    finding = only(postmortem(contributing_factors=factors))
+    assert (finding.rule, finding.line) == ("factor-unaddressed", 31)
+    assert "CF2" in finding.message
+    covered = postmortem(contributing_factors=factors, action_items=(item(addresses="CF1, cf2"),))
+    assert review(covered, CONFIG) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule", "field"),
+    [
+        ({"summary": None}, "missing-section", "summary"),
+        ({"went_well": " "}, "missing-section", "went_well"),
+        ({"contributing_factors": ()}, "missing-section", "contributing_factors"),
+        ({"timeline": ()}, "timeline-empty", "timeline"),
+        ({"incident_commander": None}, "no-incident-commander", "incident_commander"),
+        ({"pledge": False}, "pledge-unticked", "pledge"),
+        ({"impact": Impact(slo_target=99.9)}, "impact-slo-no-minutes", "impact"),
+    ],
+)
+def test_quality_checklist(changes: dict[str, Any], rule: str, field: str) -> None:
+    finding = only(postmortem(**changes))
+    assert (finding.rule, finding.field) == (rule, field)
+
+
+def test_missing_action_items_is_one_finding_not_one_per_factor() -> None:
+    found = review(postmortem(action_items=()), CONFIG)
+    assert rules_of(found) == ["missing-section"]
+    assert found[0].field == "action_items" and found[0].line == 39
+
+
+def test_required_sections_are_configurable() -> None:
+    config = load_config(text="review:\n  required_sections: [summary]\n")
+    assert review(postmortem(went_well=None, timeline=()), config) == []
+
+
+# --- allow-list and configured rules ----------------------------------------------------
+
+
+def test_shipped_allow_list_ignores_fault_injection() -> None:
+    assert review(with_summary("Our fault injection drill and git blame helped."), CONFIG) == []
+
+
+def test_allow_phrase_suppresses_only_inside_that_phrase() -> None:
+    config = load_config(text="review:\n  allow: [human error budget]\n")
+    assert review(with_summary("We track a human error budget."), config) == []
+    found = review(with_summary("A human error budget. Then human error."), config)
+    assert rules_of(found) == ["blame-human-error"]
+
+
+def test_allow_rule_id_switches_a_rule_off() -> None:
+    config = load_config(text="review:\n  allow: [blame-hindsight, action-item-team-owner]\n")
+    assert review(with_summary("We should have rolled back."), config) == []
+    pm = postmortem(action_items=(item(owner="acme/sre", owner_is_team=True),))
+    assert review(pm, config) == []
+
+
+def test_allow_pattern_for_one_rule() -> None:
+    text = "review:\n  allow:\n    - {rule: blame-named-person, pattern: '^Chaos Monkey'}\n"
+    config = load_config(text=text)
+    # "Monkey broke" looks like a person; the allow-list knows better.
+    assert review(with_summary("Chaos Monkey broke the primary, as planned."), config) == []
+    assert rules_of(review(with_summary("Bob broke it."), config)) == ["blame-named-person"]
+
+
+def test_config_added_rule() -> None:
+    text = (
+        "review:\n"
+        "  rules:\n"
+        "    - id: no-heroics\n"
+        "      severity: info\n"
+        "      applies_to: [went_well]\n"
+        "      phrases: [heroic effort, saved the day]\n"
+        "      message: Heroics hide a fragile system.\n"
+        "      suggestion: Describe what made heroics necessary.\n"
+    )
+    config = load_config(text=text)
+    pm = postmortem(went_well="Rollback was fast.\nDana saved the day.")
+    finding = only(pm, config)
+    assert (finding.rule, finding.severity, finding.field) == ("no-heroics", "info", "went_well")
+    assert finding.line == 36
+    assert finding.quote == "saved the day"
+    assert review(pm, CONFIG) == []
+
+
+def test_config_can_override_a_shipped_rule() -> None:
+    config = load_config(text="review:\n  rules:\n    - {id: blame-hindsight, severity: info}\n")
+    assert only(with_summary("We should have rolled back."), config).severity == "info"
+
+
+# --- lines, order, speed ----------------------------------------------------------------
+
+
+def test_line_numbers_count_from_the_field_start() -> None:
+    found = review(with_summary("Checkout failed.\n\nBob forgot to set a TTL."), CONFIG)
+    assert {f.line for f in found} == {12}
+
+
+def test_findings_are_in_body_order() -> None:
+    pm = postmortem(
+        summary="Human error.",
+        went_well="Alice forgot nothing.",
+        action_items=(item(owner=None),),
+    )
+    lines = [f.line or 0 for f in review(pm, CONFIG)]
+    assert lines == sorted(lines) and len(lines) == 4 and 0 not in lines
+
+
+def test_findings_without_a_line_still_report() -> None:
+    pm = postmortem(summary="Human error.", lines={})
+    assert [f.line for f in review(pm, CONFIG)] == [None]
+
+
+def test_finding_is_frozen() -> None:
+    finding = only(with_summary("Human error."))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.rule = "x"  # type: ignore[misc]
+
+
+def test_review_of_a_maximal_postmortem_takes_milliseconds() -> None:
+    paragraph = "The deploy pipeline applied a config without a TTL; Postgres failed over. "
+    summary = (paragraph * 900)[: 64 * 1024]
+    items = tuple(item(key=f"AI-{n}", what=f"Add check {n} to CI") for n in range(25))
+    pm = postmortem(summary=summary, action_items=items)
+    review(pm, CONFIG)  # compile once
+    started = time.perf_counter()
+    review(pm, CONFIG)
+    assert time.perf_counter() - started < 0.1
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+
+def test_format_clean() -> None:
+    assert "no findings" in format_findings([]).lower()
+
+
+def test_format_groups_by_field_with_where_and_fix() -> None:
+    pm = postmortem(
+        summary="@alice deployed the bad config.",
+        action_items=(item("Improve monitoring", owner=None),),
+    )
+    text = format_findings(review(pm, CONFIG))
+    assert text.startswith("### pmbot review: 3 warnings")
+    assert text.index("#### Summary") < text.index("#### Action items")
+    assert "(line 10)" in text and "(line 40)" in text
+    assert "**Try:**" in text and "`action-item-no-owner`" in text
+    # User text is quoted as code so it cannot @mention, link or inject markup.
+    assert "`@alice deployed the bad`" in text
+
+
+def test_format_neutralises_backticks_and_long_quotes() -> None:
+    finding = Finding("r", "info", "summary", 1, "m.", "s.", quote="`" + "x" * 200)
+    text = format_findings([finding])
+    assert "1 note" in text
+    assert "``" not in text and "…" in text
