@@ -34,10 +34,8 @@ PEOPLE = {  # login → (association, permission)
 
 
 def example_body() -> str:
-    return (
-        resources.files("pmbot.data")
-        .joinpath("examples", "postmortem-issue.md")
-        .read_text(encoding="utf-8")
+    return (resources.files("pmbot") / "data" / "examples" / "postmortem-issue.md").read_text(
+        encoding="utf-8"
     )
 
 

@@ -25,7 +25,9 @@ class Intake:
 
 def shipped_form_text() -> str:
     """The postmortem form pmbot ships (the one `pmbot init` installs)."""
-    return resources.files("pmbot.data").joinpath("issue_templates", "postmortem.yml").read_text(encoding="utf-8")
+    return (resources.files("pmbot") / "data" / "issue_templates" / "postmortem.yml").read_text(
+        encoding="utf-8"
+    )
 
 
 def check_size(body: str | None, config: Config) -> None:
