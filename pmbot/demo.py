@@ -23,13 +23,13 @@ from pmbot.install import init
 from pmbot.sandbox import Sandbox
 
 REPO = "acme/web"
-START = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # Monday after the example incident
-PEOPLE = {  # login → (association, permission)
-    "carol": ("MEMBER", "maintain"),  # incident commander
-    "alice": ("MEMBER", "write"),
-    "bob": ("MEMBER", "write"),
-    "dave": ("MEMBER", "write"),
-    "erin": ("MEMBER", "write"),
+START = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)  # the morning after the example incident
+PEOPLE = {  # login → (association, permission), as in examples/postmortem-issue.md
+    "mrivera": ("MEMBER", "maintain"),  # incident commander
+    "jchen": ("MEMBER", "write"),
+    "dkim": ("MEMBER", "write"),
+    "spatel": ("MEMBER", "write"),
+    "lnguyen": ("MEMBER", "write"),
 }
 
 
@@ -130,7 +130,7 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
             title="Postmortem: Checkout outage after config push",
             body=example_body(),
             labels=["postmortem"],
-            user="carol",
+            user="mrivera",
         )
         t.look()
         _step(
@@ -235,7 +235,7 @@ def _issue_payload(sb: Sandbox, number: int) -> dict[str, object]:
 
 def _close(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number: int) -> None:
     issue = sb.state.issues[number]
-    owner = issue.assignees[0] if issue.assignees else "carol"
+    owner = issue.assignees[0] if issue.assignees else "mrivera"
     with sb.state.lock:
         issue.state, issue.state_reason = "closed", "completed"
         issue.closed_at = issue.updated_at = clock.now
@@ -255,7 +255,7 @@ def _command(
     sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number: int, text: str
 ) -> None:
     issue = sb.state.issues[number]
-    owner = issue.assignees[0] if issue.assignees else "carol"
+    owner = issue.assignees[0] if issue.assignees else "mrivera"
     comment = sb.seed_comment(number, text, user=owner)
     payload = {
         "action": "created",
