@@ -1,0 +1,58 @@
+"""Shared fixtures: a running GitHub sandbox, and the adapter pointed at it with fake time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pmbot.gh_models import GitHubSettings
+from pmbot.github import GitHub
+from pmbot.sandbox import Sandbox
+
+REPO = "acme/web"
+# Any token works against the sandbox; this placeholder is the only one tests may contain.
+PLACEHOLDER_TOKEN = "sandbox-token"
+
+
+class FakeTime:
+    """A clock that only moves when slept on, so rate-limit and pacing waits cost nothing."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A fresh sandbox for `acme/web` on a free port of 127.0.0.1, stopped afterwards."""
+    with Sandbox(repo=REPO) as sb:
+        yield sb
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def settings_for(sb: Sandbox, **overrides: object) -> GitHubSettings:
+    fields: dict[str, object] = {
+        "token": PLACEHOLDER_TOKEN,
+        "repository": REPO,
+        "api_url": sb.base_url,
+        **overrides,
+    }
+    return GitHubSettings(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def gh(sandbox: Sandbox, fake_time: FakeTime) -> GitHub:
+    """The adapter against the sandbox: no pacing, fake sleep (real HTTP all the same)."""
+    return GitHub(settings_for(sandbox), pace=False, sleep=fake_time.sleep, clock=fake_time.time)
