@@ -42,7 +42,7 @@ TEXT_FIELDS = (
     "detection_method",
     "timeline",
     "contributing_factors",
-    "whys",
+    "five_whys",
     "went_well",
     "went_poorly",
     "got_lucky",

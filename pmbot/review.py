@@ -34,7 +34,7 @@ class Finding:
 CHECKS: dict[str, tuple[Level, str, str]] = {
     "missing-section": (
         "warning",
-        "The {section} section is empty.",
+        'The "{section}" section is empty.',
         "Fill it in: the review checklist asks every postmortem for it.",
     ),
     "timeline-empty": (
@@ -121,15 +121,6 @@ def _checks(pm: Postmortem, config: Config) -> Iterator[Finding]:
     yield from _unaddressed(pm)
 
 
-_SECTION_NAMES = {
-    "summary": "summary",
-    "contributing_factors": "contributing factors",
-    "went_well": "what went well",
-    "action_items": "action items",
-    "impact": "impact",
-}
-
-
 def _sections(pm: Postmortem, config: Config) -> Iterator[Finding]:
     filled = {
         "summary": bool((pm.summary or "").strip()),
@@ -146,7 +137,7 @@ def _sections(pm: Postmortem, config: Config) -> Iterator[Finding]:
         if section == "timeline":
             yield _check("timeline-empty", section, line)
         else:
-            yield _check("missing-section", section, line, section=_SECTION_NAMES[section])
+            yield _check("missing-section", section, line, section=_FIELD_TITLES[section])
 
 
 def _document(pm: Postmortem) -> Iterator[Finding]:
@@ -157,7 +148,8 @@ def _document(pm: Postmortem) -> Iterator[Finding]:
     if not pm.pledge:
         yield _check("pledge-unticked", "pledge", pm.lines.get("pledge"))
     if pm.impact.slo_target is not None and pm.impact.minutes is None:
-        yield _check("impact-slo-no-minutes", "impact", pm.lines.get("impact"))
+        line = pm.lines.get("impact_minutes") or pm.lines.get("slo")
+        yield _check("impact-slo-no-minutes", "impact_minutes", line)
 
 
 def _items(pm: Postmortem, config: Config) -> Iterator[Finding]:
@@ -209,10 +201,11 @@ def _unaddressed(pm: Postmortem) -> Iterator[Finding]:
 _FIELD_TITLES = {
     "summary": "Summary",
     "impact": "Impact",
+    "impact_minutes": "Impact",
     "detection_method": "Detection",
     "timeline": "Timeline",
     "contributing_factors": "Contributing factors",
-    "whys": "Five whys",
+    "five_whys": "Five whys",
     "went_well": "What went well",
     "went_poorly": "What went poorly",
     "got_lucky": "Where we got lucky",
@@ -232,8 +225,8 @@ def format_findings(findings: Iterable[Finding]) -> str:
             "Blameless wording, checkable action items, nothing missing. Thank you!\n"
         )
     out = [f"### pmbot review: {_tally(findings)}", ""]
-    for field, group in _grouped(findings):
-        out += [f"#### {_FIELD_TITLES.get(field, field)}", ""]
+    for title, group in _grouped(findings):
+        out += [f"#### {title}", ""]
         out += [_bullet(f) for f in group]
         out.append("")
     out.append(
@@ -255,13 +248,16 @@ def _tally(findings: list[Finding]) -> str:
 
 
 def _grouped(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings under their section title, sections in form order (unknown fields last)."""
+    order = list(dict.fromkeys(_FIELD_TITLES.values()))
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        groups.setdefault(finding.field, []).append(finding)
-    order = list(_FIELD_TITLES)
-    return sorted(
-        groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
-    )
+        groups.setdefault(_FIELD_TITLES.get(finding.field, finding.field), []).append(finding)
+    return sorted(groups.items(), key=lambda kv: _rank(order, kv[0]))
+
+
+def _rank(order: list[str], title: str) -> int:
+    return order.index(title) if title in order else len(order)
 
 
 def _bullet(f: Finding) -> str:

@@ -175,6 +175,6 @@ def segments(pm: Postmortem) -> Iterator[Segment]:
         )
     for chain in pm.whys:
         text = "\n".join(chain.steps)
-        yield Segment("whys", text, chain.line or lines.get("whys"))
+        yield Segment("five_whys", text, chain.line or lines.get("five_whys"))
     for item in pm.action_items:
         yield Segment("action_items", item.what, item.line or lines.get("action_items"))

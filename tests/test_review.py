@@ -216,7 +216,7 @@ def test_contributing_factor_without_an_action_item() -> None:
         ({"timeline": ()}, "timeline-empty", "timeline"),
         ({"incident_commander": None}, "no-incident-commander", "incident_commander"),
         ({"pledge": False}, "pledge-unticked", "pledge"),
-        ({"impact": Impact(slo_target=99.9)}, "impact-slo-no-minutes", "impact"),
+        ({"impact": Impact(slo_target=99.9)}, "impact-slo-no-minutes", "impact_minutes"),
     ],
 )
 def test_quality_checklist(changes: dict[str, Any], rule: str, field: str) -> None:
