@@ -11,11 +11,13 @@ MINUTES_FIX = "write a number of minutes, e.g. 90 (or '1h 30m')."
 
 _SLO = re.compile(
     r"(?P<target>\d{1,3}(?:\.\d+)?)\s*%"
-    r"(?:\s*(?:over|per|in|across|/|,)?\s*(?:a|the|rolling)?\s*"
+    r"(?:\s*(?:over|per|in|across|/|,)?\s*(?:(?:a|the|rolling)\s+)*"
     r"(?P<count>\d+)\s*-?\s*(?P<unit>d|days?|w|weeks?))?",
     re.IGNORECASE,
 )
-_SPAN = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>h|hrs?|hours?|m|mins?|minutes?)?", re.I)
+_SPAN = re.compile(
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m)?\b", re.IGNORECASE
+)
 
 
 def parse_slo(text: str) -> tuple[float, int]:

@@ -15,7 +15,7 @@ TIME_FIX = (
 
 _DATE = r"(?P<date>\d{4}-\d{1,2}-\d{1,2})"
 _CLOCK = r"(?P<clock>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
-_ZONE = r"(?:\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)(?![\w:]))?"
+_ZONE = r"(?:\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)(?!\w))?"
 _FULL = re.compile(rf"{_DATE}(?:T|\s+|\s*,\s*){_CLOCK}{_ZONE}", re.IGNORECASE)
 _CLOCK_ONLY = re.compile(rf"{_CLOCK}{_ZONE}", re.IGNORECASE)
 _DATE_ONLY = re.compile(_DATE)
