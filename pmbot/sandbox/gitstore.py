@@ -84,6 +84,23 @@ class GitStore:
                     out.append(TreeEntry(path, sub.mode, sub.type, sub.sha, sub.size))
         return out
 
+    def files_of_tree(self, tree_sha: str) -> dict[str, str] | None:
+        """path -> blob sha for every file under a tree."""
+        entries = self.tree_entries(tree_sha, recursive=True)
+        if entries is None:
+            return None
+        return {e.path: e.sha for e in entries if e.type == "blob"}
+
+    def ancestors(self, sha: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [sha]
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.commits[current].parents)
+        return seen
+
     # -- writing -------------------------------------------------------------------------
 
     def put_blob(self, data: bytes) -> str:
@@ -111,6 +128,9 @@ class GitStore:
         commit = self.make_commit(files, [parent.sha], message, author, email, now)
         self.refs[f"refs/heads/{branch}"] = commit.sha
         return commit
+
+    def write_tree(self, files: dict[str, str]) -> str:
+        return self._write_tree(files, "", {})
 
     def make_commit(
         self,

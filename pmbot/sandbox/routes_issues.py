@@ -65,7 +65,7 @@ def list_issues(req: Request) -> Response:
         i
         for i in req.state.issues.values()
         if (state == "all" or i.state == state)
-        and wanted <= {n.lower() for n in i.labels}
+        and (not wanted or wanted <= {n.lower() for n in i.labels})
         and (after is None or i.updated_at >= after)
         and _assignee_matches(i, q.get("assignee"))
         and (q.get("creator") is None or i.user.lower() == q["creator"].lower())

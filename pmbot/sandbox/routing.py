@@ -99,7 +99,8 @@ class Route:
 
 
 class Router:
-    """Maps `METHOD /path/{param}` templates to handlers; `{path}` and `{ref}` may hold slashes."""
+    """Maps `METHOD /path/{param}` templates to handlers; `{path}`, `{ref}` and `{branch}`
+    may hold slashes."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
@@ -114,7 +115,7 @@ class Router:
     def add(self, method: str, template: str, handler: Handler) -> None:
         pattern = "^"
         for part in re.split(r"(\{[^}]+\})", template):
-            if part in ("{path}", "{ref}"):
+            if part in ("{path}", "{ref}", "{branch}"):
                 pattern += f"(?P<{part[1:-1]}>.*)"
             elif part.startswith("{"):
                 pattern += f"(?P<{part[1:-1]}>[^/]+)"

@@ -227,6 +227,7 @@ def _encode(body: Any) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pmbot-sandbox"
+    disable_nagle_algorithm = True  # headers and body go out as two writes
     server: _Server
 
     def do_GET(self) -> None:
