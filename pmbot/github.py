@@ -680,7 +680,13 @@ class GitHub:
         source = self._branch_sha(from_branch)
         if source is None:
             raise GitHubError(
-                f"branch {from_branch!r} does not exist in {self.settings.repository}"
+                [
+                    Problem(
+                        field="branch",
+                        message=f"{from_branch!r} not found in {self.settings.repository}.",
+                        fix="Create it, or configure the branch pmbot should start from.",
+                    )
+                ]
             )
         payload = {"ref": f"refs/heads/{name}", "sha": source}
         check = lambda: self._get_or_none(f"{self.repo}/git/ref/heads/{name}")  # noqa: E731
@@ -750,7 +756,15 @@ class GitHub:
             data = self.http.call("PATCH", url, body=changes, repeatable=True).data
             return PullResult(pull=PullSnapshot.from_api(data), action="updated")
         payload = {"title": title, "body": body, "head": head, "base": base}
-        data = self._post_once(f"{self.repo}/pulls", payload, lambda: self._open_pull(head, base))
+        try:
+            data = self._post_once(
+                f"{self.repo}/pulls", payload, lambda: self._open_pull(head, base)
+            )
+        except GitHubHTTPError as exc:
+            raced = self._open_pull(head, base) if exc.status == 422 else None
+            if raced is None:
+                raise  # e.g. no commits between base and head
+            return PullResult(pull=PullSnapshot.from_api(raced), action="unchanged")
         return PullResult(pull=PullSnapshot.from_api(data), action="created")
 
     def _open_pull(self, head: str, base: str) -> Any:

@@ -495,3 +495,92 @@ def test_git_blob_sha_matches_git() -> None:
 def test_stats_describe() -> None:
     settings = GitHubSettings(token="t", repository=REPO, api_url="http://127.0.0.1:9")
     assert GitHub(settings).stats.describe().startswith("0 GitHub requests")
+
+
+# ---- files, branches, pull requests ---------------------------------------------------------
+
+
+def test_read_file_and_list_tree(sandbox: Sandbox, gh: GitHub) -> None:
+    shas = sandbox.seed_files(
+        {"docs/postmortems/a.md": "A\n", "docs/postmortems/2026/b.md": "B\n", "README.md": "R"}
+    )
+    tree = gh.list_tree("docs/postmortems")
+    assert sorted(tree) == sorted(
+        (path, sha) for path, sha in shas.items() if path.startswith("docs/")
+    )
+    assert gh.read_blobs([shas["docs/postmortems/a.md"]]) == ["A\n"]
+    file = gh.read_file("docs/postmortems/a.md")
+    assert file is not None and (file.text, file.sha) == ("A\n", git_blob_sha("A\n"))
+    assert gh.read_file("docs/missing.md") is None
+    assert gh.read_file("docs") is None  # a folder is not a file
+    # the default branch is looked up once; the tree comes in one request however deep
+    assert sandbox.counters.by_endpoint["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"] == 1
+
+
+def test_ensure_branch(sandbox: Sandbox, gh: GitHub) -> None:
+    sandbox.seed_file("README.md", "R")
+    created = gh.ensure_branch("pmbot/pm-7", "main")
+    assert created.created and sandbox.state.git.branch_head("pmbot/pm-7") == created.sha
+    again = gh.ensure_branch("pmbot/pm-7", "main")
+    assert not again.created and again.sha == created.sha
+    with pytest.raises(GitHubError, match="not found"):
+        gh.ensure_branch("pmbot/other", "no-such-branch")
+
+
+def test_put_files_writes_only_what_changed(sandbox: Sandbox, gh: GitHub) -> None:
+    sandbox.seed_files({"docs/a.md": "same\n", "docs/b.md": "old\n"})
+    gh.ensure_branch("pmbot/pm-7", "main")
+    files = {"docs/a.md": "same\n", "docs/b.md": "new\n", "docs/c.md": "added\n"}
+    result = gh.put_files("pmbot/pm-7", files, "docs: postmortem 7")
+    assert result.written == ("docs/b.md", "docs/c.md") and result.unchanged == ("docs/a.md",)
+    assert sandbox.counters.by_method["PUT"] == 2
+    again = gh.put_files("pmbot/pm-7", files, "docs: postmortem 7")
+    assert again.written == () and sandbox.counters.by_method["PUT"] == 2
+    head = sandbox.state.git.branch_head("pmbot/pm-7")
+    assert head is not None
+    blob = sandbox.state.git.commits[head].files["docs/b.md"]
+    assert sandbox.state.git.blobs[blob] == b"new\n"
+
+
+def test_put_file_with_a_stale_sha_refetches_and_retries_once(sandbox: Sandbox, gh: GitHub) -> None:
+    sandbox.seed_file("docs/a.md", "v1\n")
+    stale = git_blob_sha("v1\n")
+    sandbox.seed_file("docs/a.md", "v2\n")  # someone pushed after we looked
+    assert gh._put_file("main", "docs/a.md", "v3\n", "update", stale) is True
+    assert sandbox.counters.by_status[409] == 1 and sandbox.counters.by_method["PUT"] == 2
+    file = gh.read_file("docs/a.md")
+    assert file is not None and file.text == "v3\n"
+
+
+def test_put_files_whose_answer_is_dropped_is_not_written_twice(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    sandbox.seed_file("docs/a.md", "v1\n")
+    sandbox.faults.add("drop_after_write", method="PUT")
+    result = gh.put_files("main", {"docs/a.md": "v2\n"}, "update")
+    assert result.written == ("docs/a.md",)
+    assert sandbox.counters.by_method["PUT"] == 1
+
+
+def test_open_or_update_pull_never_opens_a_second(sandbox: Sandbox, gh: GitHub) -> None:
+    sandbox.seed_file("README.md", "R")
+    gh.ensure_branch("pmbot/pm-7", "main")
+    gh.put_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
+    first = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
+    assert first.action == "created" and first.pull.head == "pmbot/pm-7"
+    same = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
+    assert same.action == "unchanged" and same.pull.number == first.pull.number
+    edited = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body v2")
+    assert edited.action == "updated" and edited.pull.body == "body v2"
+    pulls = [i for i in sandbox.state.issues.values() if i.pull is not None]
+    assert len(pulls) == 1
+
+
+def test_open_pull_whose_answer_is_dropped_is_opened_once(sandbox: Sandbox, gh: GitHub) -> None:
+    sandbox.seed_file("README.md", "R")
+    gh.ensure_branch("pmbot/pm-7", "main")
+    gh.put_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
+    sandbox.faults.add("drop_after_write", method="POST", path_regex=r"/pulls$")
+    result = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
+    assert result.action == "created"
+    assert len([i for i in sandbox.state.issues.values() if i.pull is not None]) == 1
