@@ -92,40 +92,40 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_intake(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
     from pmbot.commands_github import intake
 
     return intake(
         os.environ,
         issue=args.issue,
         dry_run=args.dry_run,
-        now=parse_now(args.now),
+        now=now,
         config_path=_config_path(args),
     )
 
 
 def _cmd_event(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
     from pmbot.commands_github import event
 
-    return event(
-        os.environ, dry_run=args.dry_run, now=parse_now(args.now), config_path=_config_path(args)
-    )
+    return event(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
     from pmbot.commands_github import sweep
 
-    return sweep(
-        os.environ, dry_run=args.dry_run, now=parse_now(args.now), config_path=_config_path(args)
-    )
+    return sweep(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
     from pmbot.commands_github import report
 
     return report(
         os.environ,
         fmt=args.format,
-        now=parse_now(args.now),
+        now=now,
         post=args.post,
         config_path=_config_path(args),
     )

@@ -62,7 +62,10 @@ def read_postmortem(
             max_action_items=config.limits.max_action_items,
         )
     except FormError as exc:
-        raise FormError([*problems, *exc.problems]) from None
+        # A required field already reported as missing needs no second, vaguer problem.
+        missing = {f"[{p.field}]" for p in problems}
+        extra = [p for p in exc.problems if not any(p.field.endswith(m) for m in missing)]
+        raise FormError([*problems, *extra]) from None
     if problems:
         raise FormError(problems)
     return Intake(parsed=parsed, postmortem=pm, findings=tuple(review(pm, config)))
