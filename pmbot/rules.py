@@ -36,7 +36,7 @@ class _Allow:
 
 @dataclass(frozen=True)
 class _Matcher:
-    """A regex, and words one of which must occur (lower-cased) for it to be worth running."""
+    """A regex, and strings one of which must occur in the normalised text for it to match."""
 
     regex: re.Pattern[str]
     triggers: tuple[str, ...] = ()  # empty: always run
@@ -44,7 +44,7 @@ class _Matcher:
     def finditer(self, text: str, lowered: str) -> Iterator[re.Match[str]]:
         # A substring test is ~100x cheaper than a regex pass over 64 KiB, and most
         # postmortems contain none of a phrase rule's words.
-        if self.triggers and not any(word in lowered for word in self.triggers):
+        if self.triggers and not any(map(lowered.__contains__, self.triggers)):
             return iter(())
         return self.regex.finditer(text)
 
@@ -70,7 +70,7 @@ class Compiled:
                 yield from self._scan_one(segment)
 
     def _scan_one(self, segment: Segment) -> Iterator[Hit]:
-        text, lowered = segment.text, segment.text.lower()
+        text, lowered = segment.text, _normalised(segment.text)
         allowed: list[tuple[str | None, int, int]] | None = None  # computed on first hit
         for rule in self.rules:
             if segment.field not in rule.fields:
@@ -125,10 +125,14 @@ def _compile(rule: RuleSpec) -> _Rule:
     return _Rule(rule, tuple(matchers), frozenset(fields))
 
 
+def _normalised(text: str) -> str:
+    """Lower case, straight apostrophes, single spaces: what triggers are looked up in."""
+    return " ".join(text.lower().replace("’", "'").split())
+
+
 def _triggers(phrases: Iterable[str]) -> tuple[str, ...]:
-    """The longest word of each phrase: a match must contain it. Apostrophes split words
-    (the text may use curly ones)."""
-    return _minimal(max(re.split(r"['’\s]+", p.lower()), key=len) for p in phrases)
+    """Each whole phrase, normalised: every match of the phrase regex contains one."""
+    return _minimal(_normalised(phrase) for phrase in phrases)
 
 
 def _minimal(words: Iterable[str]) -> tuple[str, ...]:
