@@ -21,9 +21,10 @@ LOW_URGENCY: Urgency = (len(Priority), 0, 0)
 
 def urgency(priority: Priority | str | None, days_overdue: int, issue: int) -> Urgency:
     """P0 before P3, then the most overdue first, then the oldest issue."""
-    ranks = [str(p) for p in Priority]
-    rank = ranks.index(str(priority)) if str(priority) in ranks else len(ranks)
-    return (rank, -days_overdue, issue)
+    return (_PRIORITY_RANK.get(str(priority), len(_PRIORITY_RANK)), -days_overdue, issue)
+
+
+_PRIORITY_RANK = {str(p): rank for rank, p in enumerate(Priority)}
 
 
 def _short(text: str, limit: int = 72) -> str:

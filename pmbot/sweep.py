@@ -182,34 +182,87 @@ def _labels(
 # --- the notices ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What every notice can say about the item."""
+
+    what: str  # "this P1 action item from postmortem #12"
+    due: str  # bold ISO date
+    late: int  # days past the due date (negative: days ahead)
+    owner: str | None
+    first: str  # the day the owner was first reminded
+
+
 def notice_text(
     item: TrackedItem, step: Step, now: datetime, ladder: Ladder, *, repeat: bool
 ) -> str:
     """A short, kind, specific comment: what, since when, what to do; ends with its marker."""
     info = item.info
-    what = f"this {info.priority} action item from postmortem #{info.pm}"
-    late = (now.date() - item.due).days
-    due = f"**{item.due.isoformat()}**"
-    first = _first_notice(item)
-    lines = {
-        Step.UNOWNED: f"{_to(_commander_or_authors(item))}, {what} has no owner yet; it is due "
-        f"on {due}. Could you find someone to own it? Assign it with `/pmbot owner @user`.",
-        Step.DUE_SOON: f"{_to(_owner_or_commander(item))}, a friendly reminder: {what} is due "
-        f"{_when(-late)} ({due}). {WHAT_TO_DO}",
-        Step.OVERDUE: f"{_to(_owner_or_commander(item))}, {what} {_late(late, due)}. No "
-        f"blame — plans change; let us know where it stands. {WHAT_TO_DO}",
-        Step.COMMANDER: f"{_to(_escalation_group(item))}, {what} has been overdue since {due} "
-        f"({days(late)}); its owner {quoted(info.owner)} was first reminded on {first}. Could "
-        "you help it move? Agree a new date (`/pmbot due YYYY-MM-DD <reason>`), find another "
-        "owner (`/pmbot owner @user`), or close it as not planned (`/pmbot wont-do <reason>`).",
-        Step.LEADERSHIP: f"{_to([ladder.leadership_team or ''])}, {what} has been overdue "
-        f"since {due} ({days(late)}) and the incident commander and authors have been asked. "
-        "It needs a decision: a new date with a reason, a new owner, or `/pmbot wont-do "
-        "<reason>`.",
-    }
+    facts = _Facts(
+        what=f"this {info.priority} action item from postmortem #{info.pm}",
+        due=f"**{item.due.isoformat()}**",
+        late=(now.date() - item.due).days,
+        owner=info.owner,
+        first=_first_notice(item),
+    )
     prefix = "Reminder: " if repeat else ""
+    to = _to(_recipients(item, step, ladder))
     marker = markers.encode(REMINDER, {"item": item.number, "step": str(step), "at": iso(now)})
-    return f"{prefix}{lines[step]}\n\n{marker}"
+    return f"{prefix}{to}, {_BODIES[step](facts)}\n\n{marker}"
+
+
+def _recipients(item: TrackedItem, step: Step, ladder: Ladder) -> list[str]:
+    if step is Step.UNOWNED:
+        return _commander_or_authors(item)
+    if step in (Step.DUE_SOON, Step.OVERDUE):
+        return _owner_or_commander(item)
+    if step is Step.COMMANDER:
+        return _escalation_group(item)
+    return [ladder.leadership_team or ""]
+
+
+def _unowned(f: _Facts) -> str:
+    return (
+        f"{f.what} has no owner yet; it is due on {f.due}. Could you find someone to own it? "
+        "Assign it with `/pmbot owner @user`."
+    )
+
+
+def _due_soon(f: _Facts) -> str:
+    return f"a friendly reminder: {f.what} is due {_when(-f.late)} ({f.due}). {WHAT_TO_DO}"
+
+
+def _overdue(f: _Facts) -> str:
+    return (
+        f"{f.what} {_late(f.late, f.due)}. No blame — plans change; let us know where it "
+        f"stands. {WHAT_TO_DO}"
+    )
+
+
+def _commander(f: _Facts) -> str:
+    return (
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}); its owner "
+        f"{quoted(f.owner)} was first reminded on {f.first}. Could you help it move? Agree a "
+        "new date (`/pmbot due YYYY-MM-DD <reason>`), find another owner (`/pmbot owner "
+        "@user`), or close it as not planned (`/pmbot wont-do <reason>`)."
+    )
+
+
+def _leadership(f: _Facts) -> str:
+    return (
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}) and the incident "
+        "commander and authors have been asked. It needs a decision: a new date with a "
+        "reason, a new owner, or `/pmbot wont-do <reason>`."
+    )
+
+
+_BODIES = {
+    Step.UNOWNED: _unowned,
+    Step.DUE_SOON: _due_soon,
+    Step.OVERDUE: _overdue,
+    Step.COMMANDER: _commander,
+    Step.LEADERSHIP: _leadership,
+}
 
 
 def _to(logins: Iterable[str]) -> str:

@@ -48,7 +48,10 @@ class Step(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Step).index(self)
+        return _RANKS[self]
+
+
+_RANKS = {step: position for position, step in enumerate(Step)}
 
 
 def iso(moment: datetime) -> str:
