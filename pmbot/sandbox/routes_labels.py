@@ -109,7 +109,10 @@ def _names_from_body(req: Request) -> list[str]:
         return v.names(req.body, "labels") or []
     if isinstance(req.body, str):
         return [req.body]
-    return v.names(v.body(req), "labels") or []
+    data = v.body(req)
+    if isinstance(data.get("labels"), str):
+        return [data["labels"]]
+    return v.names(data, "labels") or []
 
 
 @router.route("GET", R + "/issues/{issue_number}/labels")

@@ -328,7 +328,9 @@ class Sandbox:
         server.app = self.app
         self._server = server
         self.app.render = Renderer(self.state, self.base_url)
-        self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="sandbox", daemon=True
+        )
         self._thread.start()
         return self
 

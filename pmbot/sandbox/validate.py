@@ -61,8 +61,6 @@ def names(data: dict[str, Any] | list[Any], key: str) -> list[str] | None:
     value = data if isinstance(data, list) else data.get(key, _MISSING)
     if value is _MISSING or value is None:
         return None
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, list):
         raise _wrong(key, value, "an array")
     out = []
