@@ -7,6 +7,7 @@ code never touches an object that might fetch lazily behind its back.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,12 @@ class GitHubSettings:
     max_wait_seconds: float = 900.0  # longest single sleep for a rate limit or pacing
     read_retries: int = 3  # extra attempts for a read answered 5xx or lost
     timeout_seconds: int = 30
+
+    @property
+    def is_local(self) -> bool:
+        """True for a sandbox on this machine, where pacing writes would only slow things."""
+        host = urllib.parse.urlsplit(self.api_url).hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1")
 
     @property
     def owner(self) -> str:

@@ -28,6 +28,11 @@ def test_settings_from_env_reads_the_actions_variables() -> None:
     assert settings.api_url == "https://api.github.com"
     ghes = GitHubSettings.from_env({**env, "GITHUB_API_URL": "https://ghe.example.com/api/v3/"})
     assert ghes.api_url == "https://ghe.example.com/api/v3"
+    assert not ghes.is_local and settings_for_url("http://127.0.0.1:8123").is_local
+
+
+def settings_for_url(url: str) -> GitHubSettings:
+    return GitHubSettings(token="t", repository=REPO, api_url=url)
 
 
 def test_settings_never_show_the_token() -> None:
@@ -365,7 +370,9 @@ def test_create_issue_whose_answer_is_dropped_is_created_once(sandbox: Sandbox, 
     sandbox.faults.add("drop_after_write", method="POST", path_regex=r"/issues$")
     issue = gh.create_issue("t", "b", [], [], marker=MARKER)
     assert len(sandbox.state.issues) == 4 and issue.number == 4 and MARKER in issue.body
+    # sent once on the wire (no urllib3 retry behind our back), then one list call to check
     assert gh.stats.by_method == (("GET", 1), ("POST", 1))
+    assert sandbox.counters.by_method == {"POST": 1, "GET": 1}
 
 
 def test_create_comment_whose_answer_is_dropped_is_created_once(
