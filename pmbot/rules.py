@@ -178,7 +178,8 @@ def segments(pm: Postmortem) -> Iterator[Segment]:
             factor.line or lines.get("contributing_factors"),
         )
     for chain in pm.whys:
-        text = "\n".join(chain.steps)
+        # `line` is the title's line when there is one; steps follow, one a line.
+        text = "\n".join((chain.title, *chain.steps) if chain.title else chain.steps)
         yield Segment("five_whys", text, chain.line or lines.get("five_whys"))
     for item in pm.action_items:
         yield Segment("action_items", item.what, item.line or lines.get("action_items"))

@@ -17,6 +17,7 @@ from pmbot.model import (
     Priority,
     Severity,
     TimelineEvent,
+    WhyChain,
 )
 from pmbot.review import Finding, format_findings, review
 
@@ -149,6 +150,14 @@ def test_weak_action_items(rule: str, weak: str, specific: str) -> None:
     assert rule in rules_of(found)
     assert all(f.field == "action_items" and f.line == 40 for f in found)
     assert review(with_item(specific), CONFIG) == []
+
+
+def test_system_changes_that_mention_people_are_fine() -> None:
+    for what in (
+        "Tell customers about outages via the status page automatically",
+        "Send reminder emails from the tracker before the due date",
+    ):
+        assert review(with_item(what), CONFIG) == []
 
 
 def test_item_rules_do_not_apply_to_the_summary() -> None:
@@ -295,6 +304,15 @@ def test_config_can_override_a_shipped_rule() -> None:
 def test_line_numbers_count_from_the_field_start() -> None:
     found = review(with_summary("Checkout failed.\n\nBob forgot to set a TTL."), CONFIG)
     assert {f.line for f in found} == {12}
+
+
+def test_five_whys_lines() -> None:
+    chain = WhyChain(
+        title="Why?", steps=("The pool was small.", "Carol forgot the limit."), line=50
+    )
+    found = review(postmortem(whys=(chain,)), CONFIG)
+    assert {(f.field, f.line) for f in found} == {("five_whys", 52)}
+    assert {f.rule for f in found} == {"blame-named-person", "blame-forgot"}
 
 
 def test_findings_are_in_body_order() -> None:
