@@ -46,14 +46,17 @@ class Store:
     def update_issue(self, number: int, **changes: Any) -> None:
         self._issue(number).update(changes)
 
-    def add_labels(self, number: int, names: Sequence[str]) -> None:
-        labels = self._issue(number)["labels"]
-        labels += [n for n in names if n not in labels]
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        have = self._issue(number)["labels"]
+        have += [n for n in labels if n not in have]
 
     def remove_label(self, number: int, name: str) -> None:
         self._issue(number)["labels"].remove(name)
 
-    def create_issue(self, **fields: Any) -> None:
+    def set_assignees(self, number: int, logins: Sequence[str]) -> None:
+        self._issue(number)["assignees"] = list(logins)
+
+    def create_issue(self, title: str, body: str, *args: Any, marker: str) -> None:
         self.writes += 1
 
 

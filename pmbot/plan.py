@@ -134,15 +134,20 @@ class SetAssignees(Action):
         return f"assign #{self.issue} to {', '.join(self.assignees) or 'nobody'}"
 
     def perform(self, gh: Writer) -> None:
-        gh.update_issue(self.issue, assignees=list(self.assignees))
+        gh.set_assignees(self.issue, list(self.assignees))
 
 
 @dataclass(frozen=True)
 class CreateIssue(Action):
-    """A new issue; `issue` is the issue it is created for (e.g. the postmortem)."""
+    """A new issue; `issue` is the issue it is created for (e.g. the postmortem).
+
+    `marker` is a hidden marker in `body` the adapter uses to find the issue if the answer
+    to the create request is lost, so a retry never files it twice.
+    """
 
     title: str
     body: str
+    marker: str
     labels: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
 
@@ -150,8 +155,7 @@ class CreateIssue(Action):
         return f"create issue for #{self.issue}: {_short(self.title)}"
 
     def perform(self, gh: Writer) -> None:
-        labels, assignees = list(self.labels), list(self.assignees)
-        gh.create_issue(title=self.title, body=self.body, labels=labels, assignees=assignees)
+        gh.create_issue(self.title, self.body, self.labels, self.assignees, marker=self.marker)
 
 
 class Writer(Protocol):
@@ -160,9 +164,18 @@ class Writer(Protocol):
     def create_comment(self, number: int, body: str) -> Any: ...
     def upsert_comment(self, number: int, marker_kind: str, body: str) -> Any: ...
     def update_issue(self, number: int, **changes: Any) -> Any: ...
-    def add_labels(self, number: int, names: Sequence[str]) -> Any: ...
+    def add_labels(self, number: int, labels: Sequence[str]) -> Any: ...
     def remove_label(self, number: int, name: str) -> Any: ...
-    def create_issue(self, **fields: Any) -> Any: ...
+    def set_assignees(self, number: int, logins: Sequence[str]) -> Any: ...
+    def create_issue(
+        self,
+        title: str,
+        body: str,
+        labels: Sequence[str] = (),
+        assignees: Sequence[str] = (),
+        *,
+        marker: str,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pmbot import markers
+from pmbot.github import GitHub
 from pmbot.model import Priority
 from pmbot.plan import (
     AddLabels,
@@ -18,6 +20,7 @@ from pmbot.plan import (
     SetState,
     UpdateBody,
     UpsertComment,
+    Writer,
     apply,
     trim_to_budget,
     urgency,
@@ -61,17 +64,28 @@ class FakeGitHub:
         for key, value in changes.items():
             setattr(issue, key, value)
 
-    def add_labels(self, number: int, names: Sequence[str]) -> None:
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
         issue = self.issue(number)
-        issue.labels += [n for n in names if n not in issue.labels]
+        issue.labels += [n for n in labels if n not in issue.labels]
 
     def remove_label(self, number: int, name: str) -> None:
         self.issue(number).labels.remove(name)
 
-    def create_issue(self, **fields: Any) -> None:
+    def set_assignees(self, number: int, logins: Sequence[str]) -> None:
+        self.issue(number).assignees = list(logins)
+
+    def create_issue(
+        self,
+        title: str,
+        body: str,
+        labels: Sequence[str] = (),
+        assignees: Sequence[str] = (),
+        *,
+        marker: str,
+    ) -> None:
         number = max(self.issues, default=0) + 1
         self.calls.append(("create", number))
-        self.issues[number] = FakeIssue(body=fields["body"], labels=list(fields["labels"]))
+        self.issues[number] = FakeIssue(body=body, labels=list(labels), assignees=list(assignees))
 
 
 def item_plan(issue: int, priority: Priority, late: int) -> Plan:
@@ -100,7 +114,7 @@ def test_every_action_describes_itself_in_one_line() -> None:
         RemoveLabel(1, "overdue"),
         SetState(1, "closed", "not_planned"),
         SetAssignees(1, ("bob",)),
-        CreateIssue(12, title="Canary stage", body="b"),
+        CreateIssue(12, title="Canary stage", body="b", marker="m"),
     ]
     assert [a.describe() for a in actions] == [
         "comment on #1: hello there",
@@ -189,7 +203,7 @@ def test_apply_performs_each_kind_of_write() -> None:
             SetAssignees(5, ("bob",)),
             UpsertComment(5, "audit", "<!-- pmbot:audit {} -->"),
             UpsertComment(5, "audit", '<!-- pmbot:audit {"v":2} -->'),
-            CreateIssue(0, title="t", body="new", labels=("action-item",)),
+            CreateIssue(0, title="t", body="new", marker="m", labels=("action-item",)),
         )
     )
     result = apply(plan, gh, dry_run=False, log=lambda _: None)
@@ -198,3 +212,14 @@ def test_apply_performs_each_kind_of_write() -> None:
     assert (issue.labels, issue.state, issue.state_reason) == ([], "closed", "not_planned")
     assert issue.assignees == ["bob"] and len(issue.comments) == 1
     assert gh.issues[6].body == "new"
+
+
+def test_the_real_adapter_satisfies_the_writer_protocol() -> None:
+    def as_writer(gh: GitHub) -> Writer:
+        return gh  # mypy checks the types; the loop below checks the parameter names
+
+    methods = ["create_comment", "upsert_comment", "update_issue", "add_labels", "remove_label"]
+    for name in [*methods, "set_assignees", "create_issue"]:
+        ours = list(inspect.signature(getattr(Writer, name)).parameters)
+        assert ours == list(inspect.signature(getattr(GitHub, name)).parameters), name
+    assert as_writer.__name__ == "as_writer"
