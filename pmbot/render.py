@@ -38,6 +38,8 @@ FIGURE_KEYS = (
 # Next to this module rather than via importlib.resources: pmbot is never imported from a
 # zip, and resources.files() fails when an editable install exposes pmbot as a namespace.
 SHIPPED_TEMPLATE = Path(__file__).with_name("templates") / "postmortem.md.j2"
+# libyaml's safe dumper when present: same output, several times faster.
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SAFE_NAME = re.compile(r"[0-9]{4}/[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.md")
 
 
@@ -127,7 +129,7 @@ class SimilarRow:
 class DocumentContext:
     """Everything a template may use. All user text is already defused of pmbot markers."""
 
-    front_matter: str  # YAML, produced by yaml.safe_dump, ending in a newline
+    front_matter: str  # YAML from PyYAML's safe dumper, ending in a newline
     title: str
     severity: str
     status: str
@@ -307,9 +309,9 @@ def _front_matter(pm: Postmortem, numbers: dict[str, float | None]) -> str:
             for item in pm.action_items
         ],
     }
-    # safe_dump quotes and indents whatever the user wrote, so no value can close the
+    # The safe dumper quotes and indents whatever the user wrote, so no value can close the
     # front matter with a `---` line or smuggle in keys; width keeps long lines unfolded.
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1_000_000)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
 
 
 def build_context(

@@ -45,6 +45,17 @@ def test_tolerates_crlf_bom_and_a_dots_terminator() -> None:
     assert read_front_matter("\ufeff---\r\ntitle: A\r\n...\r\nbody") == {"title": "A"}
 
 
+def test_reading_some_keys_agrees_with_reading_all() -> None:
+    text = "---\nbase: &b {title: T, tags: [x]}\n<<: *b\nseverity: SEV-1\nfigures: {a: 1}\n---\n"
+    full = read_front_matter(text)
+    assert full is not None
+    assert read_front_matter(text, {"title", "tags", "severity", "missing"}) == {
+        "title": full["title"],
+        "tags": full["tags"],
+        "severity": full["severity"],
+    }
+
+
 @pytest.mark.parametrize(
     "text",
     [
