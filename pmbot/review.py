@@ -6,6 +6,7 @@ checks below are code, each with a rule id so `review.allow` can switch it off.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -66,22 +67,22 @@ CHECKS: dict[str, tuple[Level, str, str]] = {
     ),
     "action-item-no-owner": (
         "warning",
-        "Action item {key} has no owner.",
+        "This action item has no owner.",
         "Name one GitHub user who will drive it (they can delegate the work).",
     ),
     "action-item-team-owner": (
         "info",
-        "Action item {key} is owned by the team {owner}.",
+        "This action item is owned by a team, not a person.",
         "Name one person: items owned by a team tend to be owned by nobody.",
     ),
     "action-item-no-due": (
         "info",
-        "Action item {key} has no due date; its {priority} SLA sets one {days} days out.",
+        "This action item has no due date; its {priority} SLA sets one {days} days out.",
         "Give a date only if the SLA does not fit.",
     ),
     "action-item-no-success": (
         "warning",
-        "Action item {key} has no success criteria.",
+        "This action item has no success criteria.",
         'Say how anyone can check it is done, e.g. "the alert fires in the staging drill".',
     ),
     "factor-unaddressed": (
@@ -107,11 +108,12 @@ def _from_hit(hit: Hit) -> Finding:
     )
 
 
-def _check(rule: str, field: str, line: int | None, **values: object) -> Finding:
+def _check(
+    rule: str, field: str, line: int | None, quote: str | None = None, **values: object
+) -> Finding:
     severity, message, suggestion = CHECKS[rule]
-    return Finding(
-        rule, severity, field, line, message.format(**values), suggestion.format(**values)
-    )
+    text, fix = message.format(**values), suggestion.format(**values)
+    return Finding(rule, severity, field, line, text, fix, quote)
 
 
 def _checks(pm: Postmortem, config: Config) -> Iterator[Finding]:
@@ -122,13 +124,18 @@ def _checks(pm: Postmortem, config: Config) -> Iterator[Finding]:
 
 
 def _sections(pm: Postmortem, config: Config) -> Iterator[Finding]:
+    impact = pm.impact
     filled = {
         "summary": bool((pm.summary or "").strip()),
         "timeline": bool(pm.timeline),
         "contributing_factors": bool(pm.contributing_factors),
         "went_well": bool((pm.went_well or "").strip()),
         "action_items": bool(pm.action_items),
-        "impact": any(v is not None for v in pm.impact.model_dump().values() if v != 30),
+        "impact": any(
+            value is not None
+            for value in (impact.users, impact.revenue, impact.slo_target, impact.minutes)
+        )
+        or bool((impact.description or "").strip()),
     }
     for section in config.review.required_sections:
         if filled[section]:
@@ -163,23 +170,17 @@ def _items(pm: Postmortem, config: Config) -> Iterator[Finding]:
 
 
 def _item(item: ActionItem, line: int | None, config: Config) -> Iterator[Finding]:
-    key = item.key
+    # Item keys are often hashes: the item's own words say which one is meant.
+    where = ("action_items", line, item.what)
     if not item.owner:
-        yield _check("action-item-no-owner", "action_items", line, key=key)
+        yield _check("action-item-no-owner", *where)
     elif item.owner_is_team or "/" in item.owner:
-        yield _check("action-item-team-owner", "action_items", line, key=key, owner=item.owner)
+        yield _check("action-item-team-owner", *where)
     if item.due is None:
         days = config.sla_days[item.priority]
-        yield _check(
-            "action-item-no-due",
-            "action_items",
-            line,
-            key=key,
-            priority=item.priority.value,
-            days=days,
-        )
+        yield _check("action-item-no-due", *where, priority=item.priority.value, days=days)
     if not (item.success or "").strip():
-        yield _check("action-item-no-success", "action_items", line, key=key)
+        yield _check("action-item-no-success", *where)
 
 
 def _unaddressed(pm: Postmortem) -> Iterator[Finding]:
@@ -193,7 +194,10 @@ def _unaddressed(pm: Postmortem) -> Iterator[Finding]:
     for factor in pm.contributing_factors:
         if factor.key.upper() not in addressed:
             line = factor.line or pm.lines.get("contributing_factors")
-            yield _check("factor-unaddressed", "contributing_factors", line, key=factor.key)
+            key = re.sub(r"[^\w-]", "", factor.key)  # user text, outside the quoted part
+            yield _check(
+                "factor-unaddressed", "contributing_factors", line, factor.description, key=key
+            )
 
 
 # --- Markdown ---------------------------------------------------------------------------

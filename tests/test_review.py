@@ -176,6 +176,7 @@ def only(pm: Postmortem, config: Config = CONFIG) -> Finding:
 def test_item_without_owner() -> None:
     finding = only(postmortem(action_items=(item(owner=None),)))
     assert (finding.rule, finding.severity, finding.line) == ("action-item-no-owner", "warning", 40)
+    assert finding.quote == item().what  # keys are often hashes; the words identify the item
 
 
 def test_item_owned_by_a_team_is_a_note() -> None:
@@ -212,6 +213,7 @@ def test_contributing_factor_without_an_action_item() -> None:
     finding = only(postmortem(contributing_factors=factors))
     assert (finding.rule, finding.line) == ("factor-unaddressed", 31)
     assert "CF2" in finding.message
+    assert finding.quote == "x"
     covered = postmortem(contributing_factors=factors, action_items=(item(addresses="CF1, cf2"),))
     assert review(covered, CONFIG) == []
 
