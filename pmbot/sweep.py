@@ -281,7 +281,8 @@ def _when(ahead: int) -> str:
 
 
 def _first_notice(item: TrackedItem) -> str:
-    reached = item.follow.when(Step.OVERDUE) or item.follow.when(Step.DUE_SOON)
+    follow = current_follow(item)  # notices about an earlier due date do not count
+    reached = follow.when(Step.OVERDUE) or follow.when(Step.DUE_SOON)
     return reached.date().isoformat() if reached else item.due.isoformat()
 
 
