@@ -214,8 +214,9 @@ class _Transport:
             if answer is None:  # lost, and repeating is safe
                 attempts += 1
                 if attempts > self.settings.read_retries:
-                    raise LostWriteError(
-                        f"{method} {_path(full)}: no answer after {attempts} tries"
+                    raise _error(
+                        f"{method} {_path(full)} got no answer in {attempts} tries.",
+                        "Check GITHUB_API_URL and the network; GitHub may be having an incident.",
                     )
                 self._backoff(attempts)
                 continue
@@ -243,7 +244,8 @@ class _Transport:
         try:
             status, raw_headers, text = self.requester.requestJson(method, url, None, headers, body)
         except requests.RequestException as exc:
-            self.log.warning("GitHub %s %s: connection lost (%s)", method, _path(url), type(exc))
+            name = type(exc).__name__
+            self.log.warning("GitHub %s %s: no answer (%s)", method, _path(url), name)
             if repeatable:
                 return None
             raise _Lost(f"{method} {_path(url)}: {type(exc).__name__}") from exc
@@ -268,7 +270,10 @@ class _Transport:
             return None
         retry_after = answer.headers.get("retry-after")
         if retry_after is not None:
-            return max(0.0, float(retry_after))
+            try:
+                return max(0.0, float(retry_after))
+            except ValueError:  # an HTTP date: GitHub sends seconds, a proxy might not
+                return _SECONDARY_DEFAULT_WAIT
         if answer.headers.get("x-ratelimit-remaining") == "0":
             reset = float(answer.headers.get("x-ratelimit-reset", "0"))
             return max(0.0, reset - self.clock()) + 1.0  # +1: GitHub's reset is whole seconds
@@ -278,26 +283,28 @@ class _Transport:
         return None  # a plain 403 (permissions) is an error, not a limit
 
     def _wait_for_limit(self, method: str, url: str, seconds: float, times: int) -> None:
-        if seconds > self.settings.max_wait_seconds or times > _MAX_LIMIT_WAITS:
+        where = f"{method} {_path(url)}"
+        if times > _MAX_LIMIT_WAITS:
+            raise RateLimitError(_problem(f"still rate limited on {where} after {times} waits."))
+        if seconds > self.settings.max_wait_seconds:
+            bound = self.settings.max_wait_seconds
             raise RateLimitError(
-                [
-                    Problem(
-                        field="GitHub API",
-                        message=f"rate limited on {method} {_path(url)}; GitHub asks to wait "
-                        f"{seconds:.0f}s, over the {self.settings.max_wait_seconds:.0f}s bound.",
-                        fix="Run again after the limit resets; the next run resumes the work.",
-                    )
-                ]
+                _problem(
+                    f"rate limited on {where}; GitHub asks to wait {seconds:.0f}s, over the "
+                    f"{bound:.0f}s bound."
+                )
             )
-        self.log.warning("GitHub rate limit on %s %s: waiting %.1fs", method, _path(url), seconds)
+        self.log.warning("GitHub rate limit on %s: waiting %.1fs", where, seconds)
         self.counters.retries += 1
         self._wait(seconds)
 
     def _wait(self, seconds: float) -> None:
         if seconds > self.settings.max_wait_seconds:
+            bound = self.settings.max_wait_seconds
             raise RateLimitError(
-                f"pacing writes would need a {seconds:.0f}s pause, more than the "
-                f"{self.settings.max_wait_seconds:.0f}s bound"
+                _problem(
+                    f"pacing writes needs a {seconds:.0f}s pause, over the {bound:.0f}s bound."
+                )
             )
         self.counters.waits += 1
         self.counters.waited += seconds
@@ -317,6 +324,15 @@ class _Transport:
             if not next_url:
                 return items
             answer = self.call("GET", next_url)
+
+
+def _problem(message: str) -> list[Problem]:
+    fix = "Run again after the limit resets; the next run resumes the remaining work."
+    return [Problem(field="GitHub API", message=message, fix=fix)]
+
+
+def _error(message: str, fix: str) -> GitHubError:
+    return GitHubError([Problem(field="GitHub API", message=message, fix=fix)])
 
 
 def _with_query(url: str, params: Mapping[str, Any] | None) -> str:
