@@ -274,9 +274,19 @@ def _findings(findings: Iterable[object] | None) -> tuple[str, ...]:
 
 
 def _describe(finding: object) -> str:
-    # Findings come from the reviewer; anything with describe() (or a plain string) works.
+    """One line for a review finding: its describe(), else field, line, message, suggestion."""
     describe = getattr(finding, "describe", None)
-    return str(describe()) if callable(describe) else str(finding)
+    if callable(describe):
+        return str(describe())
+    message = getattr(finding, "message", None)
+    if not isinstance(message, str):
+        return str(finding)
+    field, line = getattr(finding, "field", None), getattr(finding, "line", None)
+    where = f"**{field}**" if field else ""
+    where += f" (line {line})" if isinstance(line, int) else ""
+    suggestion = getattr(finding, "suggestion", None)
+    text = f"{where}: {message}" if where else message
+    return f"{text} {suggestion}" if isinstance(suggestion, str) and suggestion else text
 
 
 def _front_matter(pm: Postmortem, numbers: dict[str, float | None]) -> str:

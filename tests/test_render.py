@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
@@ -191,6 +192,38 @@ def test_minimal_document_matches_golden() -> None:
 
 def test_hostile_document_matches_golden() -> None:
     check_golden("hostile.md", render_document(hostile_postmortem()))
+
+
+@dataclass(frozen=True)
+class FakeFinding:
+    field: str
+    line: int | None
+    message: str
+    suggestion: str
+
+
+def test_findings_are_listed_readably() -> None:
+    findings = [
+        FakeFinding("timeline", 12, "The timeline is empty.", "Add the key moments."),
+        FakeFinding("summary", None, "Blame-prone <!-- pmbot:x {} --> wording.", ""),
+        "Plain text finding.",
+    ]
+    doc = render_document(minimal_postmortem(), findings=findings)
+    assert doc.endswith(
+        "## Review notes\n\n"
+        "- **timeline** (line 12): The timeline is empty. Add the key moments.\n"
+        "- **summary**: Blame-prone &lt;!-- pmbot:x {} --> wording.\n"
+        "- Plain text finding.\n"
+    )
+
+
+def test_an_undated_draft_still_renders() -> None:
+    pm = minimal_postmortem().model_copy(update={"started": None})
+    doc = render_document(pm, similar=SIMILAR)
+    assert "- **Date:** unknown" in doc
+    assert "](../2024/2024-12-02-postgres-replica-lag.md)" in doc
+    data = read_front_matter(doc)
+    assert data is not None and data["date"] is None
 
 
 def test_rendering_is_deterministic_and_clock_free() -> None:
