@@ -637,9 +637,13 @@ class GitHub:
             return CommentResult(comment=self.create_comment(number, body), action="created")
         if mine.body.rstrip() == body.rstrip():
             return CommentResult(comment=mine, action="unchanged")
-        url = f"{self.repo}/issues/comments/{mine.id}"
+        return CommentResult(comment=self.edit_comment(mine.id, body), action="updated")
+
+    def edit_comment(self, comment_id: int, body: str) -> CommentSnapshot:
+        """Replace a comment's text (the same PATCH twice changes nothing, so it may repeat)."""
+        url = f"{self.repo}/issues/comments/{comment_id}"
         data = self.http.call("PATCH", url, body={"body": body}, repeatable=True).data
-        return CommentResult(comment=CommentSnapshot.from_api(data), action="updated")
+        return CommentSnapshot.from_api(data)
 
     def _own_comment(self, number: int, marker_kind: str) -> CommentSnapshot | None:
         # Only pmbot's own comments count: anyone can paste a marker into a comment of theirs.
@@ -669,6 +673,16 @@ class GitHub:
                 return result.model_copy(update={"changed": False})  # already linked
             raise
         return result
+
+    def list_sub_issues(self, parent_number: int) -> list[IssueSnapshot] | None:
+        """The parent's sub-issues; None where the server has none (404/410, older GHES)."""
+        try:
+            children = self.http.pages(f"{self.repo}/issues/{parent_number}/sub_issues")
+        except GitHubHTTPError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+        return [IssueSnapshot.from_api(c) for c in children]
 
     def _find_sub_issue(self, parent_number: int, child_issue_id: int) -> Any:
         children = self.http.pages(f"{self.repo}/issues/{parent_number}/sub_issues")
@@ -782,6 +796,10 @@ class GitHub:
                 raise  # e.g. no commits between base and head
             return PullResult(pull=PullSnapshot.from_api(raced), action="unchanged")
         return PullResult(pull=PullSnapshot.from_api(data), action="created")
+
+    def find_open_pull(self, head: str, base: str) -> PullSnapshot | None:
+        found = self._open_pull(head, base)
+        return None if found is None else PullSnapshot.from_api(found)
 
     def _open_pull(self, head: str, base: str) -> Any:
         params = {"state": "open", "head": f"{self.settings.owner}:{head}", "base": base}

@@ -274,10 +274,12 @@ def test_upsert_comment_ignores_a_marker_forged_by_someone_else(
     assert sandbox.state.comments[forged.id].body == markers.encode("review", {})
 
 
-def test_create_comment(sandbox: Sandbox, gh: GitHub) -> None:
+def test_create_and_edit_comment(sandbox: Sandbox, gh: GitHub) -> None:
     sandbox.seed_issue()
     comment = gh.create_comment(1, "Reminder: due in 3 days")
     assert comment.body == "Reminder: due in 3 days" and comment.author == "acme"
+    edited = gh.edit_comment(comment.id, "Reminder: due in 2 days")
+    assert edited.id == comment.id and sandbox.state.comments[comment.id].body == edited.body
 
 
 # ---- sub-issues -----------------------------------------------------------------------------
@@ -292,6 +294,8 @@ def test_sub_issue_is_linked_by_id_not_number(sandbox: Sandbox, gh: GitHub) -> N
     assert sandbox.state.issues[parent.number].sub_issues == [child.number]
     again = gh.add_sub_issue(parent.number, child.id, child_number=child.number)
     assert (again.method, again.changed) == ("sub-issue", False)
+    subs = gh.list_sub_issues(parent.number)
+    assert subs is not None and [s.number for s in subs] == [child.number]
 
 
 def _without_sub_issues(sb: Sandbox) -> None:
@@ -310,6 +314,7 @@ def test_sub_issue_falls_back_to_a_task_list_line(sandbox: Sandbox, gh: GitHub) 
     assert sandbox.state.issues[1].body == "## Action items\n- [ ] #2\n"
     again = gh.add_sub_issue(1, child.id, child_number=child.number)
     assert (again.method, again.changed) == ("task-list", False)
+    assert gh.list_sub_issues(1) is None
 
 
 # ---- faults ---------------------------------------------------------------------------------
@@ -573,8 +578,10 @@ def test_open_or_update_pull_never_opens_a_second(sandbox: Sandbox, gh: GitHub) 
     sandbox.seed_file("README.md", "R")
     gh.ensure_branch("pmbot/pm-7", "main")
     gh.put_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
+    assert gh.find_open_pull("pmbot/pm-7", "main") is None
     first = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
     assert first.action == "created" and first.pull.head == "pmbot/pm-7"
+    assert gh.find_open_pull("pmbot/pm-7", "main") == first.pull
     same = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
     assert same.action == "unchanged" and same.pull.number == first.pull.number
     edited = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body v2")
