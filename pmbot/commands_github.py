@@ -1,0 +1,600 @@
+"""Commands that talk to GitHub: intake, event, sweep, report.
+
+Each reads what it needs through the adapter (`pmbot.github`), asks a pure planner what to
+write, and applies the plan with `pmbot.plan.apply` — or prints it for `--dry-run`. At the
+end of every run the request count goes to stderr and, in Actions, to the step summary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pmbot import intake as planner
+from pmbot import library, markers, publish
+from pmbot.config import Config, load_config
+from pmbot.errors import FormError, PmbotError, Problem
+from pmbot.gh_models import CommentSnapshot, GitHubSettings, IssueSnapshot, PullSnapshot
+from pmbot.github import GitHub, GitHubHTTPError
+from pmbot.intake import ItemIssue, Publication
+from pmbot.pipeline import Intake, read_postmortem
+from pmbot.plan import Action, ApplyResult, Plan, apply, trim_to_budget
+from pmbot.publish import DocsState, Documents
+from pmbot.render import document_path
+
+CONFIG_FILE = ".github/pmbot.yml"
+MAX_UNINDEXED_READS = 25  # documents not yet in index.json read per run; the rest next time
+REPORT_LABEL = "pmbot-report"
+Log = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+# --- set-up -------------------------------------------------------------------------------
+
+
+def connect(environ: Mapping[str, str], config: Config | None = None) -> GitHub:
+    """The adapter for GITHUB_REPOSITORY, paced to the configured write limits."""
+    settings = GitHubSettings.from_env(environ)
+    if config is not None:
+        settings = replace(
+            settings,
+            writes_per_minute=config.budget.writes_per_minute,
+            writes_per_hour=config.budget.writes_per_hour,
+        )
+    return GitHub(settings)
+
+
+def repo_config(gh: GitHub, config_path: Path | None) -> Config:
+    """`--config` when given, else the repository's `.github/pmbot.yml`, else the defaults."""
+    if config_path is not None:
+        return load_config(config_path)
+    found = gh.read_file(CONFIG_FILE)
+    return load_config(text=found.text) if found is not None else load_config()
+
+
+def report_requests(gh: GitHub, environ: Mapping[str, str], what: str, log: Log = _stderr) -> None:
+    """The run's request count on stderr and, when set, in GITHUB_STEP_SUMMARY."""
+    line = f"pmbot {what}: {gh.stats.describe()}"
+    log(line)
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as out:
+            out.write(f"- {line}\n")
+
+
+# --- reads the adapter does not offer yet ---------------------------------------------------
+# `pmbot.github` has no public call for these three; they go through its transport (so they
+# are counted, retried and paced like every other request). See the report for the ask.
+
+
+def list_sub_issues(gh: GitHub, number: int) -> list[IssueSnapshot] | None:
+    """The postmortem's sub-issues; None where GitHub has no sub-issues (older GHES)."""
+    try:
+        data = gh.http.pages(f"{gh.repo}/issues/{number}/sub_issues")
+    except GitHubHTTPError as exc:
+        if exc.status in (404, 410):
+            return None
+        raise
+    return [IssueSnapshot.from_api(i) for i in data]
+
+
+def find_open_pull(gh: GitHub, head: str, base: str) -> PullSnapshot | None:
+    params = {"state": "open", "head": f"{gh.settings.owner}:{head}", "base": base}
+    found = gh.http.call("GET", f"{gh.repo}/pulls", params).data or []
+    return next((PullSnapshot.from_api(p) for p in found if p["head"]["ref"] == head), None)
+
+
+def edit_comment(gh: GitHub, comment_id: int, body: str) -> None:
+    url = f"{gh.repo}/issues/comments/{comment_id}"
+    gh.http.call("PATCH", url, body={"body": body}, repeatable=True)
+
+
+# --- intake: reading ------------------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """Everything intake read about one postmortem."""
+
+    issue: IssueSnapshot
+    me: str
+    items: list[ItemIssue] = field(default_factory=list)
+    summary: CommentSnapshot | None = None
+    extra_summaries: list[CommentSnapshot] = field(default_factory=list)
+
+
+def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> list[ItemIssue]:
+    """This postmortem's action items: the action-item label's list (one read per 100) and
+    the sub-issues (one read), so an item missing from either is still found."""
+    labelled = gh.list_issues(labels=[config.labels.action_item.name], state="all")
+    subs = list_sub_issues(gh, issue.number)
+    if subs is None:  # no sub-issues here: the task list in the postmortem is the link
+        linked = {int(n): True for n in re.findall(r"^\s*- \[[ xX]\] #(\d+)", issue.body, re.M)}
+        subs = []
+    else:
+        linked = {s.number: True for s in subs}
+    return planner.items_of(issue.number, [*subs, *labelled], me, linked)
+
+
+def read_summary(
+    gh: GitHub, number: int, me: str
+) -> tuple[CommentSnapshot | None, list[CommentSnapshot]]:
+    """pmbot's summary comment (the oldest, if racing runs left two) and any others."""
+    own = [
+        c
+        for c in gh.list_comments(number)
+        if c.author == me and markers.has(c.body, planner.SUMMARY)
+    ]
+    own.sort(key=lambda c: c.id)
+    return (own[0] if own else None), own[1:]
+
+
+def read_postmortem_issue(gh: GitHub, number: int, config: Config) -> IssueSnapshot:
+    issue = gh.get_issue(number)
+    if issue.is_pull_request or config.postmortem_label not in issue.labels:
+        raise PmbotError(
+            [
+                Problem(
+                    f"issue #{number}",
+                    f"is not labelled `{config.postmortem_label}`, so it is not a postmortem.",
+                    "file it with the Postmortem issue form, or add the label.",
+                )
+            ]
+        )
+    return issue
+
+
+def parse(issue: IssueSnapshot, config: Config) -> Intake | FormError:
+    """The form read and reviewed, or the FormError that the summary comment explains."""
+    try:
+        result = read_postmortem(issue.body, config, issue_number=issue.number)
+        document_path(result.postmortem, config.docs_dir)  # undated: a problem to report
+    except FormError as exc:
+        return exc
+    return result
+
+
+def read_docs(gh: GitHub, docs: Documents, config: Config) -> DocsState:
+    """The library on the default branch and the files on the branch the change goes to."""
+    default = docs.base
+    tree = dict(gh.list_tree(config.docs_dir, ref=default))
+    index_path = f"{config.docs_dir}/{publish.INDEX_JSON}"
+    index = gh.read_file(index_path, ref=default) if index_path in tree else None
+    indexed = publish.present(
+        publish.entries_from_index(index.text if index else None), tree, config.docs_dir
+    )
+    missing = publish.unindexed(tree, indexed, config.docs_dir)[:MAX_UNINDEXED_READS]
+    texts = [(p, f.text) for p in missing if (f := gh.read_file(p, ref=default)) is not None]
+    entries = (*indexed, *library.entries_from_texts(texts, docs_dir=config.docs_dir))
+    if docs.mode == "commit":
+        return DocsState(default, entries, tree, True, None)
+    try:
+        target = dict(gh.list_tree(config.docs_dir, ref=docs.branch))
+    except GitHubHTTPError as exc:
+        if exc.status not in (404, 409, 422):
+            raise
+        return DocsState(default, entries, {}, False, None)
+    return DocsState(default, entries, target, True, find_open_pull(gh, docs.branch, default))
+
+
+def publication(issue: IssueSnapshot, docs: Documents, pull: PullSnapshot | None) -> Publication:
+    base = issue.html_url.rsplit("/issues/", 1)[0]
+    url = f"{base}/blob/{docs.branch}/{docs.path}" if base else None
+    return Publication(docs.path, docs.mode, docs.branch, pull, url)
+
+
+# --- intake: running ------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeRun:
+    """What one intake run did (for tests, the benchmark and the step summary)."""
+
+    number: int
+    planned: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    allowed: bool = True
+    form_error: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> ApplyResult:
+    """Each action on its own, so one failure costs only that action (and what needs it)."""
+    result = ApplyResult(dry_run=dry_run)
+    for action in plan.actions:
+        one = apply(Plan((action,)), gh, dry_run=dry_run, log=log)
+        result = ApplyResult(dry_run, result.applied + one.applied, result.failed + one.failed)
+    run.planned += list(result.applied)
+    run.failed += [f"#{f.issue}: {f.error}" for f in result.failed]
+    return result
+
+
+def run_intake(
+    gh: GitHub, number: int, *, now: datetime, config: Config, dry_run: bool, log: Log = _stderr
+) -> IntakeRun:
+    """Intake of postmortem #number: items, document, summary; a rerun writes nothing."""
+    run = IntakeRun(number)
+    issue = read_postmortem_issue(gh, number, config)
+    me = gh.login()
+    summary, _ = read_summary(gh, number, me)
+    if not planner.allowed(issue, config):
+        run.allowed = False
+        existing = summary.body if summary else None
+        _apply(planner.plan_not_allowed(issue, existing, config), gh, dry_run, log, run)
+        return run
+    result = parse(issue, config)
+    items = read_items(gh, issue, me, config)
+    pub = None
+    if isinstance(result, FormError):
+        run.form_error = True
+    else:
+        items, pub = _changes(gh, issue, result, items, me, now, config, dry_run, log, run)
+    _finish(gh, issue, result, items, pub, summary, now, config, dry_run, log, run)
+    return run
+
+
+def _changes(
+    gh: GitHub,
+    issue: IssueSnapshot,
+    result: Intake,
+    items: list[ItemIssue],
+    me: str,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+    run: IntakeRun,
+) -> tuple[list[ItemIssue], Publication]:
+    """Phase one: the action items and the document. Returns the items as they now are."""
+    pm = result.postmortem
+    docs = publish.documents(pm, result.findings, (), config, gh.default_branch())
+    state = read_docs(gh, docs, config)
+    docs = publish.documents(pm, result.findings, state.library, config, state.default_branch)
+    plan = planner.plan_items(pm, items, now, config)
+    plan += Plan(publish.plan_publish(issue.number, docs, state))
+    pull = state.pull
+    if plan:
+        _apply(plan, gh, dry_run, log, run)
+    if plan and not dry_run:
+        items = read_items(gh, issue, me, config)
+        dups = planner.plan_duplicates(items)
+        if dups:
+            log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
+            _apply(dups, gh, dry_run, log, run)
+            items = read_items(gh, issue, me, config)
+        if docs.mode != "commit":
+            pull = find_open_pull(gh, docs.branch, docs.base)
+    return items, publication(issue, docs, pull)
+
+
+def _finish(
+    gh: GitHub,
+    issue: IssueSnapshot,
+    result: Intake | FormError,
+    items: Sequence[ItemIssue],
+    pub: Publication | None,
+    summary: CommentSnapshot | None,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+    run: IntakeRun,
+) -> None:
+    """Phase two: the summary comment and the postmortem's labels, from what now exists."""
+    existing = summary.body if summary else None
+    plan = planner.plan_summary(issue, result, items, pub, existing, now, config)
+    if not plan:
+        return
+    _apply(plan, gh, dry_run, log, run)
+    if summary is None and not dry_run:
+        _supersede_racing_summaries(gh, issue.number, planner.summary_marker(issue.number), log)
+
+
+def _supersede_racing_summaries(gh: GitHub, number: int, marker: str, log: Log) -> None:
+    """Two runs that both found no summary comment both create one: keep the oldest."""
+    _, extra = read_summary(gh, number, gh.login())
+    for comment in extra:
+        log(f"#{number}: a racing run also wrote the summary; superseding comment {comment.id}")
+        edit_comment(gh, comment.id, "_Superseded by pmbot's summary comment above._")
+    if extra:
+        kept, _ = read_summary(gh, number, gh.login())
+        if kept is not None and marker not in kept.body:
+            log(f"#{number}: the summary comment {kept.id} lost its marker")
+
+
+def intake(
+    environ: Mapping[str, str],
+    *,
+    issue: int,
+    dry_run: bool,
+    now: datetime,
+    config_path: Path | None,
+) -> int:
+    """`pmbot intake --issue N`."""
+    gh = connect(environ)
+    config = repo_config(gh, config_path)
+    try:
+        run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run)
+    finally:
+        report_requests(gh, environ, f"intake #{issue}{' (dry run)' if dry_run else ''}")
+    return _exit(run)
+
+
+def _exit(run: IntakeRun) -> int:
+    if run.failed:
+        _stderr(f"pmbot: {len(run.failed)} writes failed; run again to finish: {run.failed}")
+        return 1
+    if not run.planned:
+        _stderr(f"pmbot: #{run.number} is up to date; nothing to write.")
+    return 0
+
+
+# --- event ----------------------------------------------------------------------------------
+
+
+def read_event(environ: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    name = environ.get("GITHUB_EVENT_NAME", "")
+    path = environ.get("GITHUB_EVENT_PATH", "")
+    if not name or not path:
+        raise PmbotError(
+            [
+                Problem(
+                    "GITHUB_EVENT_NAME / GITHUB_EVENT_PATH",
+                    "are not set.",
+                    "run `pmbot event` from a GitHub Actions workflow (it sets both).",
+                )
+            ]
+        )
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PmbotError(
+            [Problem("GITHUB_EVENT_PATH", f"cannot read the event file ({exc}).", "check it.")]
+        ) from None
+    return name, payload if isinstance(payload, dict) else {}
+
+
+def event(
+    environ: Mapping[str, str], *, dry_run: bool, now: datetime, config_path: Path | None
+) -> int:
+    """`pmbot event`: dispatch the Actions event in GITHUB_EVENT_PATH."""
+    name, payload = read_event(environ)
+    gh = connect(environ)
+    config = repo_config(gh, config_path)
+    try:
+        return dispatch(gh, name, payload, now=now, config=config, dry_run=dry_run)
+    finally:
+        report_requests(gh, environ, f"event {name}.{payload.get('action')}")
+
+
+def _number(payload: Mapping[str, Any]) -> int | None:
+    issue = payload.get("issue")
+    number = issue.get("number") if isinstance(issue, dict) else None
+    return number if isinstance(number, int) and number > 0 else None
+
+
+def dispatch(
+    gh: GitHub,
+    name: str,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log = _stderr,
+) -> int:
+    """What an event calls for. Payload fields are only routing hints: the issue itself is
+    read from the API, and markers are trusted only in what pmbot wrote."""
+    action, number = payload.get("action"), _number(payload)
+    if number is None:
+        log(f"pmbot: {name}.{action}: no issue in the event; nothing to do.")
+        return 0
+    if name == "issues" and action in ("opened", "edited", "labeled"):
+        return _on_postmortem(gh, payload, number, now, config, dry_run, log)
+    if name == "issues" and action in ("closed", "reopened"):
+        return _on_item_state(gh, number, now, config, dry_run, log)
+    if name == "issue_comment" and action == "created":
+        return _on_comment(gh, payload, number, now, config, dry_run, log)
+    log(f"pmbot: {name}.{action}: nothing to do.")
+    return 0
+
+
+def _label_names(issue: Mapping[str, Any]) -> set[str]:
+    return {str(x.get("name") if isinstance(x, dict) else x) for x in issue.get("labels") or ()}
+
+
+def _on_postmortem(
+    gh: GitHub,
+    payload: Mapping[str, Any],
+    number: int,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+) -> int:
+    issue = payload.get("issue") or {}
+    added = (payload.get("label") or {}).get("name")
+    if config.postmortem_label not in _label_names(issue):
+        log(f"pmbot: #{number} is not a postmortem; nothing to do.")
+        return 0
+    if payload.get("action") == "labeled" and added != config.postmortem_label:
+        log(f"pmbot: #{number} labelled {added!r}; only the postmortem label starts intake.")
+        return 0
+    return _exit(run_intake(gh, number, now=now, config=config, dry_run=dry_run, log=log))
+
+
+def _item(gh: GitHub, number: int) -> tuple[IssueSnapshot, ItemIssue | None]:
+    snap = gh.get_issue(number)
+    if snap.author != gh.login():
+        return snap, None
+    return snap, planner.item_issue(snap, linked=True)
+
+
+def _on_item_state(
+    gh: GitHub, number: int, now: datetime, config: Config, dry_run: bool, log: Log
+) -> int:
+    """An action item closed or reopened: its postmortem's summary and labels follow."""
+    _, item = _item(gh, number)
+    if item is None:
+        log(f"pmbot: #{number} is not an action item pmbot tracks; nothing to do.")
+        return 0
+    return _exit(run_intake(gh, item.info.pm, now=now, config=config, dry_run=dry_run, log=log))
+
+
+def _on_comment(
+    gh: GitHub,
+    payload: Mapping[str, Any],
+    number: int,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+) -> int:
+    """A `/pmbot` command on an action item: checked, planned and applied; the postmortem's
+    summary then follows the change."""
+    from pmbot.commands import Invocation, plan_command
+    from pmbot.tracking import ItemProblem, TrackedItem
+
+    comment = payload.get("comment") or {}
+    text, author = str(comment.get("body") or ""), str((comment.get("user") or {}).get("login"))
+    if not text.lstrip().startswith("/pmbot") or author == gh.login():
+        return 0
+    snap, item = _item(gh, number)
+    if item is None:
+        log(f"pmbot: #{number} is not an action item pmbot tracks; ignoring the command.")
+        return 0
+    try:
+        tracked = TrackedItem.from_issue(
+            number=snap.number, title=snap.title, body=snap.body, labels=snap.labels,
+            assignees=snap.assignees, state=snap.state, state_reason=snap.state_reason,
+            closed_at=snap.closed_at, updated_at=snap.updated_at,
+        )  # fmt: skip
+    except ItemProblem as problem:
+        log(f"pmbot: {problem.render()}")
+        return 1
+    cid = comment.get("id") if isinstance(comment.get("id"), int) else None
+    inv = Invocation(tracked, author, gh.author_permission(author), now, cid)
+    plan = plan_command(text, inv, config)
+    result = apply(plan, gh, dry_run=dry_run, log=log)
+    if result.failed:
+        return 1
+    if plan and not dry_run:
+        return _exit(run_intake(gh, item.info.pm, now=now, config=config, dry_run=False, log=log))
+    return 0
+
+
+# --- sweep ----------------------------------------------------------------------------------
+
+
+def tracked_items(gh: GitHub, config: Config, state: str, log: Log) -> list[Any]:
+    """Every action item pmbot wrote (one read per 100); unreadable ones reported, skipped."""
+    from pmbot.tracking import read_items as read_tracked
+
+    me = gh.login()
+    issues = [
+        i
+        for i in gh.list_issues(labels=[config.labels.action_item.name], state=state)
+        if i.author == me
+    ]
+    items, problems = read_tracked(issues)
+    for problem in problems:
+        log(f"pmbot: skipping {problem.render()}")
+    return items
+
+
+def sweep(
+    environ: Mapping[str, str], *, dry_run: bool, now: datetime, config_path: Path | None
+) -> int:
+    """`pmbot sweep`: reminders, overdue notices and escalations over open action items."""
+    from pmbot.sweep import plan_sweep
+
+    gh = connect(environ)
+    config = repo_config(gh, config_path)
+    gh.log_rate_limit("start")
+    try:
+        items = tracked_items(gh, config, "open", _stderr)
+        kept, deferred = trim_to_budget(
+            plan_sweep(items, now, config), config.budget.max_writes_per_run
+        )
+        result = apply(kept, gh, dry_run=dry_run, log=_stderr)
+        if deferred:
+            _stderr(f"pmbot sweep: {deferred.writes} writes deferred to the next run")
+    finally:
+        gh.log_rate_limit("end")
+        report_requests(gh, environ, f"sweep{' (dry run)' if dry_run else ''}")
+    return 1 if result.failed else 0
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def report(
+    environ: Mapping[str, str],
+    *,
+    fmt: str,
+    now: datetime,
+    post: bool,
+    config_path: Path | None,
+) -> int:
+    """`pmbot report`: program metrics on stdout; `--post` also updates the report issue."""
+    from pmbot.report import PostmortemRecord, compute_report, render_report
+
+    gh = connect(environ)
+    config = repo_config(gh, config_path)
+    try:
+        records = []
+        for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
+            result = parse(issue, config)
+            if isinstance(result, Intake):
+                records.append(
+                    PostmortemRecord.from_postmortem(result.postmortem, issue.number, None)
+                )
+        items = tracked_items(gh, config, "all", _stderr)
+        data = compute_report(records, items, now, config)
+        text = render_report(data, fmt)  # type: ignore[arg-type]
+        sys.stdout.write(text)
+        if post:
+            _post_report(gh, render_report(data, "md") if fmt != "md" else text)
+    finally:
+        report_requests(gh, environ, "report")
+    return 0
+
+
+def _post_report(gh: GitHub, text: str) -> None:
+    """The single report issue pmbot keeps, updated in place."""
+    marker = markers.encode("report", {})
+    body = f"{markers.defuse_markers(text).rstrip()}\n\n{marker}\n"
+    me = gh.login()
+    mine = [
+        i
+        for i in gh.list_issues(labels=[REPORT_LABEL], state="open")
+        if i.author == me and markers.has(i.body, "report")
+    ]
+    if not mine:
+        gh.create_issue("pmbot report", body, labels=[REPORT_LABEL], marker=marker)
+    elif mine[0].body.rstrip() != body.rstrip():
+        gh.update_issue(mine[0].number, body=body)
+
+
+__all__ = [
+    "Action",
+    "IntakeRun",
+    "dispatch",
+    "event",
+    "intake",
+    "report",
+    "run_intake",
+    "sweep",
+]
