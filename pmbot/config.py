@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -162,6 +162,11 @@ class Similar(Model):
 class Templates(Model):
     document: str | None
 
+    @field_validator("document")
+    @classmethod
+    def _inside_repo(cls, v: str | None) -> str | None:
+        return None if v is None else _repo_path(v)
+
 
 class RuleSpec(Model):
     """A wording rule: phrases (whole words, any case) and/or regexes, on some fields."""
@@ -266,11 +271,15 @@ class Config(Model):
     @field_validator("docs_dir")
     @classmethod
     def _inside_repo(cls, v: str) -> str:
-        # The docs folder is joined to the checkout: it must not escape it.
-        parts = v.replace("\\", "/").split("/")
-        if v.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", v):
-            raise ValueError("must be a relative path inside the repository")
-        return v.strip("/")
+        return _repo_path(v)
+
+    @field_validator("branch_prefix")
+    @classmethod
+    def _ref_safe(cls, v: str) -> str:
+        # A subset of git's ref-name rules (git check-ref-format) that keeps prefixes simple.
+        if not re.fullmatch(r"[A-Za-z0-9._/-]+", v) or ".." in v or v.startswith(("/", ".")):
+            raise ValueError("must be a plain git branch prefix such as 'postmortem/'")
+        return v
 
     @field_validator("sla_days")
     @classmethod
@@ -320,6 +329,14 @@ _FIXED_LABELS = (
 )
 
 
+def _repo_path(path: str) -> str:
+    """A path joined to the checkout: it must not escape it."""
+    parts = path.replace("\\", "/").split("/")
+    if path.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", path):
+        raise ValueError("must be a relative path inside the repository")
+    return path.strip("/")
+
+
 def _check_regex(pattern: str) -> None:
     try:
         re.compile(pattern)
@@ -327,7 +344,7 @@ def _check_regex(pattern: str) -> None:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
-def _did_you_mean(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str:
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -488,6 +505,8 @@ _FIXES = {
     "color": 'use six hex digits, quoted, e.g. "d73a4a".',
     "leadership_team": "use an org/team slug, e.g. my-org/eng-leads, or null.",
     "docs_dir": "use a folder relative to the repository root, e.g. docs/postmortems.",
+    "branch_prefix": "use letters, digits and . _ - /, e.g. postmortem/.",
+    "document": "use a path relative to the repository root, e.g. .github/postmortem.md.j2.",
     "patterns": "fix the regular expression (Python `re` syntax).",
     "pattern": "fix the regular expression (Python `re` syntax).",
 }
