@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -189,9 +190,17 @@ def entries_from_texts(
 
 def scan_library(docs_dir: Path) -> list[LibraryEntry]:
     """Entries for every Markdown document under docs_dir (the index files excluded)."""
-    paths = sorted(p for p in docs_dir.rglob("*.md") if p.is_file())
+    paths = sorted(p for p in docs_dir.rglob("*.md") if _inside(p, docs_dir))
     items = ((p.relative_to(docs_dir).as_posix(), _read(p)) for p in paths)
     return entries_from_texts(items)
+
+
+def _inside(path: Path, docs_dir: Path) -> bool:
+    # A symlink in a checked-out repository could point at any file on the runner; its
+    # front matter must not end up in a public index.
+    if path.is_symlink() or not path.is_file():
+        return False
+    return path.resolve().is_relative_to(docs_dir.resolve())
 
 
 def _read(path: Path) -> str:
@@ -247,12 +256,16 @@ def _line(entry: LibraryEntry) -> str:
     day = entry.date.isoformat() if entry.date else "undated"
     severity = f" · {entry.severity}" if entry.severity else ""
     status = f" · {entry.status}" if entry.status else ""
-    return f"- {day}{severity} · [{link_text(entry.title)}]({_target(entry.path)}){status}"
+    return f"- {day}{severity} · [{link_text(entry.title)}]({link_target(entry.path)}){status}"
 
 
-def _target(path: str) -> str:
-    # Spaces and parentheses would end a Markdown link target early.
-    return path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+def link_target(path: str) -> str:
+    """A relative path as a Markdown link target.
+
+    Percent-encoding everything but `/` keeps spaces and parentheses from ending the link
+    and a `:` from turning a hand-named file into a `javascript:` URL.
+    """
+    return quote(path, safe="/")
 
 
 def _groups(
@@ -304,9 +317,10 @@ def build_readme(entries: Sequence[LibraryEntry]) -> str:
     lines += _groups("By tag", by_tag, sorted(by_tag, key=str.casefold))
     if bad:
         lines += ["## Could not read", ""]
-        lines += [f"- [{link_text(e.path)}]({_target(e.path)}): {e.problem}" for e in bad]
+        lines += [f"- [{link_text(e.path)}]({link_target(e.path)}): {e.problem}" for e in bad]
         lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    # Titles are escaped above; this pass catches a marker imitation in any other value.
+    return defuse_markers("\n".join(lines).rstrip("\n") + "\n")
 
 
 def build_json(entries: Sequence[LibraryEntry]) -> str:

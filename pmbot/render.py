@@ -22,7 +22,7 @@ from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from pmbot import figures as fig
-from pmbot.library import LibraryEntry, entry_from_postmortem, link_text, shared
+from pmbot.library import LibraryEntry, entry_from_postmortem, link_target, link_text, shared
 from pmbot.markers import defuse_markers
 from pmbot.model import Postmortem, utc
 from pmbot.slug import document_name
@@ -260,9 +260,9 @@ def _similar(pm: Postmortem, similar: Sequence[LibraryEntry]) -> tuple[SimilarRo
         rows.append(
             SimilarRow(
                 title=_line(entry.title),
-                link=posixpath.relpath(entry.path, here),
+                link=defuse_markers(link_target(posixpath.relpath(entry.path, here))),
                 date=entry.date.isoformat() if entry.date else None,
-                severity=entry.severity,
+                severity=_line(entry.severity) if entry.severity else None,
                 shared="; ".join(f"{kind}: {', '.join(_lines(v))}" for kind, v in overlap.items()),
             )
         )

@@ -310,3 +310,24 @@ def test_similar_for_an_undated_subject_uses_now() -> None:
     assert similar_incidents(undated, PAST) == []
     now = datetime(2025, 3, 1, tzinfo=UTC)
     assert [e.path for e in similar_incidents(undated, PAST, now=now, limit=1)] == ["g.md"]
+
+
+def test_symlinks_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text(doc("Runner secret", "2025-01-01"), encoding="utf-8")
+    docs = tmp_path / "docs"
+    (docs / "2025").mkdir(parents=True)
+    (docs / "2025" / "link.md").symlink_to(outside)
+    (docs / "2025" / "real.md").write_text(doc("Real", "2025-01-02"), encoding="utf-8")
+    assert [e.title for e in scan_library(docs)] == ["Real"]
+
+
+def test_link_targets_are_encoded() -> None:
+    odd = LibraryEntry(
+        path="2025/my (odd) name.md", title="Odd", date=date(2025, 1, 1), severity="<!-- pmbot"
+    )
+    script = LibraryEntry(path="javascript:alert(1).md", title="X", date=date(2025, 1, 1))
+    readme, _ = build_index([odd, script])
+    assert "](2025/my%20%28odd%29%20name.md)" in readme
+    assert "](javascript%3Aalert%281%29.md)" in readme
+    assert "<!-- pmbot" not in readme
