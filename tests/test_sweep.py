@@ -11,7 +11,7 @@ from test_tracking import make_item
 from pmbot import markers
 from pmbot.config import Config, default_config
 from pmbot.model import Priority, Severity
-from pmbot.plan import Plan, apply
+from pmbot.plan import Plan, apply, trim_to_budget
 from pmbot.sweep import PostmortemFollow, plan_postmortem_reminders, plan_sweep, read_pm_follow
 from pmbot.tracking import FollowState, ItemInfo, TrackedItem, item_marker
 
@@ -245,3 +245,49 @@ def test_document_reminders_repeat_at_the_cadence_and_stop_when_merged() -> None
     assert not plan_postmortem_reminders([pm(doc_merged=True)], at(date(2026, 3, 1)), config)
     sev3 = pm(severity=Severity.SEV3)
     assert not plan_postmortem_reminders([sev3], at(date(2026, 3, 1)), config)
+
+
+# --- budget and dry run over a whole sweep ------------------------------------------------
+
+
+def repo_of(items: list[TrackedItem]) -> FakeGitHub:
+    gh = FakeGitHub()
+    for i in items:
+        gh.issues[i.number] = FakeIssue(body=i.body, labels=list(i.labels))
+    return gh
+
+
+def reread(gh: FakeGitHub) -> list[TrackedItem]:
+    return [
+        TrackedItem.from_issue(number=n, title="t", body=i.body, labels=i.labels)
+        for n, i in gh.issues.items()
+    ]
+
+
+def test_what_does_not_fit_the_budget_waits_most_urgent_first_and_runs_next_time() -> None:
+    items = [
+        make_item(1, due=DUE - timedelta(days=3), priority=Priority.P3),  # P3, 3 days late
+        make_item(2, due=DUE - timedelta(days=1), priority=Priority.P0),  # P0, 1 day late
+        make_item(3, due=DUE - timedelta(days=5), priority=Priority.P1),  # P1, 5 days late
+        make_item(4, due=DUE - timedelta(days=2), priority=Priority.P1),  # P1, 2 days late
+    ]
+    gh, now = repo_of(items), at(DUE)
+    kept, deferred = trim_to_budget(plan_sweep(items, now, default_config()), max_writes=6)
+    assert list(kept.by_issue()) == [2, 3]
+    assert list(deferred.by_issue()) == [4, 1]
+    apply(kept, gh, dry_run=False, log=lambda _: None)
+    # The next run (same day) plans exactly what was deferred, and then nothing.
+    second = plan_sweep(reread(gh), now, default_config())
+    assert set(second.actions) == set(deferred.actions)
+    apply(second, gh, dry_run=False, log=lambda _: None)
+    assert not plan_sweep(reread(gh), now, default_config())
+
+
+def test_a_dry_run_sweep_writes_nothing_and_changes_nothing() -> None:
+    items = [make_item(1, due=DUE), make_item(2, due=DUE + timedelta(days=2))]
+    gh, log = repo_of(items), list[str]()
+    plan = plan_sweep(items, at(DUE), default_config())
+    result = apply(plan, gh, dry_run=True, log=log.append)
+    assert gh.calls == [] and result.writes == 0
+    assert log[0] == "#1" and log[4] == "#2"
+    assert plan_sweep(reread(gh), at(DUE), default_config()) == plan
