@@ -79,6 +79,10 @@ def _labels_and_issues(gh: Github, http: requests.Session, api: str) -> None:
     second.edit(state="closed", state_reason="not_planned")
     second.edit(state="open")
     item.delete_labels()
+    item.lock("resolved")
+    item.unlock()
+    http.get(f"{api}/issues/{item.number}/assignees/alice")
+    repo.create_label("scratch", "ffffff").delete()
 
 
 def _contents_and_git(gh: Github, http: requests.Session, api: str) -> None:
@@ -114,6 +118,11 @@ def _contents_and_git(gh: Github, http: requests.Session, api: str) -> None:
     readme = repo.get_contents("docs/postmortems/README.md")
     assert not isinstance(readme, list)
     repo.delete_file(readme.path, "Remove", readme.sha)
+    git_tree = repo.create_git_tree([], base_tree=repo.get_git_tree(tree.sha))
+    parent = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    commit = repo.create_git_commit("Rewrite", git_tree, [parent])
+    scratch = repo.create_git_ref("refs/heads/scratch", commit.sha)
+    scratch.delete()
 
 
 def _pulls(gh: Github, http: requests.Session, api: str) -> None:
@@ -125,6 +134,9 @@ def _pulls(gh: Github, http: requests.Session, api: str) -> None:
     pull.is_merged()
     pull.merge(merge_method="squash")
     pull.is_merged()
+    repo.create_file("y.md", "y", "y\n", branch="pmbot-checkout")
+    other = repo.create_pull(base="main", head="pmbot-checkout", title="Second")
+    other.edit(state="closed")
 
 
 def _failures(http: requests.Session, api: str, sb: Sandbox) -> None:

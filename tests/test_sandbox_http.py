@@ -211,3 +211,38 @@ def test_racing_clients_get_distinct_numbers(sb: Sandbox) -> None:
     with ThreadPoolExecutor(8) as pool:
         numbers = list(pool.map(create, range(40)))
     assert sorted(numbers) == list(range(1, 41))
+
+
+def test_opt_in_secondary_limit_on_writes(sb: Sandbox, http: requests.Session) -> None:
+    sb.content_limits.per_minute = 2
+    assert http.post(api(sb, "/issues"), json={"title": "1"}).status_code == 201
+    assert http.post(api(sb, "/issues"), json={"title": "2"}).status_code == 201
+    refused = http.post(api(sb, "/issues"), json={"title": "3"})
+    assert refused.status_code == 403 and 0 < int(refused.headers["Retry-After"]) <= 61
+    assert http.get(api(sb, "/issues")).status_code == 200  # reads are not limited
+    assert len(sb.state.issues) == 2
+
+
+def test_locked_issue_refuses_comments_from_outsiders(sb: Sandbox, http: requests.Session) -> None:
+    sb.seed_user("mallory", association="NONE", permission="read", token="mallory-token")
+    sb.seed_issue()
+    assert http.put(api(sb, "/issues/1/lock"), json={"lock_reason": "resolved"}).status_code == 204
+    assert http.get(api(sb, "/issues/1")).json()["active_lock_reason"] == "resolved"
+    outsider = {"Authorization": "token mallory-token"}
+    refused = requests.post(
+        api(sb, "/issues/1/comments"), json={"body": "hi"}, headers=outsider, timeout=5
+    )
+    assert refused.status_code == 403
+    assert http.post(api(sb, "/issues/1/comments"), json={"body": "owner"}).status_code == 201
+
+
+def test_enterprise_style_api_prefix(sb: Sandbox, http: requests.Session) -> None:
+    assert http.get(f"{sb.base_url}/api/v3/repos/acme/web").json()["full_name"] == "acme/web"
+
+
+def test_an_unknown_login_in_a_seed_is_a_stranger(sb: Sandbox, http: requests.Session) -> None:
+    sb.seed_issue(user="drive-by")
+    issue = http.get(api(sb, "/issues/1")).json()
+    assert issue["user"]["login"] == "drive-by" and issue["author_association"] == "NONE"
+    assert http.get(f"{sb.base_url}/users/drive-by").status_code == 200
+    assert http.get(f"{sb.base_url}/users/nobody").status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -195,3 +196,32 @@ class RateLimit:
         )
         docs = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
         return ApiError(403, message, headers=self.headers(), documentation_url=docs)
+
+
+class ContentLimits:
+    """GitHub's secondary limits on content-creating requests (80 a minute and 500 an hour
+    for a token); off unless set, so tests that burst writes are not throttled by surprise."""
+
+    def __init__(self, per_minute: int | None = None, per_hour: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self.per_minute = per_minute
+        self.per_hour = per_hour
+        self._times: deque[float] = deque()
+
+    def admit(self) -> int | None:
+        """None when the write may go ahead (and is counted), else the seconds to wait."""
+        with self._lock:
+            now = time.monotonic()
+            while self._times and now - self._times[0] >= 3600:
+                self._times.popleft()
+            for limit, window in ((self.per_minute, 60), (self.per_hour, 3600)):
+                if limit is None:
+                    continue
+                recent = [t for t in self._times if now - t < window]
+                if len(recent) >= limit:
+                    return max(1, int(window - (now - recent[-limit])) + 1)
+            self._times.append(now)
+            return None
+
+    def refusal(self, wait: int) -> ApiError:
+        return Fault("secondary_rate_limit", retry_after=wait).error()

@@ -152,7 +152,7 @@ class Renderer:
             "assignees": [self.simple_user(a) for a in issue.assignees],
             "milestone": None,
             "locked": issue.locked,
-            "active_lock_reason": None,
+            "active_lock_reason": issue.lock_reason,
             "comments": issue.comments,
             "created_at": ts(issue.created_at),
             "updated_at": ts(issue.updated_at),

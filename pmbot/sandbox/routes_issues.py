@@ -18,6 +18,7 @@ R = "/repos/{owner}/{repo}"
 STATES = ("open", "closed", "all")
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
 MAX_SUB_ISSUES = 100
+LOCK_REASONS = ("off-topic", "too heated", "resolved", "spam")
 
 
 def get_issue(req: Request) -> Issue:
@@ -163,6 +164,27 @@ def _apply_state(req: Request, issue: Issue, data: dict[str, object]) -> None:
         issue.state_reason = "reopened"
     elif reason is not None and issue.state == "closed":
         issue.state_reason = reason
+
+
+@router.route("PUT", R + "/issues/{issue_number}/lock")
+def lock_issue(req: Request) -> Response:
+    issue = get_issue(req)
+    reason = v.text(v.body(req), "lock_reason")
+    if reason is not None and reason not in LOCK_REASONS:
+        raise validation_failed("Issue", "lock_reason", "invalid", reason)
+    if not req.state.can_push(req.login):
+        raise ApiError(403, "Resource not accessible by integration")
+    issue.locked, issue.lock_reason = True, reason
+    return Response(204)
+
+
+@router.route("DELETE", R + "/issues/{issue_number}/lock")
+def unlock_issue(req: Request) -> Response:
+    issue = get_issue(req)
+    if not req.state.can_push(req.login):
+        raise ApiError(403, "Resource not accessible by integration")
+    issue.locked, issue.lock_reason = False, None
+    return Response(204)
 
 
 # -- comments ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from pmbot.sandbox import routes_git, routes_issues, routes_labels, routes_pulls, routes_repo
-from pmbot.sandbox.faults import Faults, RateLimit
+from pmbot.sandbox.faults import ContentLimits, Faults, RateLimit
 from pmbot.sandbox.render import Renderer
 from pmbot.sandbox.routing import ApiError, Request, Response, Router
 from pmbot.sandbox.state import Clock, State
@@ -102,6 +102,7 @@ class App:
         self.counters = Counters()
         self.core = RateLimit(rate_limit, "core", 3600)
         self.search = RateLimit(search_rate_limit, "search", 60)
+        self.content = ContentLimits()
         self.router = Router()
         for module in (routes_issues, routes_labels, routes_repo, routes_git, routes_pulls):
             self.router.extend(module.router)
@@ -144,6 +145,11 @@ class App:
         failure = next((f for f in faults if f.kind not in ("latency", "drop_after_write")), None)
         if failure is not None:
             ex.response = failure.error().response()
+            ex.response.headers.update(limit.headers())
+            return ex
+        wait = self.content.admit() if method in WRITE_METHODS else None
+        if wait is not None:
+            ex.response = self.content.refusal(wait).response()
             ex.response.headers.update(limit.headers())
             return ex
         login = self.state.login_for_token(_token(headers))
@@ -284,9 +290,12 @@ class Sandbox:
         clock: Clock | None = None,
         rate_limit: int = 5000,
         search_rate_limit: int = 30,
+        writes_per_minute: int | None = None,
+        writes_per_hour: int | None = None,
     ) -> None:
         self.state = State(repo, default_branch, clock)
         self.app = App(self.state, log_path, rate_limit, search_rate_limit)
+        self.app.content = ContentLimits(writes_per_minute, writes_per_hour)
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -311,6 +320,11 @@ class Sandbox:
     def rate(self) -> RateLimit:
         """The `core` primary rate limit; `sb.rate.set_remaining(0)` simulates exhaustion."""
         return self.app.core
+
+    @property
+    def content_limits(self) -> ContentLimits:
+        """Secondary limits on writes; e.g. `sb.content_limits.per_minute = 80`."""
+        return self.app.content
 
     @property
     def search_rate(self) -> RateLimit:

@@ -84,6 +84,7 @@ class Issue:
     closed_at: datetime | None = None
     closed_by: str | None = None
     locked: bool = False
+    lock_reason: str | None = None
     comments: int = 0
     parent: int | None = None  # the parent's issue number
     sub_issues: list[int] = field(default_factory=list)  # sub-issue numbers, in order
@@ -164,6 +165,15 @@ class State:
                 self.tokens[token] = login
             return user
 
+    def known_user(self, login: str | None) -> User:
+        """The user with this login (the owner for None); an unseeded login becomes a user
+        with no association and read access, like a stranger filing an issue."""
+        if login is None:
+            login = self.owner
+        return self.user(login) or self.seed_user(
+            login, association="NONE", permission="read", assignable=False
+        )
+
     def user(self, login: str) -> User | None:
         return self.users.get(login.lower())
 
@@ -227,7 +237,7 @@ class State:
                 id=next(self._issue_ids),
                 number=number,
                 title=title,
-                user=user or self.owner,
+                user=self.known_user(user).login,
                 created_at=created,
                 updated_at=updated_at or created,
                 body=body,
@@ -268,7 +278,7 @@ class State:
         with self.lock:
             issue = self.issues[issue_number]
             now = self.now()
-            author = user or self.owner
+            author = self.known_user(user).login
             comment = Comment(next(self._comment_ids), issue_number, body, author, now, now)
             self.comments[comment.id] = comment
             issue.comments += 1
