@@ -96,7 +96,11 @@ CHECKS: dict[str, tuple[Level, str, str]] = {
 def review(pm: Postmortem, config: Config) -> list[Finding]:
     """Every finding for `pm`, in body order (unplaced findings last)."""
     compiled = compile_review(config.review, frozenset(CHECKS))
-    found = [_from_hit(hit) for hit in compiled.scan(segments(pm))]
+    # One finding per rule per line: "tell the team to be careful" is one problem, not two.
+    hits: dict[tuple[str, str, int | None], Hit] = {}
+    for hit in compiled.scan(segments(pm)):
+        hits.setdefault((hit.rule.id, hit.field, hit.line), hit)
+    found = [_from_hit(hit) for hit in hits.values()]
     found += [f for f in _checks(pm, config) if f.rule not in compiled.disabled]
     return sorted(found, key=lambda f: (f.line is None, f.line or 0))
 

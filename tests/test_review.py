@@ -160,6 +160,12 @@ def test_system_changes_that_mention_people_are_fine() -> None:
         assert review(with_item(what), CONFIG) == []
 
 
+def test_one_finding_per_rule_per_line() -> None:
+    found = review(with_item("Tell the team to be careful and remember to check"), CONFIG)
+    assert rules_of(found).count("action-item-targets-person") == 1
+    assert found[0].quote == "Tell the team to be"  # the first match is the one quoted
+
+
 def test_item_rules_do_not_apply_to_the_summary() -> None:
     assert review(with_summary("We will investigate and improve monitoring."), CONFIG) == []
 
