@@ -248,10 +248,8 @@ class ApplyResult:
     failed: tuple[Failure, ...] = ()
     skipped: tuple[int, ...] = ()  # issues not attempted because the rate limit hit the floor
     stopped_at_floor: bool = False
-
-    @property
-    def writes(self) -> int:
-        return 0 if self.dry_run else len(self.applied)
+    writes: int = 0  # GitHub write requests made (0 in a dry run)
+    planned_writes: int = 0  # what the plan asked for
 
 
 Log = Callable[[str], None]
@@ -271,31 +269,41 @@ def apply(
     `remaining` reports the requests left in the rate-limit window (None when unknown);
     below `floor` the run stops cleanly and the rest waits for the next run.
     """
+    planned = plan.writes
     if dry_run:
-        lines = plan.describe()
-        for line in [*lines, *plan.notes]:
+        for line in [*plan.describe(), *plan.notes]:
             log(line)
-        return ApplyResult(dry_run=True, applied=tuple(a.describe() for a in plan.actions))
-    applied: list[str] = []
+        described = tuple(a.describe() for a in plan.actions)
+        return ApplyResult(dry_run=True, applied=described, planned_writes=planned)
+    done: list[Action] = []
     failed: list[Failure] = []
     groups = plan.by_issue()
+    skipped: tuple[int, ...] = ()
     for position, (issue, actions) in enumerate(groups.items()):
         left = remaining() if remaining else None
         if left is not None and left < floor:
             log(f"rate limit: {left} requests left, below the floor of {floor}; stopping")
-            rest = tuple(list(groups)[position:])
-            return ApplyResult(False, tuple(applied), tuple(failed), rest, stopped_at_floor=True)
-        applied += _apply_item(issue, actions, gh, log, failed)
+            skipped = tuple(list(groups)[position:])
+            break
+        done += _apply_item(issue, actions, gh, log, failed)
     for note in plan.notes:
         log(note)
-    return ApplyResult(dry_run=False, applied=tuple(applied), failed=tuple(failed))
+    return ApplyResult(
+        dry_run=False,
+        applied=tuple(a.describe() for a in done),
+        failed=tuple(failed),
+        skipped=skipped,
+        stopped_at_floor=bool(skipped),
+        writes=sum(a.writes for a in done),
+        planned_writes=planned,
+    )
 
 
 def _apply_item(
     issue: int, actions: Sequence[Action], gh: Writer, log: Log, failed: list[Failure]
-) -> list[str]:
+) -> list[Action]:
     """One item's writes in order; a failure stops this item only (the sweep goes on)."""
-    done: list[str] = []
+    done: list[Action] = []
     for action in actions:
         try:
             action.perform(gh)
@@ -306,7 +314,7 @@ def _apply_item(
             log(f"#{issue}: failed to {action.describe()} — {message}; skipping the rest of it")
             failed.append(Failure(issue, message))
             return done
-        done.append(action.describe())
+        done.append(action)
         log(action.describe())
     return done
 
@@ -314,8 +322,8 @@ def _apply_item(
 def summary(result: ApplyResult, deferred: Plan | None = None) -> Mapping[str, int]:
     """Counts for the log and step summary."""
     return {
+        "planned_writes": result.planned_writes,
         "writes": result.writes,
-        "planned": len(result.applied) if result.dry_run else result.writes,
         "failed_items": len(result.failed),
         "skipped_items": len(result.skipped),
         "deferred_writes": deferred.writes if deferred else 0,
