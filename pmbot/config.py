@@ -24,6 +24,7 @@ from pydantic import (
     PositiveInt,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -48,6 +49,20 @@ TEXT_FIELDS = (
     "got_lucky",
     "action_items",
     "lessons",
+)
+# The review's structural checks (`pmbot.review.CHECKS`), which `review.allow` can name.
+CHECK_IDS = (
+    "missing-section",
+    "timeline-empty",
+    "no-incident-commander",
+    "pledge-unticked",
+    "impact-slo-no-minutes",
+    "too-many-action-items",
+    "action-item-no-owner",
+    "action-item-team-owner",
+    "action-item-no-due",
+    "action-item-no-success",
+    "factor-unaddressed",
 )
 # Sections the review's quality checklist can require.
 Section = Literal[
@@ -238,8 +253,17 @@ class AllowSpec(Model):
 class Review(Model):
     max_action_items: PositiveInt
     required_sections: tuple[Section, ...]
-    allow: tuple[AllowSpec, ...]
     rules: tuple[RuleSpec, ...]
+    allow: tuple[AllowSpec, ...]  # after `rules`: its validator checks rule ids against them
+
+    @field_validator("allow")
+    @classmethod
+    def _known_rules(cls, v: tuple[AllowSpec, ...], info: ValidationInfo) -> tuple[AllowSpec, ...]:
+        known = {*CHECK_IDS, *(rule.id for rule in info.data.get("rules", ()))}
+        for spec in v:
+            if spec.rule is not None and spec.rule not in known:
+                raise ValueError(f"unknown rule {spec.rule!r}{_did_you_mean(spec.rule, known)}")
+        return v
 
     @field_validator("rules")
     @classmethod

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from pmbot.config import Config
+from pmbot.config import CHECK_IDS, Config
 from pmbot.model import ActionItem, Postmortem
 from pmbot.rules import Hit, compile_review, segments
 
@@ -95,7 +95,7 @@ CHECKS: dict[str, tuple[Level, str, str]] = {
 
 def review(pm: Postmortem, config: Config) -> list[Finding]:
     """Every finding for `pm`, in body order (unplaced findings last)."""
-    compiled = compile_review(config.review, frozenset(CHECKS))
+    compiled = compile_review(config.review, frozenset(CHECK_IDS))
     # One finding per rule per line: "tell the team to be careful" is one problem, not two.
     hits: dict[tuple[str, str, int | None], Hit] = {}
     for hit in compiled.scan(segments(pm)):

@@ -274,6 +274,14 @@ def test_rule_fields_must_be_form_fields() -> None:
     assert "did you mean 'summary'?" in only_problem(text).message
 
 
+def test_allow_entry_must_name_a_known_rule() -> None:
+    problem = only_problem("review:\n  allow:\n    - rule: blame-hindsigt\n")
+    assert "unknown rule 'blame-hindsigt'" in problem.message
+    assert "did you mean 'blame-hindsight'?" in problem.message
+    assert problem.line == 2
+    assert load_config(text="review:\n  allow:\n    - rule: action-item-no-due\n")
+
+
 def test_every_problem_is_reported_at_once_in_line_order() -> None:
     found = problems("publish: push\nlimits:\n  max_action_items: -1\nsla_dayz: {}\n")
     assert [p.line for p in found] == [1, 3, 4]

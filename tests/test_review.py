@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pmbot.config import Config, default_config, load_config
+from pmbot.config import CHECK_IDS, Config, default_config, load_config
 from pmbot.model import (
     ActionItem,
     ContributingFactor,
@@ -19,7 +19,7 @@ from pmbot.model import (
     TimelineEvent,
     WhyChain,
 )
-from pmbot.review import Finding, format_findings, review
+from pmbot.review import CHECKS, Finding, format_findings, review
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -76,6 +76,10 @@ def with_item(what: str) -> Postmortem:
 
 
 CONFIG = default_config()
+
+
+def test_config_knows_every_check_id() -> None:
+    assert set(CHECK_IDS) == set(CHECKS)
 
 
 def test_a_complete_blameless_postmortem_has_no_findings() -> None:
