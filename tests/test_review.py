@@ -259,8 +259,17 @@ def test_required_sections_are_configurable() -> None:
 # --- allow-list and configured rules ----------------------------------------------------
 
 
-def test_shipped_allow_list_ignores_fault_injection() -> None:
-    assert review(with_summary("Our fault injection drill and git blame helped."), CONFIG) == []
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our fault injection drill and git blame helped.",
+        "This is a blame-free review; nobody is to blame.",
+        "The fire-and-forget queue dropped events.",
+        "Lazy loading of the config hid the error.",
+    ],
+)
+def test_shipped_allow_list(text: str) -> None:
+    assert review(with_summary(text), CONFIG) == []
 
 
 def test_allow_phrase_suppresses_only_inside_that_phrase() -> None:
