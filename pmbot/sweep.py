@@ -190,7 +190,7 @@ class _Facts:
     due: str  # bold ISO date
     late: int  # days past the due date (negative: days ahead)
     owner: str | None
-    first: str  # the day the owner was first reminded
+    first: str  # when the owner was first reminded, in words
 
 
 def notice_text(
@@ -242,7 +242,7 @@ def _overdue(f: _Facts) -> str:
 def _commander(f: _Facts) -> str:
     return (
         f"{f.what} has been overdue since {f.due} ({days(f.late)}); its owner "
-        f"{quoted(f.owner)} was first reminded on {f.first}. Could you help it move? Agree a "
+        f"{quoted(f.owner)} {f.first}. Could you help it move? Agree a "
         "new date (`/pmbot due YYYY-MM-DD <reason>`), find another owner (`/pmbot owner "
         "@user`), or close it as not planned (`/pmbot wont-do <reason>`)."
     )
@@ -281,9 +281,12 @@ def _when(ahead: int) -> str:
 
 
 def _first_notice(item: TrackedItem) -> str:
+    """When the owner first heard about it, in words ("was first reminded on …")."""
     follow = current_follow(item)  # notices about an earlier due date do not count
-    reached = follow.when(Step.OVERDUE) or follow.when(Step.DUE_SOON)
-    return reached.date().isoformat() if reached else item.due.isoformat()
+    reached = [at for at in (follow.when(Step.DUE_SOON), follow.when(Step.OVERDUE)) if at]
+    if not reached:
+        return "has not been reminded before"
+    return f"was first reminded on {min(reached).date().isoformat()}"
 
 
 def _commander_or_authors(item: TrackedItem) -> list[str]:

@@ -75,7 +75,7 @@ def test_the_whole_ladder_each_rung_once_with_repeats_at_the_cadence() -> None:
     assert "close this issue" in overdue
     assert "was due on **2026-02-02** and is now 3 days overdue" in late_notice()
     assert commander.startswith("@carol @dave @erin, this P1 action item")
-    assert "its owner `@alice` was first reminded on 2026-02-02" in commander
+    assert "its owner `@alice` was first reminded on 2026-01-30" in commander
     assert again.startswith("Reminder: @carol @dave @erin")
     assert leadership.startswith("@acme/eng-leads, this P1 action item")
     assert repo.labels == ["action-item", "P1", "overdue", "escalated"]
@@ -114,6 +114,7 @@ def test_an_item_first_seen_late_jumps_to_its_rung_with_one_notice() -> None:
     repo = Repo(make_item(due=DUE))
     plan = repo.sweep(at(DUE + timedelta(days=10)))
     assert len(repo.comments) == 1 and "@carol @dave @erin" in repo.comments[0]
+    assert "its owner `@alice` has not been reminded before" in repo.comments[0]
     assert repo.labels[-2:] == ["overdue", "escalated"]
     assert plan.writes == 3  # comment, body, one AddLabels with both names
 
