@@ -149,3 +149,10 @@ def test_users_and_search(sb: Sandbox, repo: Repository) -> None:
     sb.seed_issue(title="Login slow", labels=["postmortem"], state="closed")
     found = gh.search_issues("repo:acme/web is:issue is:open label:postmortem checkout")
     assert [i.title for i in found] == ["Checkout down"]
+
+
+def test_search_pages_through_link_headers(sb: Sandbox) -> None:
+    sb.seed_issues(130, labels=["action-item"])
+    found = client(sb).search_issues("repo:acme/web label:action-item")
+    assert found.totalCount == 130
+    assert len({i.number for i in found}) == 130

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 
-from pmbot.sandbox.routing import ApiError, Request, Response, Router, page_window
+from pmbot.sandbox.routing import ApiError, Request, Response, Router, link_header, page_window
 from pmbot.sandbox.state import Issue, User
 
 router = Router()
@@ -81,7 +81,7 @@ def search_issues(req: Request) -> Response:
         "search_type": "lexical",
         "items": items,
     }
-    return Response(200, body)
+    return Response(200, body, link_header(req, len(found)))
 
 
 def _matches(req: Request, issue: Issue, terms: list[str]) -> bool:

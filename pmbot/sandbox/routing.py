@@ -156,19 +156,24 @@ def paginate(
 ) -> Response:
     """One page of `items` (rendered lazily) with a `Link` header like GitHub's."""
     page, per_page = page_window(req.query)
-    last = max(1, -(-len(items) // per_page))
     start = (page - 1) * per_page
     window = items[start : start + per_page]
     body = [render(x) for x in window] if render else list(window)
+    return Response(200, body, link_header(req, len(items)))
+
+
+def link_header(req: Request, total: int) -> dict[str, str]:
+    """GitHub's `Link` header (first/prev/next/last) for `total` items, or nothing."""
+    page, per_page = page_window(req.query)
+    last = max(1, -(-total // per_page))
     links = []
     if page < last:
         links += [("next", page + 1), ("last", last)]
     if page > 1:
         links += [("first", 1), ("prev", min(page - 1, last))]
-    headers = {}
-    if links:
-        headers["Link"] = ", ".join(f'<{_page_url(req, n)}>; rel="{rel}"' for rel, n in links)
-    return Response(200, body, headers)
+    if not links:
+        return {}
+    return {"Link": ", ".join(f'<{_page_url(req, n)}>; rel="{rel}"' for rel, n in links)}
 
 
 def _page_url(req: Request, page: int) -> str:
