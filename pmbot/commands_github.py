@@ -71,33 +71,6 @@ def report_requests(gh: GitHub, environ: Mapping[str, str], what: str, log: Log 
             out.write(f"- {line}\n")
 
 
-# --- reads the adapter does not offer yet ---------------------------------------------------
-# `pmbot.github` has no public call for these three; they go through its transport (so they
-# are counted, retried and paced like every other request). See the report for the ask.
-
-
-def list_sub_issues(gh: GitHub, number: int) -> list[IssueSnapshot] | None:
-    """The postmortem's sub-issues; None where GitHub has no sub-issues (older GHES)."""
-    try:
-        data = gh.http.pages(f"{gh.repo}/issues/{number}/sub_issues")
-    except GitHubHTTPError as exc:
-        if exc.status in (404, 410):
-            return None
-        raise
-    return [IssueSnapshot.from_api(i) for i in data]
-
-
-def find_open_pull(gh: GitHub, head: str, base: str) -> PullSnapshot | None:
-    params = {"state": "open", "head": f"{gh.settings.owner}:{head}", "base": base}
-    found = gh.http.call("GET", f"{gh.repo}/pulls", params).data or []
-    return next((PullSnapshot.from_api(p) for p in found if p["head"]["ref"] == head), None)
-
-
-def edit_comment(gh: GitHub, comment_id: int, body: str) -> None:
-    url = f"{gh.repo}/issues/comments/{comment_id}"
-    gh.http.call("PATCH", url, body={"body": body}, repeatable=True)
-
-
 # --- intake: reading ------------------------------------------------------------------------
 
 
@@ -116,7 +89,7 @@ def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> lis
     """This postmortem's action items: the action-item label's list (one read per 100) and
     the sub-issues (one read), so an item missing from either is still found."""
     labelled = gh.list_issues(labels=[config.labels.action_item.name], state="all")
-    subs = list_sub_issues(gh, issue.number)
+    subs = gh.list_sub_issues(issue.number)
     if subs is None:  # no sub-issues here: the task list in the postmortem is the link
         linked = {int(n): True for n in re.findall(r"^\s*- \[[ xX]\] #(\d+)", issue.body, re.M)}
         subs = []
@@ -183,7 +156,7 @@ def read_docs(gh: GitHub, docs: Documents, config: Config) -> DocsState:
         if exc.status not in (404, 409, 422):
             raise
         return DocsState(default, entries, {}, False, None)
-    return DocsState(default, entries, target, True, find_open_pull(gh, docs.branch, default))
+    return DocsState(default, entries, target, True, gh.find_open_pull(docs.branch, default))
 
 
 def publication(issue: IssueSnapshot, docs: Documents, pull: PullSnapshot | None) -> Publication:
@@ -275,7 +248,7 @@ def _changes(
             _apply(dups, gh, dry_run, log, run)
             items = read_items(gh, issue, me, config)
         if docs.mode != "commit":
-            pull = find_open_pull(gh, docs.branch, docs.base)
+            pull = gh.find_open_pull(docs.branch, docs.base)
     return items, publication(issue, docs, pull)
 
 
@@ -307,7 +280,7 @@ def _supersede_racing_summaries(gh: GitHub, number: int, marker: str, log: Log) 
     _, extra = read_summary(gh, number, gh.login())
     for comment in extra:
         log(f"#{number}: a racing run also wrote the summary; superseding comment {comment.id}")
-        edit_comment(gh, comment.id, "_Superseded by pmbot's summary comment above._")
+        gh.edit_comment(comment.id, "_Superseded by pmbot's summary comment above._")
     if extra:
         kept, _ = read_summary(gh, number, gh.login())
         if kept is not None and marker not in kept.body:

@@ -1,0 +1,416 @@
+"""`pmbot intake` against the sandbox over real HTTP: what it creates, and its guarantees —
+a rerun writes nothing, a run killed half-way resumes to the same state, racing runs create
+nothing twice, requests stay about two per new item."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PLACEHOLDER_TOKEN, REPO, settings_for
+
+from pmbot import markers
+from pmbot.commands_github import IntakeRun, dispatch, intake, run_intake
+from pmbot.config import Config, default_config, load_config
+from pmbot.github import GitHub
+from pmbot.sandbox import Sandbox
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "postmortem-issue.md"
+NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+PEOPLE = ("mrivera", "jchen", "dkim", "spatel")  # lnguyen is not: GitHub cannot assign them
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def example() -> str:
+    return EXAMPLE.read_text(encoding="utf-8")
+
+
+def with_items(rows: list[str], body: str | None = None) -> str:
+    """The example with its action-item table rows replaced."""
+    text = body or example()
+    head = "| What | Owner | Priority | Due | Type | Success | Addresses |\n"
+    head += "|---|---|---|---|---|---|---|\n"
+    start = text.index(head) + len(head)
+    end = text.index("\n\n### Lessons learned")
+    return text[:start] + "\n".join(rows) + text[end:]
+
+
+def rows(k: int) -> list[str]:
+    return [
+        f"| Fix thing number {i} in the checkout path | @jchen | P{i % 4} | | prevent | "
+        f"A drill shows thing {i} fixed | CF1 |"
+        for i in range(k)
+    ]
+
+
+def seed(sb: Sandbox, body: str, association: str = "MEMBER") -> int:
+    for login in PEOPLE:
+        sb.seed_user(login, association="MEMBER")
+    sb.seed_user("outsider", association="NONE", permission="read")
+    sb.seed_file("README.md", "# web\n")
+    user = "mrivera" if association == "MEMBER" else "outsider"
+    return sb.seed_issue(title="Postmortem", body=body, labels=["postmortem"], user=user).number
+
+
+def adapter(sb: Sandbox) -> GitHub:
+    return GitHub(settings_for(sb), pace=False, sleep=lambda s: None)
+
+
+def run(sb: Sandbox, number: int, *, config: Config | None = None, **kw: Any) -> IntakeRun:
+    lines: list[str] = kw.pop("lines", [])
+    return run_intake(
+        kw.pop("gh", None) or adapter(sb),
+        number,
+        now=kw.pop("now", NOW),
+        config=config or default_config(),
+        dry_run=kw.pop("dry_run", False),
+        log=lines.append,
+    )
+
+
+def items(sb: Sandbox) -> list[Any]:
+    return [i for _, i in sorted(sb.state.issues.items()) if "action-item" in i.labels]
+
+
+def summaries(sb: Sandbox, number: int) -> list[str]:
+    return [
+        c.body
+        for c in sb.state.comments.values()
+        if c.issue == number and markers.has(c.body, "summary")
+    ]
+
+
+def state_of(sb: Sandbox) -> dict[str, Any]:
+    """What a run leaves behind, without ids or times: for comparing two runs."""
+    issues = [
+        (i.title, sorted(i.labels), sorted(i.assignees), i.parent, i.state, i.state_reason, i.body)
+        for _, i in sorted(sb.state.issues.items())
+        if i.pull is None
+    ]
+    comments = sorted((c.issue, c.body) for c in sb.state.comments.values())
+    git = sb.state.git
+    files = {}
+    for ref, sha in sorted(git.refs.items()):
+        commit = git.commits[sha]
+        files[ref] = {p: git.read(commit, p) for p in sorted(commit.files)}
+    pulls = [(i.title, i.body, i.pull.head) for i in sb.state.issues.values() if i.pull]
+    return {"issues": issues, "comments": comments, "files": files, "pulls": pulls}
+
+
+# --- what a first run does ------------------------------------------------------------------
+
+
+def test_first_run_files_items_document_and_summary(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    result = run(sandbox, number)
+    assert result.ok and result.planned
+    created = items(sandbox)
+    assert len(created) == 7
+    first = created[0]
+    assert first.title.startswith("[P1] Add a canary stage")
+    assert sorted(first.labels) == ["P1", "action-item", "sla:28d", "type:prevent"]
+    assert first.assignees == ["jchen"] and first.parent == number
+    info = markers.find(first.body, "item")
+    assert info is not None and info["pm"] == number and info["due"] == "2026-12-15"
+    assert "**Why:** addresses CF2" in (first.body or "")
+    p0 = markers.find(created[1].body, "item")
+    assert p0 is not None and p0["due"] == "2026-11-24"  # P0 SLA: 14 days from the run
+    assert sandbox.state.issues[number].sub_issues == [i.number for i in created]
+    (summary,) = summaries(sandbox, number)
+    assert "208%" in summary and "#2" in summary and "pull request #" in summary
+    assert "`@lnguyen` ⚠️ cannot be assigned here" in summary  # unassignable: flagged
+    assert "`@acme/sre` ⚠️ a team" in summary
+    pulls = [i for i in sandbox.state.issues.values() if i.pull]
+    assert len(pulls) == 1 and pulls[0].pull is not None
+    assert pulls[0].pull.head.startswith("postmortem/2026-11-03-checkout-failures")
+
+
+def test_rerun_on_unchanged_issue_makes_no_writes(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    sandbox.counters.reset()
+    again = run(sandbox, number)
+    assert again.planned == [] and sandbox.counters.writes == 0
+    assert sandbox.counters.requests <= 12  # reads only, a small constant
+
+
+def test_requests_are_about_two_per_new_item(sandbox: Sandbox) -> None:
+    number = seed(sandbox, with_items(rows(10)))
+    gh = adapter(sandbox)
+    run(sandbox, number, gh=gh)
+    stats = gh.stats
+    labels = 1 + 4 + 4 + 1  # action-item, P0-P3, the SLA labels, type:prevent
+    # 2 per item; labels once per repository; branch, 3 files, pull request; the comment.
+    assert stats.writes <= 2 * 10 + labels + 5 + 1
+    assert stats.reads <= 20
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    lines: list[str] = []
+    result = run(sandbox, number, dry_run=True, lines=lines)
+    assert sandbox.counters.writes == 0 and not items(sandbox)
+    text = "\n".join(lines)
+    assert "create action item" in text and "pull request from postmortem/" in text
+    assert "update summary comment" in text
+    assert len(result.planned) >= 9
+
+
+# --- edits ----------------------------------------------------------------------------------
+
+
+def test_edited_row_updates_only_what_changed_and_records_the_due_date(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    body = example().replace("| @spatel | P2 | 2027-01-29 |", "| @spatel | P2 | 2027-02-12 |")
+    body = body.replace("| Improve monitoring | @mrivera | P2 | | detect | | |\n", "")
+    sandbox.state.issues[number].body = body
+    run(sandbox, number)
+    moved = next(i for i in items(sandbox) if "one-approval" in i.title)
+    info = markers.find(moved.body, "item")
+    assert info is not None and info["due"] == "2027-02-12"
+    assert info["history"][-1]["why"] == "edited in the postmortem form"
+    notes = [c.body for c in sandbox.state.comments.values() if c.issue == moved.number]
+    assert any("2027-01-29** to **2027-02-12**" in n for n in notes)
+    gone = next(i for i in items(sandbox) if "Improve monitoring" in i.title)
+    assert "action-item-removed" in gone.labels and gone.state == "open"  # never closed
+    assert any("no longer in the postmortem" in c.body for c in sandbox.state.comments.values())
+    sandbox.counters.reset()
+    run(sandbox, number)
+    assert sandbox.counters.writes == 0
+
+
+def test_reworded_row_keeps_its_issue(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    before = len(sandbox.state.issues)
+    sandbox.state.issues[number].body = example().replace(
+        "Show config pushes on the deploy dashboard", "Show config pushes on the deploys dashboard"
+    )
+    run(sandbox, number)
+    assert len(sandbox.state.issues) == before
+    assert any("deploys dashboard" in i.title for i in items(sandbox))
+
+
+# --- interruptions and races ------------------------------------------------------------------
+
+
+class Killed(BaseException):
+    """The runner dying mid-run (not an Exception: nothing in pmbot may swallow it)."""
+
+
+def killing(gh: GitHub, after: int) -> GitHub:
+    """gh, but the process 'dies' right after its `after`-th write reached GitHub."""
+    call = gh.http.call
+    count = 0
+
+    def dying(method: str, *args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        answer = call(method, *args, **kwargs)
+        if method in WRITES:
+            count += 1
+            if count >= after:
+                raise Killed
+        return answer
+
+    gh.http.call = dying  # type: ignore[method-assign]
+    return gh
+
+
+def uninterrupted_state() -> dict[str, Any]:
+    with Sandbox(repo=REPO) as sb:
+        number = seed(sb, example())
+        run(sb, number)
+        return state_of(sb)
+
+
+@pytest.mark.parametrize("after", [1, 5, 14, 16, 21, 27, 30, 33])
+def test_killed_run_resumes_to_the_same_state(sandbox: Sandbox, after: int) -> None:
+    number = seed(sandbox, example())
+    with pytest.raises(Killed):
+        run(sandbox, number, gh=killing(adapter(sandbox), after))
+    run(sandbox, number)
+    assert state_of(sandbox) == uninterrupted_state()
+    sandbox.counters.reset()
+    run(sandbox, number)
+    assert sandbox.counters.writes == 0
+
+
+def test_lost_answer_on_create_does_not_duplicate(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    sandbox.faults.add("drop_after_write", method="POST", path_regex=r"/issues$", skip=2)
+    run(sandbox, number)
+    assert len(items(sandbox)) == 7
+    assert state_of(sandbox) == uninterrupted_state()
+
+
+def test_racing_runs_create_nothing_twice(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    sandbox.faults.add("latency", method="GET", times=None, seconds=0.01)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        gh = adapter(sandbox)
+        barrier.wait()
+        try:
+            run(sandbox, number, gh=gh)
+        except BaseException as exc:  # noqa: BLE001 — asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    sandbox.faults.clear()
+    run(sandbox, number)  # a later edit event converges whatever the race left
+    live = [i for i in items(sandbox) if i.state == "open"]
+    keys = [markers.find(i.body, "item")["pm"] for i in live]  # type: ignore[index]
+    assert len(live) == 7 and keys == [number] * 7
+    dups = [i for i in items(sandbox) if i.state_reason == "duplicate"]
+    assert all(i.state == "closed" for i in dups)
+    assert len(summaries(sandbox, number)) == 1
+    assert len([i for i in sandbox.state.issues.values() if i.pull]) == 1
+
+
+# --- refusals and caps --------------------------------------------------------------------------
+
+
+def test_disallowed_author_gets_one_polite_comment_and_nothing_else(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example(), association="NONE")
+    run(sandbox, number)
+    comments = [c for c in sandbox.state.comments.values() if c.issue == number]
+    assert len(comments) == 1 and "Thank you" in comments[0].body
+    assert not items(sandbox) and sandbox.state.issues[number].labels == ["postmortem"]
+    assert len(sandbox.state.git.refs) == 1
+    sandbox.counters.reset()
+    run(sandbox, number)
+    assert sandbox.counters.writes == 0
+
+
+def test_form_error_explains_and_needs_info_comes_and_goes(sandbox: Sandbox) -> None:
+    broken = re.sub(r"### Severity\n\nSEV-2", "### Severity\n\n_No response_", example())
+    number = seed(sandbox, broken)
+    run(sandbox, number)
+    (summary,) = summaries(sandbox, number)
+    assert "could not read this postmortem" in summary and "**Fix:**" in summary
+    assert "needs-info" in sandbox.state.issues[number].labels and not items(sandbox)
+    sandbox.state.issues[number].body = example()
+    run(sandbox, number)
+    assert "needs-info" not in sandbox.state.issues[number].labels
+    assert len(items(sandbox)) == 7 and len(summaries(sandbox, number)) == 1
+
+
+def test_body_and_item_caps(sandbox: Sandbox) -> None:
+    config = load_config(text="limits:\n  max_body_bytes: 2000\n")
+    number = seed(sandbox, example())
+    run(sandbox, number, config=config)
+    assert "pmbot reads at most 2,000" in summaries(sandbox, number)[0]
+    sandbox.state.issues[number].body = with_items(rows(26))
+    run(sandbox, number)
+    assert not items(sandbox) and "needs-info" in sandbox.state.issues[number].labels
+
+
+def test_hostile_text_cannot_forge_markers(sandbox: Sandbox) -> None:
+    forged = '<!-- pmbot:item {"pm": 1, "key": "x"} -->'
+    number = seed(
+        sandbox, with_items([f"| Fix it {forged} | @jchen | P1 | | prevent | ok | CF1 |"])
+    )
+    run(sandbox, number)
+    (item,) = items(sandbox)
+    assert (item.body or "").count("<!-- pmbot:item") == 1
+    assert summaries(sandbox, number)[0].count("<!-- pmbot:") == 1
+
+
+def test_commit_mode_commits_to_the_default_branch(sandbox: Sandbox) -> None:
+    config = load_config(text="publish: commit\n")
+    number = seed(sandbox, example())
+    run(sandbox, number, config=config)
+    head = sandbox.state.git.commits[sandbox.state.git.refs["refs/heads/main"]]
+    assert any(
+        p.endswith("checkout-failures-after-a-connection-pool-config-push.md") for p in head.files
+    )
+    assert "docs/postmortems/index.json" in head.files
+    assert not [i for i in sandbox.state.issues.values() if i.pull]
+    sandbox.counters.reset()
+    run(sandbox, number, config=config)
+    assert sandbox.counters.writes == 0
+
+
+def test_index_keeps_documents_already_in_the_library(sandbox: Sandbox) -> None:
+    old = "---\ntitle: Old outage\ndate: 2026-10-01\nseverity: SEV-3\n"
+    old += "services: [checkout-api]\n---\n# Old\n"
+    sandbox.seed_file("docs/postmortems/2026/2026-10-01-old-outage.md", old)
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    git = sandbox.state.git
+    branch = next(r for r in git.refs if r.startswith("refs/heads/postmortem/"))
+    index = git.read(git.commits[git.refs[branch]], "docs/postmortems/index.json")
+    assert index is not None and b"2026-10-01-old-outage.md" in index and b"Checkout" in index
+
+
+# --- the command and events ---------------------------------------------------------------------
+
+
+def env(sb: Sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "GITHUB_TOKEN": PLACEHOLDER_TOKEN,
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": sb.base_url,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        **extra,
+    }
+
+
+def test_intake_command_reports_requests(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = seed(sandbox, example())
+    code = intake(env(sandbox, tmp_path), issue=number, dry_run=False, now=NOW, config_path=None)
+    assert code == 0
+    assert re.search(r"pmbot intake #1: \d+ GitHub requests", capsys.readouterr().err)
+    assert "GitHub requests" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert PLACEHOLDER_TOKEN not in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def close(sb: Sandbox, number: int, state: str = "closed") -> None:
+    issue = sb.state.issues[number]
+    issue.state, issue.state_reason = state, "completed" if state == "closed" else "reopened"
+
+
+def event_for(gh: GitHub, name: str, action: str, number: int) -> Callable[[], int]:
+    payload = {"action": action, "issue": {"number": number, "labels": [{"name": "postmortem"}]}}
+    return lambda: dispatch(gh, name, payload, now=NOW, config=default_config(), dry_run=False)
+
+
+def test_closing_the_last_item_completes_the_postmortem(sandbox: Sandbox) -> None:
+    number = seed(sandbox, with_items(rows(2)))
+    run(sandbox, number)
+    first, second = items(sandbox)
+    close(sandbox, first.number)
+    assert event_for(adapter(sandbox), "issues", "closed", first.number)() == 0
+    assert "(1 of 2 done)" in summaries(sandbox, number)[0]
+    assert "postmortem-complete" not in sandbox.state.issues[number].labels
+    close(sandbox, second.number)
+    event_for(adapter(sandbox), "issues", "closed", second.number)()
+    assert "postmortem-complete" in sandbox.state.issues[number].labels
+    close(sandbox, second.number, "open")
+    event_for(adapter(sandbox), "issues", "reopened", second.number)()
+    assert "postmortem-complete" not in sandbox.state.issues[number].labels
+
+
+def test_edit_event_runs_intake_and_other_events_do_nothing(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    assert event_for(adapter(sandbox), "issues", "edited", number)() == 0
+    assert len(items(sandbox)) == 7
+    sandbox.counters.reset()
+    payload = {"action": "labeled", "label": {"name": "bug"}, "issue": {"number": number}}
+    dispatch(adapter(sandbox), "issues", payload, now=NOW, config=default_config(), dry_run=False)
+    assert sandbox.counters.writes == 0
