@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pmbot import library
 from pmbot.config import Config, load_config
-from pmbot.forms import load_form
 from pmbot.forms import form_parse as parse_to_values
+from pmbot.forms import load_form
 from pmbot.pipeline import Intake, read_postmortem
 from pmbot.render import document_path, render_document
 from pmbot.review import format_findings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -195,7 +195,7 @@ def _seed_repo(sb: Sandbox, t: Transcript) -> None:
         sb.seed_user(login, association=association, permission=permission)
     with tempfile.TemporaryDirectory() as tmp, _quiet():
         init(Path(tmp))
-        files = {
+        files: dict[str, str | bytes] = {
             p.relative_to(tmp).as_posix(): p.read_text(encoding="utf-8")
             for p in Path(tmp).rglob("*")
             if p.is_file()
@@ -216,7 +216,7 @@ def _step(t: Transcript, clock: Clock, title: str, action: Callable[[], object])
     t.look()
 
 
-def _event(env: dict[str, str], name: str, payload: dict[str, object]) -> dict[str, str]:
+def _event(env: dict[str, str], name: str, payload: Mapping[str, object]) -> dict[str, str]:
     path = Path(tempfile.mkstemp(prefix="pmbot-demo-event-", suffix=".json")[1])
     path.write_text(json.dumps(payload), encoding="utf-8")
     return {**env, "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path)}
