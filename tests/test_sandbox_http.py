@@ -246,3 +246,11 @@ def test_an_unknown_login_in_a_seed_is_a_stranger(sb: Sandbox, http: requests.Se
     assert issue["user"]["login"] == "drive-by" and issue["author_association"] == "NONE"
     assert http.get(f"{sb.base_url}/users/drive-by").status_code == 200
     assert http.get(f"{sb.base_url}/users/nobody").status_code == 404
+
+
+def test_counters_group_refused_requests_by_endpoint(sb: Sandbox, http: requests.Session) -> None:
+    sb.faults.add("secondary_rate_limit", method="POST")
+    http.post(api(sb, "/issues"), json={"title": "x"})
+    http.post(api(sb, "/issues"), json={"title": "x"})
+    assert sb.counters.by_endpoint == {"POST /repos/{owner}/{repo}/issues": 2}
+    assert sb.counters.writes == 1 and sb.counters.by_status == {403: 1, 201: 1}

@@ -131,6 +131,7 @@ class App:
         path = re.sub(r"^/api/v3(?=/)", "", path)
         query = {k: vals[-1] for k, vals in parse_qs(split.query, keep_blank_values=True).items()}
         ex = Exchange(method, split.path, query, None, Response(500))
+        ex.endpoint = self._endpoint(method, path)
         try:
             ex.request_body = json.loads(raw) if raw.strip() else None
         except ValueError:
@@ -170,7 +171,6 @@ class App:
     ) -> Response:
         try:
             route, params = self.router.match(method, path)
-            ex.endpoint = route.template
             if "owner" in params and (
                 f"{params['owner']}/{params.get('repo')}".lower() != self.state.full_name.lower()
             ):
@@ -183,6 +183,13 @@ class App:
         except Exception:  # noqa: BLE001 - a sandbox bug must answer 500, as GitHub would
             traceback.print_exc(file=sys.stderr)
             return ApiError(500, "Server Error").response()
+
+    def _endpoint(self, method: str, path: str) -> str:
+        """The route template, so counters group faulted and refused requests too."""
+        try:
+            return self.router.match(method, path)[0].template
+        except ApiError:
+            return "?"
 
     def _conditional(self, ex: Exchange, headers: dict[str, str], limit: RateLimit | None) -> None:
         digest = hashlib.sha256(_encode(ex.response.body)).hexdigest()[:40]
