@@ -141,3 +141,19 @@ def test_serve_prints_its_base_url_and_serves() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+def test_racing_writers_with_the_same_sha_one_wins(sb: Sandbox) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sha = sb.seed_file("docs/index.md", "v1\n")
+    url = f"{sb.base_url}/repos/acme/web/contents/docs/index.md"
+
+    def write(n: int) -> int:
+        content = base64.b64encode(f"v{n}\n".encode()).decode()
+        body = {"message": f"write {n}", "content": content, "sha": sha}
+        return requests.put(url, json=body, timeout=10).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(write, range(6)))
+    assert statuses == [200, 409, 409, 409, 409, 409]
