@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+import requests
+
 from pmbot import commands_github
 from pmbot.install import init
 from pmbot.sandbox import Sandbox
@@ -31,6 +33,13 @@ PEOPLE = {  # login → (association, permission), as in examples/postmortem-iss
     "spatel": ("MEMBER", "write"),
     "lnguyen": ("MEMBER", "write"),
 }
+
+
+DEMO_CONFIG = """\
+# The demo's settings: everything else is pmbot's default.
+escalation:
+  leadership_team: acme/eng-leads
+"""
 
 
 def example_body() -> str:
@@ -65,7 +74,9 @@ class Transcript:
         state = self.sandbox.state
         with state.lock:
             issues = {n: (i.state, tuple(i.labels)) for n, i in state.issues.items()}
-            titles = {n: i.title for n, i in state.issues.items()}
+            titles = {
+                n: ("pull request: " if i.pull else "") + i.title for n, i in state.issues.items()
+            }
             comments = {c.id: c for c in state.comments.values()}
         for number in sorted(issues):
             if number not in self._issues:
@@ -156,6 +167,8 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
         )
         for week in range(1, 13):
             clock.now = (now or START) + timedelta(weeks=week)
+            if week == 1:
+                _merge(sb, t, clock)
             if week == 2 and items:
                 _close(sb, t, env, clock, items[0])
             if week == 4 and len(items) > 1:
@@ -200,6 +213,7 @@ def _seed_repo(sb: Sandbox, t: Transcript) -> None:
             for p in Path(tmp).rglob("*")
             if p.is_file()
         }
+    files[".github/pmbot.yml"] = DEMO_CONFIG
     sb.seed_files(files)
     t.say(f"Demo repository {REPO} on {sb.base_url} with `pmbot init` applied:")
     for path in sorted(files):
@@ -236,19 +250,38 @@ def _issue_payload(sb: Sandbox, number: int) -> dict[str, object]:
 def _close(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number: int) -> None:
     issue = sb.state.issues[number]
     owner = issue.assignees[0] if issue.assignees else "mrivera"
-    with sb.state.lock:
-        issue.state, issue.state_reason = "closed", "completed"
-        issue.closed_at = issue.updated_at = clock.now
-    t.look()
-    payload = {"action": "closed", "issue": _issue_payload(sb, number), "sender": {"login": owner}}
+
+    def close_then_event() -> int:
+        with sb.state.lock:
+            issue.state, issue.state_reason = "closed", "completed"
+            issue.closed_at = issue.updated_at = clock.now
+        payload = {
+            "action": "closed",
+            "issue": _issue_payload(sb, number),
+            "sender": {"login": owner},
+        }
+        return commands_github.event(
+            _event(env, "issues", payload), dry_run=False, now=clock.now, config_path=None
+        )
+
     _step(
         t,
         clock,
         f"@{owner} closes #{number}; the items workflow runs `pmbot event`",
-        lambda: commands_github.event(
-            _event(env, "issues", payload), dry_run=False, now=clock.now, config_path=None
-        ),
+        close_then_event,
     )
+
+
+def _merge(sb: Sandbox, t: Transcript, clock: Clock) -> None:
+    """A maintainer merges pmbot's document pull request, as they would on GitHub."""
+    pulls = [i for i in sb.state.issues.values() if i.pull is not None and i.state == "open"]
+    for pull in pulls:
+        url = f"{sb.base_url}/repos/{REPO}/pulls/{pull.number}/merge"
+
+        def merge(url: str = url) -> int:
+            return 0 if requests.put(url, json={}, timeout=10).status_code == 200 else 1
+
+        _step(t, clock, f"@mrivera merges the document pull request #{pull.number}", merge)
 
 
 def _command(
