@@ -1,0 +1,101 @@
+"""The GitHub glue for the follow-through commands: owner commands by event, sweep, report."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_intake_github import NOW, adapter, env, example, items, run, seed, summaries
+
+from pmbot import markers
+from pmbot.commands_github import dispatch, event, report, sweep
+from pmbot.config import default_config
+from pmbot.errors import PmbotError
+from pmbot.sandbox import Sandbox
+
+
+def comment_event(sb: Sandbox, number: int, text: str, login: str) -> dict[str, Any]:
+    comment = sb.seed_comment(number, text, user=login)
+    return {
+        "action": "created",
+        "issue": {"number": number},
+        "comment": {"id": comment.id, "body": text, "user": {"login": login}},
+    }
+
+
+def test_owner_command_moves_the_due_date_and_intake_keeps_it(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    item = items(sandbox)[0]  # owned by jchen
+    payload = comment_event(sandbox, item.number, "/pmbot due 2027-01-31 vendor fix late", "jchen")
+    config = default_config()
+    code = dispatch(
+        adapter(sandbox), "issue_comment", payload, now=NOW, config=config, dry_run=False
+    )
+    assert code == 0
+    info = markers.find(sandbox.state.issues[item.number].body, "item")
+    assert info is not None and info["due"] == "2027-01-31"
+    assert "2027-01-31" in summaries(sandbox, number)[0]
+    sandbox.counters.reset()
+    run(sandbox, number)  # the form did not change: the command's date stays
+    assert sandbox.counters.writes == 0
+    info = markers.find(sandbox.state.issues[item.number].body, "item")
+    assert info is not None and info["due"] == "2027-01-31"
+    again = dispatch(
+        adapter(sandbox), "issue_comment", payload, now=NOW, config=config, dry_run=False
+    )
+    assert again == 0 and sandbox.counters.writes == 0  # a redelivered webhook changes nothing
+
+
+def test_command_from_someone_else_is_explained_not_applied(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    item = items(sandbox)[0]
+    payload = comment_event(sandbox, item.number, "/pmbot wont-do meh", "outsider")
+    dispatch(
+        adapter(sandbox), "issue_comment", payload, now=NOW, config=default_config(), dry_run=False
+    )
+    assert sandbox.state.issues[item.number].state == "open"
+
+
+def test_event_reads_the_event_file(sandbox: Sandbox, tmp_path: Path) -> None:
+    number = seed(sandbox, example())
+    path = tmp_path / "event.json"
+    path.write_text(
+        json.dumps({"action": "opened", "issue": {"number": number, "labels": ["postmortem"]}}),
+        encoding="utf-8",
+    )
+    environ = env(sandbox, tmp_path, GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(path))
+    assert event(environ, dry_run=False, now=NOW, config_path=None) == 0
+    assert len(items(sandbox)) == 7
+    with pytest.raises(PmbotError, match="GITHUB_EVENT_NAME"):
+        event(env(sandbox, tmp_path), dry_run=False, now=NOW, config_path=None)
+
+
+def test_sweep_over_intake_items_then_rerun_writes_nothing(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    later = NOW + timedelta(days=20)  # the P0 item (due 2026-11-24) is overdue
+    assert sweep(env(sandbox, tmp_path), dry_run=False, now=later, config_path=None) == 0
+    p0 = next(i for i in items(sandbox) if i.title.startswith("[P0]"))
+    assert "overdue" in p0.labels
+    sandbox.counters.reset()
+    sweep(env(sandbox, tmp_path), dry_run=False, now=later, config_path=None)
+    assert sandbox.counters.writes == 0
+
+
+def test_report_prints_and_posts_one_issue(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    assert report(env(sandbox, tmp_path), fmt="json", now=NOW, post=True, config_path=None) == 0
+    assert json.loads(capsys.readouterr().out)
+    report(env(sandbox, tmp_path), fmt="md", now=NOW, post=True, config_path=None)
+    posted = [i for i in sandbox.state.issues.values() if "pmbot-report" in i.labels]
+    assert len(posted) == 1
