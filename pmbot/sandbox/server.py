@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from pmbot.sandbox import routes_git, routes_issues, routes_labels, routes_pulls, routes_repo
+from pmbot.sandbox import (
+    routes_assignees,
+    routes_comments,
+    routes_git,
+    routes_issues,
+    routes_labels,
+    routes_pulls,
+    routes_repo,
+    routes_sub_issues,
+)
 from pmbot.sandbox.faults import ContentLimits, Faults, RateLimit
 from pmbot.sandbox.render import Renderer
 from pmbot.sandbox.routing import ApiError, Request, Response, Router
@@ -104,7 +113,16 @@ class App:
         self.search = RateLimit(search_rate_limit, "search", 60)
         self.content = ContentLimits()
         self.router = Router()
-        for module in (routes_issues, routes_labels, routes_repo, routes_git, routes_pulls):
+        for module in (
+            routes_issues,
+            routes_comments,
+            routes_labels,
+            routes_assignees,
+            routes_sub_issues,
+            routes_repo,
+            routes_git,
+            routes_pulls,
+        ):
             self.router.extend(module.router)
         self.router.add("GET", "/rate_limit", self.rate_limit)
         self.render = Renderer(state, "http://127.0.0.1")
