@@ -254,3 +254,13 @@ def test_counters_group_refused_requests_by_endpoint(sb: Sandbox, http: requests
     http.post(api(sb, "/issues"), json={"title": "x"})
     assert sb.counters.by_endpoint == {"POST /repos/{owner}/{repo}/issues": 2}
     assert sb.counters.writes == 1 and sb.counters.by_status == {403: 1, 201: 1}
+
+
+def test_an_injected_clock_stamps_what_the_sandbox_creates() -> None:
+    from datetime import UTC, datetime
+
+    fixed = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with Sandbox(repo="acme/web", clock=lambda: fixed) as sb:
+        answer = requests.post(api(sb, "/issues"), json={"title": "x"}, timeout=5)
+        assert answer.json()["created_at"] == "2026-03-01T12:00:00Z"
+        assert answer.headers["X-GitHub-Request-Id"]

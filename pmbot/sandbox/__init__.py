@@ -1,18 +1,30 @@
 """A local, stateful stand-in for GitHub's REST API, for tests, the demo and benchmarks.
 
-with Sandbox(repo="acme/web") as sb:
-    sb.seed_issue(title="SEV-2: checkout down", labels=["postmortem"])
-    gh = Github(base_url=sb.base_url, auth=Auth.Token("any"))
+    with Sandbox(repo="acme/web", log_path=None) as sb:
+        sb.seed_user("dana", association="MEMBER", permission="write")
+        sb.seed_issue(title="SEV-2: checkout down", labels=["postmortem"], user="dana")
+        gh = Github(base_url=sb.base_url, auth=Auth.Token("any"))
+
+Any token acts as the repository owner unless `seed_user(..., token=...)` maps it to
+someone else. Faults are armed per request pattern and fire `times` times:
+
+    sb.faults.add("drop_after_write", method="POST", path_regex=r"/issues$")
+    sb.faults.add("secondary_rate_limit", retry_after=30)  # also too_many_requests,
+    sb.faults.add("latency", seconds=0.5, times=None)      # server_error, bad_gateway
+    sb.rate.set_remaining(0, reset_in=60)                   # primary limit exhausted
+
+`sb.counters` counts requests by method, endpoint and status, and applied writes.
 """
 
 from __future__ import annotations
 
-from pmbot.sandbox.faults import Fault, Faults, RateLimit
+from pmbot.sandbox.faults import ContentLimits, Fault, Faults, RateLimit
 from pmbot.sandbox.server import Counters, Sandbox, serve
 from pmbot.sandbox.state import Comment, Issue, Label, State, User
 
 __all__ = [
     "Comment",
+    "ContentLimits",
     "Counters",
     "Fault",
     "Faults",

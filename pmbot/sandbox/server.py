@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -127,6 +128,7 @@ class App:
         self.router.add("GET", "/rate_limit", self.rate_limit)
         self.render = Renderer(state, "http://127.0.0.1")
         self._log_lock = threading.Lock()
+        self._request_ids = itertools.count(1)
         self._log: TextIO | None = None
         if log_path is not None:
             self._log = Path(log_path).open("a", encoding="utf-8")  # noqa: SIM115
@@ -183,6 +185,9 @@ class App:
             self._conditional(ex, headers, limit if counted else None)
         ex.response.headers.update(limit.headers())
         return ex
+
+    def request_id(self) -> str:
+        return f"5B00:{next(self._request_ids):08X}"
 
     def dispatch(
         self, method: str, path: str, query: dict[str, str], body: Any, login: str, ex: Exchange
@@ -286,6 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
+        self.send_header("X-GitHub-Request-Id", self.server.app.request_id())
         if response.status not in (204, 304):
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
