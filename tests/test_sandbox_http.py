@@ -124,6 +124,7 @@ def test_sub_issue_endpoints_use_ids(sb: Sandbox, http: requests.Session) -> Non
         ("too_many_requests", 429),
         ("server_error", 500),
         ("bad_gateway", 502),
+        ("503", 503),
     ],
 )
 def test_refusal_faults(sb: Sandbox, http: requests.Session, kind: str, status: int) -> None:

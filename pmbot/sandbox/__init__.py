@@ -10,7 +10,8 @@ someone else. Faults are armed per request pattern and fire `times` times:
 
     sb.faults.add("drop_after_write", method="POST", path_regex=r"/issues$")
     sb.faults.add("secondary_rate_limit", retry_after=30)  # also too_many_requests,
-    sb.faults.add("latency", seconds=0.5, times=None)      # server_error, bad_gateway
+    sb.faults.add("latency", seconds=0.5, times=None)      # server_error, bad_gateway,
+                                                           # service_unavailable
     sb.rate.set_remaining(0, reset_in=60)                   # primary limit exhausted
 
 `sb.counters` counts requests by method, endpoint and status, and applied writes.

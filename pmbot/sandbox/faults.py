@@ -21,6 +21,7 @@ FaultKind = Literal[
     "too_many_requests",  # 429 with Retry-After
     "server_error",  # 500
     "bad_gateway",  # 502
+    "service_unavailable",  # 503
     "latency",  # sleep `seconds`, then answer normally
     "drop_after_write",  # apply the request, then close the socket without answering
 ]
@@ -31,6 +32,7 @@ ALIASES = {
     "429": "too_many_requests",
     "500": "server_error",
     "502": "bad_gateway",
+    "503": "service_unavailable",
     "drop": "drop_after_write",
 }
 RATE_LIMIT_DOCS = (
@@ -76,6 +78,8 @@ class Fault:
             return ApiError(429, SECONDARY_MESSAGE, headers=wait, documentation_url=RATE_LIMIT_DOCS)
         if self.kind == "bad_gateway":
             return ApiError(502, "Server Error")
+        if self.kind == "service_unavailable":
+            return ApiError(503, "Service Unavailable")
         return ApiError(500, "Server Error")
 
 
