@@ -20,7 +20,7 @@ from pmbot import intake as planner
 from pmbot import library, markers, publish
 from pmbot.config import Config, load_config
 from pmbot.errors import FormError, PmbotError, Problem
-from pmbot.gh_models import CommentSnapshot, GitHubSettings, IssueSnapshot, PullSnapshot
+from pmbot.gh_models import CommentSnapshot, GitHubSettings, IssueSnapshot
 from pmbot.github import GitHub, GitHubHTTPError
 from pmbot.intake import ItemIssue, Publication
 from pmbot.pipeline import Intake, read_postmortem
@@ -142,27 +142,30 @@ def read_docs(gh: GitHub, docs: Documents, config: Config) -> DocsState:
     tree = dict(gh.list_tree(config.docs_dir, ref=default))
     index_path = f"{config.docs_dir}/{publish.INDEX_JSON}"
     index = gh.read_file(index_path, ref=default) if index_path in tree else None
-    indexed = publish.present(
-        publish.entries_from_index(index.text if index else None), tree, config.docs_dir
-    )
+    listed = publish.entries_from_index(index.text if index else None)
+    indexed = publish.present(listed, tree, config.docs_dir)
     missing = publish.unindexed(tree, indexed, config.docs_dir)[:MAX_UNINDEXED_READS]
     texts = [(p, f.text) for p in missing if (f := gh.read_file(p, ref=default)) is not None]
     entries = (*indexed, *library.entries_from_texts(texts, docs_dir=config.docs_dir))
-    if docs.mode == "commit":
-        return DocsState(default, entries, tree, True, None)
+    state = DocsState(default, entries, tree, True, None, published=tree)
+    if docs.mode == "commit" or state.is_published(docs):
+        return state
     try:
         target = dict(gh.list_tree(config.docs_dir, ref=docs.branch))
     except GitHubHTTPError as exc:
         if exc.status not in (404, 409, 422):
             raise
-        return DocsState(default, entries, {}, False, None)
-    return DocsState(default, entries, target, True, gh.find_open_pull(docs.branch, default))
+        return replace(state, target_files={}, target_exists=False)
+    pull = gh.find_open_pull(docs.branch, default)
+    return replace(state, target_files=target, pull=pull)
 
 
-def publication(issue: IssueSnapshot, docs: Documents, pull: PullSnapshot | None) -> Publication:
+def publication(issue: IssueSnapshot, docs: Documents, state: DocsState) -> Publication:
     base = issue.html_url.rsplit("/issues/", 1)[0]
-    url = f"{base}/blob/{docs.branch}/{docs.path}" if base else None
-    return Publication(docs.path, docs.mode, docs.branch, pull, url)
+    merged = docs.mode == "commit" or state.is_published(docs)
+    branch = state.default_branch if merged else docs.branch
+    url = f"{base}/blob/{branch}/{docs.path}" if base else None
+    return Publication(docs.path, "commit" if merged else docs.mode, branch, state.pull, url)
 
 
 # --- intake: running ------------------------------------------------------------------------
@@ -237,7 +240,6 @@ def _changes(
     docs = publish.documents(pm, result.findings, state.library, config, state.default_branch)
     plan = planner.plan_items(pm, items, now, config)
     plan += Plan(publish.plan_publish(issue.number, docs, state))
-    pull = state.pull
     if plan:
         _apply(plan, gh, dry_run, log, run)
     if plan and not dry_run:
@@ -248,8 +250,8 @@ def _changes(
             _apply(dups, gh, dry_run, log, run)
             items = read_items(gh, issue, me, config)
         if docs.mode != "commit":
-            pull = gh.find_open_pull(docs.branch, docs.base)
-    return items, publication(issue, docs, pull)
+            state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
+    return items, publication(issue, docs, state)
 
 
 def _finish(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Any, Protocol, cast
@@ -47,6 +47,11 @@ class DocsState:
     target_files: Mapping[str, str]  # path -> blob sha on the branch the change goes to
     target_exists: bool  # the postmortem branch exists (always True for `publish: commit`)
     pull: PullSnapshot | None  # the open pull request from the postmortem branch, if any
+    published: Mapping[str, str] = field(default_factory=dict)  # docs on the default branch
+
+    def is_published(self, docs: Documents) -> bool:
+        """The default branch already holds exactly these files (the pull request merged)."""
+        return all(self.published.get(p) == blob_sha(t) for p, t in docs.files)
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,8 @@ def changed_files(docs: Documents, state: DocsState) -> tuple[tuple[str, str], .
 
 def plan_publish(issue: int, docs: Documents, state: DocsState) -> tuple[Action, ...]:
     """Nothing when the branch already holds these files and its pull request is current."""
+    if state.is_published(docs):
+        return ()  # merged (or committed): a pull request now would have no commits
     files = changed_files(docs, state)
     pull_current = docs.mode == "commit" or (
         state.pull is not None

@@ -414,3 +414,23 @@ def test_edit_event_runs_intake_and_other_events_do_nothing(sandbox: Sandbox) ->
     payload = {"action": "labeled", "label": {"name": "bug"}, "issue": {"number": number}}
     dispatch(adapter(sandbox), "issues", payload, now=NOW, config=default_config(), dry_run=False)
     assert sandbox.counters.writes == 0
+
+
+def test_after_the_pull_request_merges_intake_links_the_document_on_main(
+    sandbox: Sandbox,
+) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    git = sandbox.state.git
+    branch = next(r for r in git.refs if r.startswith("refs/heads/postmortem/"))
+    head = git.commits[git.refs[branch]]
+    docs = {p: git.read(head, p) or b"" for p in head.files if p.startswith("docs/")}
+    sandbox.seed_files(dict(docs.items()))  # what merging the pull request does to main
+    (pull,) = [i for i in sandbox.state.issues.values() if i.pull]
+    pull.state = "closed"
+    result = run(sandbox, number)
+    assert result.ok
+    assert "on `main`" in summaries(sandbox, number)[0]
+    sandbox.counters.reset()
+    run(sandbox, number)
+    assert sandbox.counters.writes == 0
