@@ -10,7 +10,9 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +43,9 @@ WEIGHTS = {"services": 3, "categories": 2, "tags": 1}
 # PyYAML without libyaml still works, only slower.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(?=[ \t]|$)", re.MULTILINE)
+# A column-0 line that is not a plain `key:`, an indentless list item, a comment or blank.
+_UNUSUAL_LINE = re.compile(r"^[^\sA-Za-z_#-]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,9 @@ class LibraryEntry:
 def read_front_matter(text: str, keys: Collection[str] | None = None) -> dict[str, Any] | None:
     """The YAML mapping between the leading `---` fences, or None if absent or broken.
 
-    With `keys`, only those top-level keys are built into Python values: the index needs
-    eight of a document's ~90 YAML nodes, and building nodes is most of the cost.
+    With `keys`, only those top-level keys are read, which is what makes indexing 10,000
+    documents take seconds: most of a document's YAML is its action items, which the index
+    does not need, and building YAML nodes is nearly all the cost.
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.startswith("---\n"):
@@ -93,7 +99,53 @@ def read_front_matter(text: str, keys: Collection[str] | None = None) -> dict[st
     closing = _FENCE.search(text, 4)
     if closing is None:
         return None
-    loader = _Loader(text[4 : closing.start()])
+    source = text[4 : closing.start()]
+    if keys is not None:
+        head = _head(source, keys)
+        if head is not source:
+            data = _load(head, keys)
+            if data is not None:
+                # The rest is only checked for syntax (cheap: no nodes are built), so a
+                # document is broken for the index exactly when it is broken for YAML.
+                return data if _parses(source[len(head) :]) else None
+    return _load(source, keys)
+
+
+def _head(source: str, keys: Collection[str]) -> str:
+    """source without the top-level entries after the last wanted key, when that is exact.
+
+    Cutting at a line `other_key:` in column 0 either splits two entries, or falls inside a
+    quoted scalar or flow collection — then the head does not parse and the caller reads the
+    whole. Anything in column 0 that could still define a wanted key after the cut (`?`
+    keys, `<<` merges, quoted keys) keeps the whole.
+    """
+    tops = list(_TOP_KEY.finditer(source))
+    last = max((i for i, m in enumerate(tops) if m.group(1) in keys), default=-1)
+    if last + 1 >= len(tops):
+        return source
+    cut = tops[last + 1].start()
+    return source if _UNUSUAL_LINE.search(source, cut) else source[:cut]
+
+
+def _parses(source: str) -> bool:
+    """Whether source is syntactically valid YAML, without building it."""
+    loader = _Loader(source)
+    raw_parse = getattr(loader, "raw_parse", None)  # libyaml: no Python object per event
+    try:
+        if raw_parse is not None:
+            raw_parse()
+        else:
+            for _event in yaml.parse(source, Loader=_Loader):
+                pass
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return True
+
+
+def _load(source: str, keys: Collection[str] | None) -> dict[str, Any] | None:
+    loader = _Loader(source)
     try:
         return _construct(loader, keys)
     except yaml.YAMLError:
@@ -190,17 +242,29 @@ def entries_from_texts(
 
 def scan_library(docs_dir: Path) -> list[LibraryEntry]:
     """Entries for every Markdown document under docs_dir (the index files excluded)."""
-    paths = sorted(p for p in docs_dir.rglob("*.md") if _inside(p, docs_dir))
-    items = ((p.relative_to(docs_dir).as_posix(), _read(p)) for p in paths)
+    items = ((relative, _read(docs_dir / relative)) for relative in _documents(docs_dir))
     return entries_from_texts(items)
 
 
-def _inside(path: Path, docs_dir: Path) -> bool:
-    # A symlink in a checked-out repository could point at any file on the runner; its
-    # front matter must not end up in a public index.
-    if path.is_symlink() or not path.is_file():
-        return False
-    return path.resolve().is_relative_to(docs_dir.resolve())
+def _documents(docs_dir: Path) -> list[str]:
+    """Paths (POSIX, relative to docs_dir) of the Markdown files in it, sorted.
+
+    Symlinks are skipped, files and folders alike: one in a checked-out repository could
+    point anywhere on the runner, and its front matter must not end up in a public index.
+    """
+    found = []
+    for folder, subfolders, names in os.walk(docs_dir):  # os.walk never enters linked folders
+        prefix = PurePosixPath(Path(folder).relative_to(docs_dir).as_posix())
+        subfolders.sort()
+        for name in names:
+            if name.endswith(".md") and _regular(Path(folder, name)):
+                found.append((prefix / name).as_posix())
+    return sorted(found)
+
+
+def _regular(path: Path) -> bool:
+    # lstat: a symlink is not followed, and a FIFO named x.md would block the read forever.
+    return stat.S_ISREG(path.lstat().st_mode)
 
 
 def _read(path: Path) -> str:

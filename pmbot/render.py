@@ -290,23 +290,24 @@ def _describe(finding: object) -> str:
 
 
 def _front_matter(pm: Postmortem, numbers: dict[str, float | None]) -> str:
+    # The keys the library index reads come first: it stops reading after the last of them.
     data: dict[str, Any] = {
         "pmbot": SCHEMA_VERSION,
         "title": _line(pm.title),
         "date": pm.date.isoformat() if pm.date else None,
         "severity": str(pm.severity),
         "status": _line(pm.status),
+        "issue": pm.issue_number,
         "services": list(_lines(pm.services)),
         "tags": list(_lines(pm.tags)),
+        "categories": sorted({str(cf.category) for cf in pm.contributing_factors}),
         "incident_commander": _line(pm.incident_commander) if pm.incident_commander else None,
         "authors": list(_lines(pm.authors)),
-        "issue": pm.issue_number,
         "started": _iso(pm.started),
         "detected": _iso(pm.detected),
         "mitigated": _iso(pm.mitigated),
         "resolved": _iso(pm.resolved),
         "figures": numbers,
-        "categories": sorted({str(cf.category) for cf in pm.contributing_factors}),
         "action_items": [
             {
                 "key": _line(item.key),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
+from pmbot import library as library_module
 from pmbot import markers
 from pmbot.library import (
     LibraryEntry,
@@ -54,6 +57,34 @@ def test_reading_some_keys_agrees_with_reading_all() -> None:
         "tags": full["tags"],
         "severity": full["severity"],
     }
+
+
+TRICKY_TAILS = [
+    'title: "quoted\nfigures: across lines"\nseverity: SEV-1\n',
+    "title: T\nfigures: 1\nseverity: 'late\nother: key'\n",
+    "title: T\nfigures: [a,\ntags: b]\n",
+    "title: T\nfigures: {a: 1}\n? tags\n: [late]\n",
+    "title: T\nbase: &b {severity: SEV-2}\n<<: *b\n",
+    'title: T\nfigures: 1\n"tags": [quoted]\n',
+    "title: T\naction_items:\n- key: A\n  what: x\ntags: [after]\n",
+    'title: T\naction_items:\n- key: A\n  what: "unterminated\n',
+    "title: T\nnotes: |\n  text\ntitle: again\n",
+    "pmbot: 1\ntitle: T\nfigures: 1\n# comment\nmore: [1, 2]\n",
+]
+
+
+@pytest.mark.parametrize("front", TRICKY_TAILS)
+@pytest.mark.parametrize("loader", ["libyaml", "pure"])
+def test_reading_some_keys_is_exact_on_tricky_yaml(
+    front: str, loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if loader == "pure":
+        monkeypatch.setattr(library_module, "_Loader", yaml.SafeLoader)
+    text = f"---\n{front}---\n"
+    keys = {"title", "severity", "tags"}
+    full = read_front_matter(text)
+    expected = None if full is None else {k: v for k, v in full.items() if k in keys}
+    assert read_front_matter(text, keys) == expected
 
 
 @pytest.mark.parametrize(
@@ -318,6 +349,8 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     (docs / "2025").mkdir(parents=True)
     (docs / "2025" / "link.md").symlink_to(outside)
+    (docs / "linked-folder").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(docs / "2025" / "pipe.md")
     (docs / "2025" / "real.md").write_text(doc("Real", "2025-01-02"), encoding="utf-8")
     assert [e.title for e in scan_library(docs)] == ["Real"]
 
