@@ -489,20 +489,57 @@ def tracked_items(gh: GitHub, config: Config, state: str, log: Log) -> list[Any]
     return items
 
 
+def _own_comment(gh: GitHub, number: int, kind: str) -> str | None:
+    me = gh.login()
+    found = (
+        c.body for c in gh.list_comments(number) if c.author == me and markers.has(c.body, kind)
+    )
+    return next(found, None)
+
+
+def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:
+    """Open SEV-1/2 postmortems past their document deadline with no document on the
+    default branch: one tree read, then one comment read per late postmortem only."""
+    from pmbot.figures import postmortem_due
+    from pmbot.sweep import PM_FOLLOW, PostmortemFollow, read_pm_follow
+
+    business = {str(s): n for s, n in config.severity_due_business_days.items()}
+    published = {path for path, _ in gh.list_tree(config.docs_dir)}
+    late = []
+    for issue in gh.list_issues(labels=[config.postmortem_label], state="open"):
+        result = parse(issue, config) if planner.allowed(issue, config) else None
+        pm = result.postmortem if isinstance(result, Intake) else None
+        if pm is None or pm.resolved is None:
+            continue
+        due = postmortem_due(pm.resolved.date(), pm.severity, business)
+        if due is None or now.date() <= due:
+            continue
+        if document_path(pm, config.docs_dir).as_posix() in published:
+            continue
+        last, count = read_pm_follow(_own_comment(gh, issue.number, PM_FOLLOW))
+        follow = PostmortemFollow(
+            issue.number, pm.severity, pm.resolved.date(), False, pm.incident_commander,
+            pm.authors, last, count,
+        )  # fmt: skip
+        late.append(follow)
+    return late
+
+
 def sweep(
     environ: Mapping[str, str], *, dry_run: bool, now: datetime, config_path: Path | None
 ) -> int:
-    """`pmbot sweep`: reminders, overdue notices and escalations over open action items."""
-    from pmbot.sweep import plan_sweep
+    """`pmbot sweep`: reminders, overdue notices and escalations over open action items, and
+    reminders for postmortem documents past their deadline."""
+    from pmbot.sweep import plan_postmortem_reminders, plan_sweep
 
     gh = connect(environ)
     config = repo_config(gh, config_path)
     gh.log_rate_limit("start")
     try:
         items = tracked_items(gh, config, "open", _stderr)
-        kept, deferred = trim_to_budget(
-            plan_sweep(items, now, config), config.budget.max_writes_per_run
-        )
+        plan = plan_sweep(items, now, config)
+        plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
+        kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
         result = apply(kept, gh, dry_run=dry_run, log=_stderr)
         if deferred:
             _stderr(f"pmbot sweep: {deferred.writes} writes deferred to the next run")

@@ -84,6 +84,8 @@ def test_sweep_over_intake_items_then_rerun_writes_nothing(
     assert sweep(env(sandbox, tmp_path), dry_run=False, now=later, config_path=None) == 0
     p0 = next(i for i in items(sandbox) if i.title.startswith("[P0]"))
     assert "overdue" in p0.labels
+    pm_notes = [c.body for c in sandbox.state.comments.values() if c.issue == number]
+    assert any("postmortem document for this incident was due" in n for n in pm_notes)
     sandbox.counters.reset()
     sweep(env(sandbox, tmp_path), dry_run=False, now=later, config_path=None)
     assert sandbox.counters.writes == 0
