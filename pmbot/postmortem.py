@@ -104,6 +104,7 @@ def build_postmortem(
     *,
     issue_number: int | None = None,
     max_action_items: int = 25,
+    max_timeline_rows: int = 200,
 ) -> Postmortem:
     """The postmortem the form describes; raises FormError listing every problem found."""
     form = _Values(values, lines or {})
@@ -112,28 +113,31 @@ def build_postmortem(
         **_header(form),
         **times,
         **_lists(form),
-        **_analysis(form, times["started"], max_action_items),
+        **_analysis(form, times["started"], max_action_items, max_timeline_rows),
         "impact": _impact(form),
         "pledge": bool(form.values.get("pledge")),
         "issue_number": issue_number,
         "lines": dict(form.lines),
     }
-    problems = [problem for reader in form.readers for problem in reader.problems]
+    problems = [problem for reader in form.readers for problem in reader.report()]
     if problems:
         raise FormError(problems)
     return Postmortem.model_validate(fields)
 
 
-def _analysis(form: _Values, started: datetime | None, max_action_items: int) -> dict[str, object]:
+def _analysis(
+    form: _Values, started: datetime | None, max_items: int, max_rows: int
+) -> dict[str, object]:
     """The multi-line sections, each read by its own parser."""
+    timeline = form.text("timeline")
     return {
-        "timeline": parse_timeline(form.text("timeline"), form.reader("timeline"), started),
+        "timeline": parse_timeline(timeline, form.reader("timeline"), started, max_rows=max_rows),
         "contributing_factors": parse_factors(
             form.text("contributing_factors"), form.reader("contributing_factors")
         ),
         "whys": parse_whys(form.text("five_whys"), form.reader("five_whys")),
         "action_items": parse_action_items(
-            form.text("action_items"), form.reader("action_items"), max_items=max_action_items
+            form.text("action_items"), form.reader("action_items"), max_items=max_items
         ),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -295,3 +296,44 @@ def test_form_error_message_lists_all_problems() -> None:
     assert text.startswith("2 problems:")
     assert "Severity [severity] (line 4): 'SEV-9' is not a severity." in text
     assert "SLO [slo]: 'lots' is not an SLO" in text
+
+
+HOSTILE = {
+    "spaces": {"action_items": "- [P1] a" + " " * 60_000 + "x"},
+    "commas": {"action_items": "- [P1] a — owner: @x" + ", y" * 20_000},
+    "indented": {"action_items": "- [P1] a\n" + "  y\n" * 15_000},
+    "items": {"action_items": "- [P1] a\n" * 6_000},
+    "authors": {"authors": "@a" + " " * 60_000 + "b"},
+    "minutes": {"impact_minutes": "1" * 60_000 + "x"},
+    "timeline": {"started_at": "2026-11-03 14:00", "timeline": "x\n" * 30_000},
+    "factors": {"contributing_factors": "- [process] a\n" * 4_000},
+    "wrapped": {"contributing_factors": "- [process] a\n" + "y\n" * 30_000},
+    "whys": {"five_whys": "1. a\n\n" * 12_000},
+    "bold": {"five_whys": "**" + "a" * 60_000},
+}
+
+
+@pytest.mark.parametrize("values", HOSTILE.values(), ids=list(HOSTILE))
+def test_hostile_64k_values_stay_fast(values: dict[str, object]) -> None:
+    # Quadratic regexes or string building show up as seconds here; linear code takes ms.
+    started = time.perf_counter()
+    try:
+        build_postmortem({**MINIMAL, **values})
+    except FormError as error:
+        assert len(error.problems) <= 60
+    assert time.perf_counter() - started < 2
+
+
+def test_problems_per_field_are_capped_with_a_summary() -> None:
+    garbage = "\n".join(f"garbage {n}" for n in range(120))
+    problems = problems_of({**MINIMAL, "started_at": "2026-11-03 14:00", "timeline": garbage})
+    assert len(problems) == 51
+    assert problems[-1].message == "70 more problems like the ones above."
+
+
+def test_timeline_rows_are_capped() -> None:
+    rows = "\n".join(f"14:{n % 60:02d} event {n}" for n in range(201))
+    values = {**MINIMAL, "started_at": "2026-11-03 14:00", "timeline": rows}
+    (problem,) = problems_of(values, {"timeline": 10})
+    assert "201 timeline entries" in problem.message and problem.line == 210
+    assert len(build_postmortem(values, max_timeline_rows=201).timeline) == 201

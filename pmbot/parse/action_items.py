@@ -78,20 +78,33 @@ def parse_action_items(
     if not text:
         return []
     rows = _rows(text, reader)
-    items = [item for row in rows if (item := _item(row, reader)) is not None]
-    _check_keys(items, reader)
     if len(rows) > max_items:
         reader.problem(
             f"{len(rows)} action items; pmbot tracks at most {max_items} per postmortem.",
             "merge related items or track the smaller ones in a follow-up issue.",
-            rows[max_items].offset,
+            _offset(rows[max_items]),
         )
+        rows = rows[:max_items]  # the rest is refused anyway: do not spend time reading it
+    items = [item for row in rows if (item := _item(_cells(row), reader)) is not None]
+    _check_keys(items, reader)
     return items
 
 
-def _rows(text: str, reader: FieldReader) -> list[Row]:
+# A list item not read yet: its offset, its line, and indented lines below it.
+_Listed = tuple[int, str, list[str]]
+
+
+def _offset(row: Row | _Listed) -> int:
+    return row.offset if isinstance(row, Row) else row[0]
+
+
+def _cells(row: Row | _Listed) -> Row:
+    return row if isinstance(row, Row) else Row(row[0], _list_cells(row[1], row[2]))
+
+
+def _rows(text: str, reader: FieldReader) -> list[Row | _Listed]:
     table, outside = read_table(text, ALIASES)
-    rows = list(table.rows) if table else []
+    rows: list[Row | _Listed] = list(table.rows) if table else []
     if table and "what" not in table.columns:
         reader.problem(
             "the table has no column for the action itself.",
@@ -99,33 +112,33 @@ def _rows(text: str, reader: FieldReader) -> list[Row]:
         )
         rows = []
     rows += _list_rows(outside, listed_only=table is not None)
-    return sorted(rows, key=lambda row: row.offset)
+    return sorted(rows, key=_offset)
 
 
-def _list_rows(lines: list[tuple[int, str]], *, listed_only: bool) -> list[Row]:
+def _list_rows(lines: list[tuple[int, str]], *, listed_only: bool) -> list[_Listed]:
     """One row per list line; indented lines below add attributes to the item above."""
-    rows: list[Row] = []
+    items: list[_Listed] = []
     for offset, line in lines:
         content, bulleted = strip_bullet(line)
-        if rows and not bulleted and line[:1].isspace():
-            cells = dict(rows[-1].cells)
-            _read_attributes(content, cells)
-            rows[-1] = Row(rows[-1].offset, cells)
+        if items and not bulleted and line[:1].isspace():
+            items[-1][2].append(content)
         elif bulleted or not listed_only:
-            rows.append(Row(offset, _list_cells(content)))
-    return rows
+            items.append((offset, content, []))
+    return items
 
 
 _TAG = re.compile(r"^[\[(]([^\])]{1,40})[\])]\s*")
-_SPLIT = re.compile(r"\s+(?:—|–|--|\|)\s+")
+# The lookbehinds make each run of separators one attempt, not one per character:
+# without them a long run of spaces costs quadratic time.
+_SPLIT = re.compile(r"(?<!\s)\s+(?:—|–|--|\|)\s+")
 _ATTR_NAMES = "|".join(
     re.escape(alias) for alias in sorted(ALIASES, key=len, reverse=True) if ALIASES[alias] != "what"
 )
 _ATTR = re.compile(rf"^(?P<key>{_ATTR_NAMES})\b\s*[:=]?\s*(?P<value>.*)$", re.IGNORECASE)
-_ATTR_START = re.compile(rf"[\s,;(]+(?=@[\w-]|(?:{_ATTR_NAMES})\s*[:=])", re.IGNORECASE)
+_ATTR_START = re.compile(rf"(?<![\s,;(])[\s,;(]+(?=@[\w-]|(?:{_ATTR_NAMES})\s*[:=])", re.IGNORECASE)
 
 
-def _list_cells(content: str) -> dict[str, str]:
+def _list_cells(content: str, more: list[str]) -> dict[str, str]:
     """'[P1][prevent] Add X — @alice, due 2026-12-15, success: …' → cells."""
     cells: dict[str, str] = {}
     while match := _TAG.match(content):
@@ -135,6 +148,8 @@ def _list_cells(content: str) -> dict[str, str]:
     what, rest = (content[: split.start()], content[split.end() :]) if split else (content, "")
     cells["what"] = what.strip().rstrip(" -–—,;:(")
     _read_attributes(rest.strip().removeprefix("(").removesuffix(")"), cells)
+    if more:
+        _read_attributes("\n".join(more), cells)
     return cells
 
 
@@ -151,18 +166,20 @@ def _read_tag(tag: str, cells: dict[str, str]) -> None:
 
 
 def _read_attributes(text: str, cells: dict[str, str]) -> None:
-    """Comma/semicolon separated attributes; a segment that names nothing continues the last
-    one, or the description when it comes first."""
-    last: str | None = None
-    for segment in (s.strip() for s in re.split(r"[,;]", text)):
-        for name, value in _attributes(segment):
-            if name is not None:
-                cells.setdefault(name, value)
-                last = name
-            elif last is not None:
-                cells[last] = f"{cells[last]}, {value}" if value else cells[last]
-            elif value:
-                cells["what"] = " — ".join(filter(None, (cells.get("what"), value)))
+    """Attributes split by commas, semicolons or lines; a segment that names nothing
+    continues the one before it, or the description when it comes first."""
+    found: dict[str, list[str]] = {}
+    last = "what"
+    for segment in re.split(r"[,;\n]", text):
+        for name, value in _attributes(segment.strip()):
+            last = name or last
+            if value:
+                found.setdefault(last, []).append(value)
+    for name, values in found.items():
+        if name == "what":
+            cells["what"] = " — ".join(filter(None, [cells.get("what"), *values]))
+        else:
+            cells.setdefault(name, ", ".join(values))
 
 
 def _attributes(segment: str) -> list[tuple[str | None, str]]:
@@ -179,16 +196,20 @@ def _attribute(segment: str) -> tuple[str | None, str]:
     return _bare(segment)
 
 
+_BARE = (
+    ("due", re.compile(r"\d{4}-\d{1,2}-\d{1,2}")),
+    ("priority", re.compile(r"p[0-3]", re.IGNORECASE)),
+    ("addresses", re.compile(r"cf-?\d+", re.IGNORECASE)),
+)
+
+
 def _bare(segment: str) -> tuple[str | None, str]:
     """A value that says what it is without a name: @owner, a date, P1, CF2."""
     if segment.startswith("@"):
         return "owner", segment
-    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", segment):
-        return "due", segment
-    if re.fullmatch(r"(?i)p[0-3]", segment):
-        return "priority", segment
-    if re.fullmatch(r"(?i)cf-?\d+", segment):
-        return "addresses", segment
+    for name, pattern in _BARE:
+        if pattern.fullmatch(segment):
+            return name, segment
     return None, segment
 
 

@@ -18,6 +18,9 @@ class Unreadable(ValueError):
         self.fix = fix
 
 
+MAX_PROBLEMS_PER_FIELD = 50  # past this, more of the same helps nobody
+
+
 @dataclass
 class FieldReader:
     """Reports problems for one form field, translating value offsets into body lines."""
@@ -26,6 +29,7 @@ class FieldReader:
     label: str
     start: int | None = None  # body line where the value starts, 1-based
     problems: list[Problem] = field(default_factory=list)
+    more: int = 0  # problems past MAX_PROBLEMS_PER_FIELD, summarised by `report`
 
     @property
     def name(self) -> str:
@@ -35,7 +39,19 @@ class FieldReader:
         return None if self.start is None else self.start + offset
 
     def problem(self, message: str, fix: str, offset: int = 0) -> None:
-        self.problems.append(Problem(self.name, message, fix, self.line(offset)))
+        if len(self.problems) < MAX_PROBLEMS_PER_FIELD:
+            self.problems.append(Problem(self.name, message, fix, self.line(offset)))
+        else:
+            self.more += 1
+
+    def report(self) -> list[Problem]:
+        """The problems found, with one line standing for any past the cap."""
+        if not self.more:
+            return list(self.problems)
+        summary = Problem(
+            self.name, f"{self.more} more problems like the ones above.", "fix those first."
+        )
+        return [*self.problems, summary]
 
     def unreadable(self, error: Unreadable, offset: int = 0, where: str = "") -> None:
         self.problem(f"{where}{error.message}", error.fix, offset)

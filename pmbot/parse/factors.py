@@ -18,6 +18,7 @@ _CATEGORY_WORDS = {
     "organisation": "organizational", "org": "organizational", "ext": "external",
     "third-party": "external", "third party": "external", "vendor": "external",
 }  # fmt: skip
+MAX_FACTORS = 50  # a safety cap on untrusted input, far above any real postmortem
 CATEGORY_FIX = "use one of technical, process, organizational, external, e.g. '- CF1 [process] …'."
 
 _KEY = re.compile(r"^(?P<key>[A-Za-z]{1,4}-?\d{1,3})\b[\s:.)\-–—]*")
@@ -41,22 +42,25 @@ def parse_factors(text: str | None, reader: FieldReader) -> list[ContributingFac
     rows = list(table.rows) if table else []
     rows += _line_rows(outside)
     rows.sort(key=lambda row: row.offset)
+    if len(rows) > MAX_FACTORS:
+        reader.problem(
+            f"{len(rows)} contributing factors; pmbot reads at most {MAX_FACTORS}.",
+            "group related conditions into one factor.",
+            rows[MAX_FACTORS].offset,
+        )
+        rows = rows[:MAX_FACTORS]
     return _with_keys([f for row in rows if (f := _factor(row, reader)) is not None], reader)
 
 
 def _line_rows(lines: list[tuple[int, str]]) -> list[Row]:
-    rows: list[Row] = []
+    factors: list[tuple[int, str, list[str]]] = []
     for offset, line in lines:
         content, bulleted = strip_bullet(line.replace("**", ""))
-        if rows and not bulleted and not _starts_factor(content):
-            # A wrapped line: part of the factor above.
-            last = rows[-1]
-            rows[-1] = Row(
-                last.offset, {**last.cells, "factor": f"{last.cells['factor']} {content}"}
-            )
+        if factors and not bulleted and not _starts_factor(content):
+            factors[-1][2].append(content)  # a wrapped line: part of the factor above
         elif not content.startswith("#"):
-            rows.append(Row(offset, _line_cells(content)))
-    return rows
+            factors.append((offset, content, []))
+    return [Row(offset, _line_cells(" ".join([first, *more]))) for offset, first, more in factors]
 
 
 def _starts_factor(content: str) -> bool:

@@ -15,6 +15,7 @@ _SLO = re.compile(
     r"(?P<count>\d+)\s*-?\s*(?P<unit>d|days?|w|weeks?))?",
     re.IGNORECASE,
 )
+_MAX_NUMBER_TEXT = 40
 _SPAN = re.compile(
     r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m)?\b", re.IGNORECASE
 )
@@ -39,6 +40,8 @@ def parse_minutes(text: str) -> float:
     """'90', '~90 minutes', '1h 30m', '1.5 h' → minutes."""
     cleaned = re.sub(r"(?i)^(?:~|about|approx\.?|approximately|ca\.?)\s*", "", text.strip())
     cleaned = cleaned.replace(",", "").rstrip(".")
+    if len(cleaned) > _MAX_NUMBER_TEXT:  # a number, not an essay; also bounds regex work
+        raise Unreadable(f"'{text.strip()[:40]}…' is not a number of minutes.", MINUTES_FIX)
     parts = list(_SPAN.finditer(cleaned))
     if not parts or re.sub(_SPAN, "", cleaned).strip(" and"):
         raise Unreadable(f"'{text.strip()}' is not a number of minutes.", MINUTES_FIX)

@@ -52,7 +52,7 @@ class _Clock:
 
 
 def parse_timeline(
-    text: str | None, reader: FieldReader, start: datetime | None
+    text: str | None, reader: FieldReader, start: datetime | None, *, max_rows: int = 200
 ) -> list[TimelineEvent]:
     """Events in the order written; every line that cannot be read becomes a problem."""
     if not text:
@@ -60,8 +60,16 @@ def parse_timeline(
     table, outside = read_table(text, ALIASES)
     entries = _table_entries(table, reader) if table else []
     entries += [(offset, line) for offset, line in outside if not _is_heading(line)]
+    entries.sort()
+    if len(entries) > max_rows:
+        reader.problem(
+            f"{len(entries)} timeline entries; pmbot reads at most {max_rows}.",
+            "keep the events that explain the incident and link to the full log.",
+            entries[max_rows][0],
+        )
+        entries = entries[:max_rows]
     clock, events = _Clock(start), []
-    for offset, line in sorted(entries):
+    for offset, line in entries:
         event = _event(line, offset, clock, reader)
         if event is not None:
             events.append(event)

@@ -33,5 +33,5 @@ def parse_user(text: str) -> User:
 
 def parse_users(text: str) -> list[User]:
     """'@a, @b and @c' → three users; the first invalid one raises."""
-    parts = split_list(re.sub(r"\s+(?:and|&)\s+|\s+(?=@)", ",", text))
+    parts = split_list(re.sub(r"(?<!\s)\s+(?:(?:and|&)\s+|(?=@))", ",", text))
     return [parse_user(part) for part in parts]

@@ -11,6 +11,7 @@ import re
 from pmbot.model import WhyChain
 from pmbot.parse.common import FieldReader, numbered_lines, strip_bullet
 
+MAX_CHAINS = 25  # a safety cap on untrusted input, far above any real postmortem
 _BOLD = re.compile(r"^(\*\*|__)(?P<text>.+?)\1:?$")
 _WHY_PREFIX = re.compile(r"^why\s*\d*\s*[:.)\-–—]\s*", re.IGNORECASE)
 
@@ -48,8 +49,14 @@ def parse_whys(text: str | None, reader: FieldReader) -> list[WhyChain]:
         current[2].append(_WHY_PREFIX.sub("", content).strip())
     if current is not None:
         chains.append(current)
+    chains = [chain for chain in chains if chain[2]]
+    if len(chains) > MAX_CHAINS:
+        reader.problem(
+            f"{len(chains)} why-chains; pmbot reads at most {MAX_CHAINS}.",
+            "keep the chains that lead to action items.",
+            chains[MAX_CHAINS][1],
+        )
     return [
         WhyChain(title=title, steps=tuple(steps), line=reader.line(offset))
-        for title, offset, steps in chains
-        if steps
+        for title, offset, steps in chains[:MAX_CHAINS]
     ]
