@@ -64,6 +64,8 @@ def review(body_text: str, *, form_text: str | None, config_path: Path | None) -
 
 
 def index(docs_dir: Path) -> int:
-    written = library.write_index(docs_dir)
-    print(f"indexed {docs_dir}: {written}")
+    entries = library.write_index(docs_dir)
+    unreadable = sum(1 for e in entries if e.problem)
+    note = f" ({unreadable} could not be read; listed in the index)" if unreadable else ""
+    print(f"indexed {len(entries)} documents in {docs_dir}: README.md and index.json{note}")
     return 0
