@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 
 from pmbot.model import ItemType, Priority
-from pmbot.parse.action_items import parse_action_items, parse_priority, stable_key
+from pmbot.parse.action_items import parse_action_items
 from pmbot.parse.common import FieldReader, Unreadable
+from pmbot.parse.item_vocab import parse_priority, stable_key
 
 TABLE = """\
 | What | Owner | Priority | Due | Type | Success | Addresses |

@@ -38,6 +38,11 @@ class FieldReader:
     def line(self, offset: int = 0) -> int | None:
         return None if self.start is None else self.start + offset
 
+    @property
+    def count(self) -> int:
+        """How many problems were reported, including those past the cap."""
+        return len(self.problems) + self.more
+
     def problem(self, message: str, fix: str, offset: int = 0) -> None:
         if len(self.problems) < MAX_PROBLEMS_PER_FIELD:
             self.problems.append(Problem(self.name, message, fix, self.line(offset)))
