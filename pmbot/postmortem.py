@@ -121,6 +121,8 @@ def build_postmortem(
     }
     problems = [problem for reader in form.readers for problem in reader.report()]
     if problems:
+        # In body order, as the author will walk through them; stable within a line.
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise FormError(problems)
     return Postmortem.model_validate(fields)
 

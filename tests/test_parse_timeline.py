@@ -109,3 +109,15 @@ def test_headings_and_notes_are_not_events() -> None:
 def test_timeline_rows_keep_text_verbatim() -> None:
     events = parse_timeline("14:02 <!-- pmbot:item {} --> & `code`", reader(), START)
     assert events[0].text == "<!-- pmbot:item {} --> & `code`"
+
+
+def test_unreadable_table_time_names_the_cell() -> None:
+    r = reader(1)
+    text = "| Time | Event |\n|--|--|\n| around noon | Lunch |\n| | Nothing |\n| 14:05 | ok |\n"
+    events = parse_timeline(text, r, START)
+    assert [e.text for e in events] == ["ok"]
+    assert [(p.line, p.message) for p in r.problems] == [
+        (3, "'around noon' in the time column is not a time."),
+        (4, "'(empty)' in the time column is not a time."),
+    ]
+    assert "HH:MM" in r.problems[0].fix

@@ -24,6 +24,7 @@ LINE_FIX = (
     "start the line with a UTC time, e.g. '14:02 Deploy starts' or "
     "'2026-11-03 14:02 Deploy starts', or use a table with Time and Event columns."
 )
+CELL_FIX = "write the time as HH:MM (UTC), e.g. 14:02, or as YYYY-MM-DD HH:MM."
 _ROLLOVER = timedelta(hours=12)
 _SEPARATOR = re.compile(r"^[\s`*\]]*(?:[-–—:|]\s*)?")
 
@@ -51,6 +52,10 @@ class _Clock:
         return moment
 
 
+# One entry to read: its offset, the text holding the time, and (for a table row) the event.
+_Entry = tuple[int, str, str | None]
+
+
 def parse_timeline(
     text: str | None, reader: FieldReader, start: datetime | None, *, max_rows: int = 200
 ) -> list[TimelineEvent]:
@@ -59,8 +64,8 @@ def parse_timeline(
         return []
     table, outside = read_table(text, ALIASES)
     entries = _table_entries(table, reader) if table else []
-    entries += [(offset, line) for offset, line in outside if not _is_heading(line)]
-    entries.sort()
+    entries += [(offset, line, None) for offset, line in outside if not _is_heading(line)]
+    entries.sort(key=lambda entry: entry[0])
     if len(entries) > max_rows:
         reader.problem(
             f"{len(entries)} timeline entries; pmbot reads at most {max_rows}.",
@@ -68,50 +73,51 @@ def parse_timeline(
             entries[max_rows][0],
         )
         entries = entries[:max_rows]
-    clock, events = _Clock(start), []
-    for offset, line in entries:
-        event = _event(line, offset, clock, reader)
-        if event is not None:
-            events.append(event)
-    return events
+    clock = _Clock(start)
+    events = (_event(entry, clock, reader) for entry in entries)
+    return [event for event in events if event is not None]
 
 
-def _table_entries(table: Table, reader: FieldReader) -> list[tuple[int, str]]:
-    """Table rows as 'time | event' lines, so tables and lines share one reader."""
+def _table_entries(table: Table, reader: FieldReader) -> list[_Entry]:
     if "time" not in table.columns:
         reader.problem(
             "the timeline table has no time column.", "name the first column Time (UTC)."
         )
         return []
     extras = dict(table.extras)
-    entries = []
+    entries: list[_Entry] = []
     for row in table.rows:
+        # Columns pmbot does not know (who, source …) stay with the event rather than vanish.
         words = [row.cells.get("event", ""), *extras.get(row.offset, ())]
-        entries.append(
-            (row.offset, f"{row.cells.get('time', '')} | {'; '.join(filter(None, words))}")
-        )
+        entries.append((row.offset, row.cells.get("time", ""), "; ".join(filter(None, words))))
     return entries
 
 
-def _event(line: str, offset: int, clock: _Clock, reader: FieldReader) -> TimelineEvent | None:
-    content = strip_bullet(line)[0]
+def _event(entry: _Entry, clock: _Clock, reader: FieldReader) -> TimelineEvent | None:
+    offset, written, event = entry
+    content = strip_bullet(written)[0] if event is None else written
     try:
         found = leading_stamp(content)
         if found is None:
-            raise Unreadable(f"cannot find a time at the start of '{_short(content)}'.", LINE_FIX)
+            raise _no_time(content, in_table=event is not None)
         stamp, rest = found
         moment = clock.place(stamp)
     except Unreadable as error:
         fix = error.fix if error.fix != TIME_FIX else LINE_FIX
         reader.problem(error.message, fix, offset)
         return None
-    text = _SEPARATOR.sub("", rest, count=1).strip()
+    text = (_SEPARATOR.sub("", rest, count=1) if event is None else event).strip()
     if not text:
-        reader.problem(
-            f"the entry at {moment:%H:%M} says nothing.", "describe what happened.", offset
-        )
+        reader.problem(f"the entry at {moment:%H:%M} says nothing.", "say what happened.", offset)
         return None
     return TimelineEvent(at=moment, text=text, line=reader.line(offset))
+
+
+def _no_time(content: str, *, in_table: bool) -> Unreadable:
+    if in_table:
+        shown = _short(content) or "(empty)"
+        return Unreadable(f"'{shown}' in the time column is not a time.", CELL_FIX)
+    return Unreadable(f"cannot find a time at the start of '{_short(content)}'.", LINE_FIX)
 
 
 def _is_heading(line: str) -> bool:
