@@ -16,7 +16,7 @@ from pmbot.errors import FormError
 from pmbot.markers import defuse_markers
 from pmbot.model import Impact, Postmortem, Severity
 from pmbot.parse.action_items import parse_action_items
-from pmbot.parse.common import FieldReader, Unreadable, split_list
+from pmbot.parse.common import FieldReader, Unreadable, short, split_list
 from pmbot.parse.factors import parse_factors
 from pmbot.parse.impact import parse_minutes, parse_slo
 from pmbot.parse.timeline import parse_timeline
@@ -175,7 +175,7 @@ def _severity(form: _Values) -> Severity | None:
     for severity in Severity:
         if wanted == re.sub(r"[\s_-]", "", severity).upper():
             return severity
-    form.reader("severity").problem(f"'{text}' is not a severity.", fix)
+    form.reader("severity").problem(f"'{short(text)}' is not a severity.", fix)
     return None
 
 
@@ -187,7 +187,7 @@ def _choice(form: _Values, field_id: str, options: tuple[str, ...]) -> str | Non
     if text.lower() in (option.lower() for option in options):
         return text.lower()
     form.reader(field_id).problem(
-        f"'{text}' is not one of the choices.", f"choose one of {', '.join(options)}."
+        f"'{short(text)}' is not one of the choices.", f"choose one of {', '.join(options)}."
     )
     return None
 

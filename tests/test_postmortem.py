@@ -337,3 +337,10 @@ def test_timeline_rows_are_capped() -> None:
     (problem,) = problems_of(values, {"timeline": 10})
     assert "201 timeline entries" in problem.message and problem.line == 210
     assert len(build_postmortem(values, max_timeline_rows=201).timeline) == 201
+
+
+def test_long_hostile_values_are_not_echoed_in_full() -> None:
+    junk = "x" * 5_000
+    values = {**MINIMAL, "severity": junk, "started_at": junk, "slo": junk, "authors": junk}
+    for problem in problems_of(values):
+        assert len(problem.describe()) < 400

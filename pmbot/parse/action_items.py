@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from pmbot.model import ActionItem, Priority
-from pmbot.parse.common import FieldReader, Row, Unreadable, is_empty_marker, read_table
+from pmbot.parse.common import FieldReader, Row, Unreadable, is_empty_marker, read_table, short
 from pmbot.parse.item_lines import Listed, list_cells, list_rows
 from pmbot.parse.item_vocab import ALIASES, PRIORITY_FIX, parse_priority, parse_type, stable_key
 from pmbot.parse.times import parse_date
@@ -139,5 +139,4 @@ def _addresses(text: str | None) -> str | None:
 
 
 def _short(cells: Mapping[str, str]) -> str:
-    what = cells.get("what", "").strip() or "(no description)"
-    return what if len(what) <= 40 else what[:39] + "…"
+    return short(cells.get("what", "")) or "(no description)"

@@ -165,3 +165,9 @@ def split_list(text: str) -> list[str]:
 def is_empty_marker(text: str) -> bool:
     """Cells people write for 'nothing here'."""
     return text.strip().strip("_*").lower() in {"", "-", "—", "–", "n/a", "na", "none", "tbd", "?"}
+
+
+def short(text: str, width: int = 40) -> str:
+    """Text quoted in a message: long user text is cut, so messages stay readable."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pmbot.model import ContributingFactor, FactorCategory
-from pmbot.parse.common import FieldReader, Row, read_table, strip_bullet
+from pmbot.parse.common import FieldReader, Row, read_table, short, strip_bullet
 
 COLUMNS = {
     "id": ("id", "key", "cf", "#"),
@@ -86,8 +86,8 @@ def _factor(row: Row, reader: FieldReader) -> ContributingFactor | None:
         return None
     found = category(written) if written else None
     if found is None:
-        what = f"'{written}' is not a category" if written else "no category"
-        reader.problem(f"{what} for factor '{text[:40]}'.", CATEGORY_FIX, row.offset)
+        what = f"'{short(written)}' is not a category" if written else "no category"
+        reader.problem(f"{what} for factor '{short(text)}'.", CATEGORY_FIX, row.offset)
         return None
     key = row.cells.get("id", "").strip().upper()
     return ContributingFactor(

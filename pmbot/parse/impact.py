@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pmbot.parse.common import Unreadable
+from pmbot.parse.common import Unreadable, short
 
 SLO_FIX = "write the target and window like '99.9% over 30 days' (the window defaults to 30)."
 MINUTES_FIX = "write a number of minutes, e.g. 90 (or '1h 30m')."
@@ -25,7 +25,7 @@ def parse_slo(text: str) -> tuple[float, int]:
     """'99.9% over 30 days' → (99.9, 30); '99.95%' → (99.95, 30)."""
     match = _SLO.fullmatch(text.strip().rstrip("."))
     if match is None:
-        raise Unreadable(f"'{text.strip()}' is not an SLO pmbot can read.", SLO_FIX)
+        raise Unreadable(f"'{short(text)}' is not an SLO pmbot can read.", SLO_FIX)
     target = float(match["target"])
     if not 0 < target < 100:
         raise Unreadable(f"an SLO target of {target}% is impossible.", "use a value below 100%.")
@@ -41,8 +41,8 @@ def parse_minutes(text: str) -> float:
     cleaned = re.sub(r"(?i)^(?:~|about|approx\.?|approximately|ca\.?)\s*", "", text.strip())
     cleaned = cleaned.replace(",", "").rstrip(".")
     if len(cleaned) > _MAX_NUMBER_TEXT:  # a number, not an essay; also bounds regex work
-        raise Unreadable(f"'{text.strip()[:40]}…' is not a number of minutes.", MINUTES_FIX)
+        raise Unreadable(f"'{short(text)}' is not a number of minutes.", MINUTES_FIX)
     parts = list(_SPAN.finditer(cleaned))
     if not parts or re.sub(_SPAN, "", cleaned).strip(" and"):
-        raise Unreadable(f"'{text.strip()}' is not a number of minutes.", MINUTES_FIX)
+        raise Unreadable(f"'{short(text)}' is not a number of minutes.", MINUTES_FIX)
     return sum(float(p["n"]) * (60 if (p["unit"] or "m")[0].lower() == "h" else 1) for p in parts)

@@ -6,7 +6,7 @@ import hashlib
 import re
 
 from pmbot.model import ItemType, Priority
-from pmbot.parse.common import Unreadable
+from pmbot.parse.common import Unreadable, short
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "what": ("what", "action", "action item", "item", "description", "task", "title"),
@@ -38,7 +38,7 @@ def parse_priority(text: str) -> Priority:
     word = PRIORITY_WORDS.get(word, word)
     if re.fullmatch(r"p?[0-3]", word, re.IGNORECASE):
         return Priority(f"P{word[-1]}")
-    raise Unreadable(f"'{text.strip()}' is not a priority.", PRIORITY_FIX)
+    raise Unreadable(f"'{short(text)}' is not a priority.", PRIORITY_FIX)
 
 
 def parse_type(text: str) -> ItemType:
@@ -46,7 +46,7 @@ def parse_type(text: str) -> ItemType:
     try:
         return ItemType(TYPE_WORDS.get(word, word))
     except ValueError:
-        raise Unreadable(f"'{text.strip()}' is not an action-item type.", TYPE_FIX) from None
+        raise Unreadable(f"'{short(text)}' is not an action-item type.", TYPE_FIX) from None
 
 
 def stable_key(what: str) -> str:

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from pmbot.model import TimelineEvent
-from pmbot.parse.common import FieldReader, Table, Unreadable, read_table, strip_bullet
+from pmbot.parse.common import FieldReader, Table, Unreadable, read_table, short, strip_bullet
 from pmbot.parse.times import TIME_FIX, Stamp, leading_stamp
 
 COLUMNS = {
@@ -115,16 +115,12 @@ def _event(entry: _Entry, clock: _Clock, reader: FieldReader) -> TimelineEvent |
 
 def _no_time(content: str, *, in_table: bool) -> Unreadable:
     if in_table:
-        shown = _short(content) or "(empty)"
+        shown = short(content, 50) or "(empty)"
         return Unreadable(f"'{shown}' in the time column is not a time.", CELL_FIX)
-    return Unreadable(f"cannot find a time at the start of '{_short(content)}'.", LINE_FIX)
+    return Unreadable(f"cannot find a time at the start of '{short(content, 50)}'.", LINE_FIX)
 
 
 def _is_heading(line: str) -> bool:
     """Markdown headings and 'All times UTC'-style notes are not events."""
     stripped = line.strip()
     return stripped.startswith("#") or re.fullmatch(r"(?i)[(_*]*all times.*", stripped) is not None
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 50 else text[:49] + "…"

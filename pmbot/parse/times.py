@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from pmbot.parse.common import Unreadable
+from pmbot.parse.common import Unreadable, short
 
 TIME_FIX = (
     "write the time in UTC as YYYY-MM-DD HH:MM (e.g. 2026-11-03 14:02) "
@@ -41,8 +41,10 @@ def parse_moment(text: str) -> datetime:
     match = _FULL.fullmatch(cleaned)
     if match is None:
         if _DATE_ONLY.fullmatch(cleaned):
-            raise Unreadable(f"'{cleaned}' has a date but no time.", f"add the time: {TIME_FIX}")
-        raise Unreadable(f"'{cleaned}' is not a date and time pmbot can read.", TIME_FIX)
+            raise Unreadable(
+                f"'{short(cleaned)}' has a date but no time.", f"add the time: {TIME_FIX}"
+            )
+        raise Unreadable(f"'{short(cleaned)}' is not a date and time pmbot can read.", TIME_FIX)
     stamp = _stamp(match)
     assert stamp.moment is not None
     return stamp.moment
@@ -71,7 +73,8 @@ def parse_date(text: str) -> date:
     cleaned = text.strip().strip("`*")
     if not _DATE_ONLY.fullmatch(cleaned):
         raise Unreadable(
-            f"'{cleaned}' is not a date pmbot can read.", "write it as YYYY-MM-DD, e.g. 2026-12-15."
+            f"'{short(cleaned)}' is not a date pmbot can read.",
+            "write it as YYYY-MM-DD, e.g. 2026-12-15.",
         )
     return _date(cleaned)
 
@@ -83,7 +86,7 @@ def _date(text: str) -> date:
     except ValueError as error:
         raise Unreadable(
             f"'{text}' is not a real date ({error}).",
-            "check the month and the day, and write it as YYYY-MM-DD.",
+            "check the year, month and day (written YYYY-MM-DD).",
         ) from None
 
 

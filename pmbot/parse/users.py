@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pmbot.parse.common import Unreadable, split_list
+from pmbot.parse.common import Unreadable, short, split_list
 
 # GitHub logins: 1-39 letters, digits or single inner hyphens; apps end in "[bot]".
 _LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
@@ -28,7 +28,7 @@ def parse_user(text: str) -> User:
         return User(cleaned)
     if _TEAM.fullmatch(cleaned):
         return User(cleaned, is_team=True)
-    raise Unreadable(f"'{text.strip()}' is not a GitHub login or team.", USER_FIX)
+    raise Unreadable(f"'{short(text)}' is not a GitHub login or team.", USER_FIX)
 
 
 def parse_users(text: str) -> list[User]:
