@@ -60,6 +60,7 @@ def read_postmortem(
             parsed.lines,
             issue_number=issue_number,
             max_action_items=config.limits.max_action_items,
+            max_timeline_rows=config.limits.max_timeline_rows,
         )
     except FormError as exc:
         # A required field already reported as missing needs no second, vaguer problem.
