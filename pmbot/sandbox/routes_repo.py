@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from typing import Any
 
 from pmbot.sandbox.routing import ApiError, Request, Response, Router, link_header, page_window
 from pmbot.sandbox.state import Issue, User
@@ -74,7 +75,9 @@ def search_issues(req: Request) -> Response:
     found.sort(key=lambda i: i.number, reverse=req.query.get("order", "desc") == "desc")
     page, per_page = page_window(req.query)
     window = found[(page - 1) * per_page : page * per_page]
-    items = [{**req.render.issue(i), "score": 1.0} for i in window]
+    # The search schema types `body` as a plain string (not nullable) and does not require
+    # it, so an issue without a body leaves the key out rather than sending null.
+    items = [_search_item(req.render.issue(i)) for i in window]
     body = {
         "total_count": len(found),
         "incomplete_results": False,
@@ -82,6 +85,13 @@ def search_issues(req: Request) -> Response:
         "items": items,
     }
     return Response(200, body, link_header(req, len(found)))
+
+
+def _search_item(issue: dict[str, Any]) -> dict[str, Any]:
+    item = {**issue, "score": 1.0}
+    if item.get("body") is None:
+        item.pop("body", None)
+    return item
 
 
 def _matches(req: Request, issue: Issue, terms: list[str]) -> bool:

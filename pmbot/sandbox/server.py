@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import sys
 import threading
@@ -325,6 +326,9 @@ class Sandbox:
         writes_per_hour: int | None = None,
     ) -> None:
         self.state = State(repo, default_branch, clock)
+        # PMBOT_SANDBOX_LOG lets a whole test run append every sandbox's exchanges to one
+        # file, so the suite's traffic can be checked against GitHub's OpenAPI description.
+        log_path = log_path or os.environ.get("PMBOT_SANDBOX_LOG") or None
         self.app = App(self.state, log_path, rate_limit, search_rate_limit)
         self.app.content = ContentLimits(writes_per_minute, writes_per_hour)
         self._port = port
