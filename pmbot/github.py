@@ -473,7 +473,10 @@ class GitHub:
         return self._default_branch
 
     def author_permission(self, login: str) -> str:
-        """admin, write, read or none (GitHub's `permission`; none also for unknown users)."""
+        """admin, maintain, write, triage, read or none (none also for unknown users).
+
+        `role_name` first: the legacy `permission` field reports Maintain as write.
+        """
         url = f"{self.repo}/collaborators/{urllib.parse.quote(login)}/permission"
         try:
             data = self.http.call("GET", url).data
@@ -481,7 +484,7 @@ class GitHub:
             if exc.status == 404:
                 return "none"
             raise
-        return str(data.get("permission") or "none")
+        return str(data.get("role_name") or data.get("permission") or "none")
 
     def can_assign(self, login: str) -> bool:
         try:

@@ -603,11 +603,6 @@ def test_the_incident_commander_may_use_the_commands(repo: Repo) -> None:
     assert repo.marker(number, "item")["due"] == "2026-03-20"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="github.GitHub.author_permission returns the legacy `permission` field, which "
-    "reports GitHub's Maintain role as `write`; commands.may_change wants `maintain`",
-)
 def test_a_repository_maintainer_may_use_the_commands(repo: Repo) -> None:
     number = repo.item(due=DUE)
     assert repo.comment(number, "/pmbot wont-do dropped in planning", MAINTAINER, day(1)) == 0
