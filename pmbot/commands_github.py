@@ -61,14 +61,20 @@ def repo_config(gh: GitHub, config_path: Path | None) -> Config:
     return load_config(text=found.text) if found is not None else load_config()
 
 
-def report_requests(gh: GitHub, environ: Mapping[str, str], what: str, log: Log = _stderr) -> None:
+def report_requests(
+    gh: GitHub,
+    environ: Mapping[str, str],
+    what: str,
+    log: Log = _stderr,
+    notes: Sequence[str] = (),
+) -> None:
     """The run's request count on stderr and, when set, in GITHUB_STEP_SUMMARY."""
     line = f"pmbot {what}: {gh.stats.describe()}"
     log(line)
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with Path(summary).open("a", encoding="utf-8") as out:
-            out.write(f"- {line}\n")
+            out.write("".join(f"- {text}\n" for text in (line, *notes)))
 
 
 # --- intake: reading ------------------------------------------------------------------------
@@ -534,19 +540,46 @@ def sweep(
 
     gh = connect(environ)
     config = repo_config(gh, config_path)
-    gh.log_rate_limit("start")
+    notes: list[str] = []
     try:
+        remaining = _remaining(gh, gh.log_rate_limit("start"))
         items = tracked_items(gh, config, "open", _stderr)
         plan = plan_sweep(items, now, config)
         plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
         kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
-        result = apply(kept, gh, dry_run=dry_run, log=_stderr)
-        if deferred:
-            _stderr(f"pmbot sweep: {deferred.writes} writes deferred to the next run")
+        floor = config.budget.rate_limit_floor
+        result = apply(kept, gh, dry_run=dry_run, log=_stderr, remaining=remaining, floor=floor)
+        notes += _sweep_notes(result, deferred)
     finally:
         gh.log_rate_limit("end")
-        report_requests(gh, environ, f"sweep{' (dry run)' if dry_run else ''}")
+        for note in notes:
+            _stderr(f"pmbot sweep: {note}")
+        report_requests(gh, environ, f"sweep{' (dry run)' if dry_run else ''}", notes=notes)
     return 1 if result.failed else 0
+
+
+def _remaining(gh: GitHub, start: Any) -> Callable[[], int | None]:
+    """Requests left in the rate-limit window, counted from the start without asking again."""
+    if start is None:
+        return lambda: None
+    used = gh.stats.rate_limited_requests
+    return lambda: int(start.remaining) - (gh.stats.rate_limited_requests - used)
+
+
+def _sweep_notes(result: ApplyResult, deferred: Plan) -> list[str]:
+    notes = []
+    if deferred:
+        notes.append(
+            f"deferred {deferred.writes} writes for {len(deferred.by_issue())} items to the "
+            "next run (budget.max_writes_per_run); the most urgent went first"
+        )
+    if result.stopped_at_floor:
+        notes.append(
+            f"stopped at the rate-limit floor; {len(result.skipped)} items wait for the next run"
+        )
+    if result.failed:
+        notes.append(f"{len(result.failed)} items failed and will be retried next run")
+    return notes
 
 
 # --- report ---------------------------------------------------------------------------------
