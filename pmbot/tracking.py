@@ -17,19 +17,33 @@ An action-item issue body carries two hidden markers, written only by pmbot:
 `follow.due` is the due date the ladder was climbed against: when a command moves the due
 date, the ladder starts again. Labels (`overdue`, `escalated`) mirror the visible part.
 Times are UTC ISO 8601 with a `Z`.
+
+An action item filed by hand through `issue_templates/action-item.yml` has no `item` marker:
+its form answers are read instead (`manual_info`), keyed `manual-<issue number>`, opened on
+the issue's creation date, due on the explicit date or else after the priority's SLA. The
+sweep writes only the `follow` marker into it, so the form stays what a person edits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from pmbot import markers
+from pmbot.config import default_config
 from pmbot.errors import PmbotError, Problem
+from pmbot.forms import Form, ParsedForm, load_form, parse_body, validate_required
 from pmbot.model import Priority, utc
+from pmbot.parse.common import Unreadable, short
+from pmbot.parse.item_vocab import parse_priority, parse_type
+from pmbot.parse.times import parse_date
+from pmbot.parse.users import parse_user
 
 ITEM = "item"
 FOLLOW = "follow"
@@ -190,13 +204,23 @@ def follow_marker(state: FollowState) -> str:
     return markers.encode(FOLLOW, state.to_json())
 
 
-class ItemProblem(PmbotError):
-    """An action-item issue pmbot cannot follow (missing or unreadable marker)."""
+MARKER_FIX = (
+    "restore the pmbot:item marker from the issue's edit history, rerun intake, "
+    "or file the item with the Action item issue form"
+)
 
-    def __init__(self, number: int, message: str) -> None:
+
+class ItemProblem(PmbotError):
+    """An action-item issue pmbot cannot follow: no usable marker, or a hand-filed form
+    answer it cannot read (then one Problem per field, with its line in the body)."""
+
+    def __init__(self, number: int, message: str | Sequence[Problem]) -> None:
         self.number = number
-        fix = "restore the pmbot:item marker from the issue's edit history, or rerun intake"
-        super().__init__([Problem(field=f"issue #{number}", message=message, fix=fix)])
+        if isinstance(message, str):
+            problems: Sequence[Problem] = [Problem(f"issue #{number}", message, MARKER_FIX)]
+        else:
+            problems = message
+        super().__init__(problems)
 
 
 @dataclass(frozen=True)
@@ -244,14 +268,26 @@ class TrackedItem:
         state_reason: str | None = None,
         closed_at: datetime | None = None,
         updated_at: datetime | None = None,
+        created_at: datetime | None = None,
+        author: str | None = None,
+        sla_days: Mapping[Priority, int] | None = None,
     ) -> TrackedItem:
-        """Read the markers; raises ItemProblem naming the issue when they are unusable."""
-        text = body or ""
+        """Read the markers, or a hand-filed action-item form when there is no `item` marker;
+        raises ItemProblem naming the issue (and the field and line) when unusable.
+
+        `created_at`, `author` and `sla_days` matter only for a hand-filed item: its opened
+        date, the person asked when it has no owner, and the SLA that sets a missing due
+        date (the shipped defaults when None)."""
+        text, people = body or "", tuple(assignees)
         raw = markers.find(text, ITEM)
-        if raw is None:
-            raise ItemProblem(number, "has no readable pmbot:item marker.")
+        if raw is None:  # no marker: perhaps filed by hand with the Action item form
+            info = _hand_filed(
+                number, text, created_at=created_at, author=author, assignees=people,
+                sla_days=sla_days,
+            )  # fmt: skip
         try:
-            info = ItemInfo.from_json(raw)
+            if raw is not None:
+                info = ItemInfo.from_json(raw)
             follow_raw = markers.find(text, FOLLOW)
             follow = FollowState.from_json(follow_raw) if follow_raw else FollowState()
         except (KeyError, ValueError, TypeError) as exc:
@@ -263,7 +299,7 @@ class TrackedItem:
             info=info,
             follow=follow,
             labels=tuple(labels),
-            assignees=tuple(assignees),
+            assignees=people,
             state=state,
             state_reason=state_reason,
             closed_at=closed_at,
@@ -294,11 +330,19 @@ class IssueLike(Protocol):
     def updated_at(self) -> datetime | None: ...
 
 
-def read_items(issues: Iterable[IssueLike]) -> tuple[list[TrackedItem], list[ItemProblem]]:
-    """Every readable item, and a problem for each unreadable one (reported, then skipped)."""
+def read_items(
+    issues: Iterable[IssueLike], *, sla_days: Mapping[Priority, int] | None = None
+) -> tuple[list[TrackedItem], list[ItemProblem]]:
+    """Every readable item, and a problem for each unreadable one (reported, then skipped).
+
+    A hand-filed item also needs the issue's `created_at` (and uses its `author`), which
+    IssueSnapshot has; issues without them are read as before. `sla_days`: the configured
+    SLA for hand-filed items without a due date (the shipped defaults when None)."""
     items: list[TrackedItem] = []
     problems: list[ItemProblem] = []
     for issue in issues:
+        created_at = getattr(issue, "created_at", None)
+        author = getattr(issue, "author", None)
         try:
             items.append(
                 TrackedItem.from_issue(
@@ -311,6 +355,9 @@ def read_items(issues: Iterable[IssueLike]) -> tuple[list[TrackedItem], list[Ite
                     state_reason=issue.state_reason,
                     closed_at=issue.closed_at,
                     updated_at=issue.updated_at,
+                    created_at=created_at if isinstance(created_at, datetime) else None,
+                    author=author if isinstance(author, str) and author else None,
+                    sla_days=sla_days,
                 )
             )
         except ItemProblem as problem:
@@ -325,3 +372,143 @@ def with_markers(body: str, info: ItemInfo | None = None, follow: FollowState | 
     if follow is not None:
         body = markers.replace(body, FOLLOW, follow.to_json())
     return body
+
+
+# --- action items filed by hand -------------------------------------------------------------
+
+MANUAL_PREFIX = "manual-"
+ACTION_ITEM_FORM = Path(__file__).parent / "data" / "issue_templates" / "action-item.yml"
+PM_FIX = "write the postmortem issue as #123, 123 or its link (…/issues/123)."
+_PM_REF = re.compile(r"#?(\d+)|https?://\S+/issues/(\d+)(?:[/?#]\S*)?", re.IGNORECASE)
+# Fields without which pmbot cannot follow the item; the form's other required fields
+# (what, success, …) are the author's business, not the sweep's.
+_NEEDED = ("priority", "postmortem")
+_T = TypeVar("_T")
+
+
+@lru_cache(maxsize=1)
+def action_item_form() -> Form:
+    """The shipped Action item issue form (read once)."""
+    text = ACTION_ITEM_FORM.read_text(encoding="utf-8")
+    return load_form(text, source=ACTION_ITEM_FORM.name)
+
+
+def parse_pm_ref(text: str) -> int:
+    """`#12`, `12` or an issue link → 12; raises Unreadable otherwise."""
+    match = _PM_REF.fullmatch(text.strip().strip("`*<>"))
+    number = int(match[1] or match[2]) if match else 0
+    if number <= 0:
+        raise Unreadable(f"'{short(text)}' is not a postmortem issue.", PM_FIX)
+    return number
+
+
+def manual_info(
+    number: int,
+    body: str,
+    *,
+    created_at: datetime | None,
+    author: str | None = None,
+    assignees: Sequence[str] = (),
+    sla_days: Mapping[Priority, int] | None = None,
+) -> ItemInfo | None:
+    """The ItemInfo of an action item filed with the Action item form; None when the body
+    is not that form at all; ItemProblem listing every answer pmbot cannot use."""
+    form = action_item_form()
+    parsed = parse_body(form, _blank_markers(body))
+    if len(parsed.missing) == len(form.fields):
+        return None
+    reader = _Answers(number, form, parsed)
+    reader.problems += [
+        _renamed(p, reader.name(p.field))
+        for p in validate_required(form, parsed)
+        if p.field in _NEEDED
+    ]
+    priority = reader.read("priority", parse_priority)
+    pm = reader.read("postmortem", parse_pm_ref)
+    due = reader.read("due", parse_date)
+    item_type = reader.read("type", parse_type)
+    owner = reader.read("owner", parse_user)
+    if created_at is None:
+        reader.problems.append(
+            Problem(
+                f"issue #{number}",
+                "is a hand-filed action item, but pmbot was not given its creation date.",
+                "pass the issue's created_at when reading it (a pmbot bug, please report it).",
+            )
+        )
+    if reader.problems or priority is None or pm is None or created_at is None:
+        raise ItemProblem(number, reader.problems)
+    opened = utc(created_at).date()
+    if due is None:
+        sla = sla_days if sla_days is not None else default_config().sla_days
+        due = opened + timedelta(days=sla[priority])
+    login = owner.login if owner else (assignees[0] if assignees else None)
+    return ItemInfo(
+        pm=pm,
+        key=f"{MANUAL_PREFIX}{number}",
+        priority=priority,
+        due=due,
+        opened=opened,
+        owner=login,
+        owner_is_team=bool(owner and owner.is_team),
+        authors=(author,) if author else (),
+        type=str(item_type) if item_type else None,
+    )
+
+
+def _hand_filed(
+    number: int,
+    text: str,
+    *,
+    created_at: datetime | None,
+    author: str | None,
+    assignees: Sequence[str],
+    sla_days: Mapping[Priority, int] | None,
+) -> ItemInfo:
+    """A marker-less body read as the Action item form; a broken marker is not a form."""
+    info = None
+    if not markers.has(text, ITEM):
+        info = manual_info(
+            number, text, created_at=created_at, author=author, assignees=assignees,
+            sla_days=sla_days,
+        )  # fmt: skip
+    if info is None:
+        raise ItemProblem(number, "has no readable pmbot:item marker.")
+    return info
+
+
+def _renamed(problem: Problem, name: str) -> Problem:
+    return Problem(name, problem.message, problem.fix, problem.line)
+
+
+@dataclass
+class _Answers:
+    """Reads one form answer at a time, collecting a Problem (with its line) per bad one."""
+
+    number: int
+    form: Form
+    parsed: ParsedForm
+    problems: list[Problem] = field(default_factory=list)
+
+    def name(self, field_id: str) -> str:
+        return f"issue #{self.number} {self.form.field(field_id).label} [{field_id}]"
+
+    def read(self, field_id: str, parse: Callable[[str], _T]) -> _T | None:
+        value = self.parsed.values.get(field_id)
+        text = value.strip() if isinstance(value, str) else ""
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except Unreadable as error:
+            line = self.parsed.lines.get(field_id)
+            self.problems.append(Problem(self.name(field_id), error.message, error.fix, line))
+            return None
+
+
+def _blank_markers(text: str) -> str:
+    """text with pmbot's markers blanked out (newlines kept, so body lines stay true)."""
+    return _ANY_MARKER.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
+_ANY_MARKER = re.compile(r"<!-- pmbot:[a-z][a-z0-9_-]* \{.*?\} -->", re.DOTALL)
