@@ -3,6 +3,24 @@
 Each reads what it needs through the adapter (`pmbot.github`), asks a pure planner what to
 write, and applies the plan with `pmbot.plan.apply` — or prints it for `--dry-run`. At the
 end of every run the request count goes to stderr and, in Actions, to the step summary.
+
+Intake's guarantees, and how they are kept:
+
+- A rerun writes nothing: every planner compares with what GitHub holds (item bodies, titles,
+  labels, assignees and links; blob shas of the document and index; the pull request; the
+  summary comment) and plans only differences.
+- A run killed half-way resumes: state lives in GitHub only. An item issue carries its
+  `pmbot:item` marker from the moment it is created, so the next run finds it and only
+  links it (or updates it); the adapter checks for a lost answer before repeating a POST.
+- Racing runs: two runs that both read "no item yet" both create one; GitHub offers no lock.
+  Each run re-reads the items after creating any, and the newer copy of every key (pmbot's
+  own issues only, never a user's) is closed as `duplicate` with a comment pointing at the
+  kept one; a second summary comment is superseded the same way. The workflow's concurrency
+  group per issue makes this rare; this makes it harmless.
+- Requests: reads are a small constant (issue, login, comments, the action-item list — one
+  per 100 items in the repository — sub-issues, default branch, docs tree, index.json, the
+  branch tree, the pull request, and re-reads after writing); writes are two per new item
+  (create with labels and assignee, link) plus the document change and the comment.
 """
 
 from __future__ import annotations
@@ -194,6 +212,10 @@ class IntakeRun:
 
 def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> ApplyResult:
     """Each action on its own, so one failure costs only that action (and what needs it)."""
+    if dry_run:  # the whole plan at once, grouped by issue
+        result = apply(plan, gh, dry_run=True, log=log)
+        run.planned += list(result.applied)
+        return result
     result = ApplyResult(dry_run=dry_run)
     for action in plan.actions:
         one = apply(Plan((action,)), gh, dry_run=dry_run, log=log)
@@ -307,7 +329,8 @@ def intake(
     gh = connect(environ)
     config = repo_config(gh, config_path)
     try:
-        run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run)
+        log = print if dry_run else _stderr  # a dry run's plan is its output
+        run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run, log=log)
     finally:
         report_requests(gh, environ, f"intake #{issue}{' (dry run)' if dry_run else ''}")
     return _exit(run)
