@@ -25,10 +25,12 @@ Intake's guarantees, and how they are kept:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -249,6 +251,25 @@ def run_intake(
     return run
 
 
+@contextlib.contextmanager
+def _repo_template(gh: GitHub, config: Config, ref: str) -> Iterator[Path | None]:
+    """`templates.document` is a path in the repository: fetched once, rendered from a file."""
+    name = config.templates.document
+    if not name:
+        yield None
+        return
+    found = gh.read_file(name, ref=ref)
+    if found is None:
+        raise PmbotError(
+            [Problem("templates.document", f"{name!r} is not in the repository.", "commit "
+                     "the template there, or set templates.document to null.")]
+        )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="pmbot-template-") as folder:
+        path = Path(folder) / "document.md.j2"
+        path.write_text(found.text, encoding="utf-8")
+        yield path
+
+
 def _changes(
     gh: GitHub,
     issue: IssueSnapshot,
@@ -263,9 +284,11 @@ def _changes(
 ) -> tuple[list[ItemIssue], Publication]:
     """Phase one: the action items and the document. Returns the items as they now are."""
     pm = result.postmortem
-    docs = publish.documents(pm, result.findings, (), config, gh.default_branch())
-    state = read_docs(gh, docs, config)
-    docs = publish.documents(pm, result.findings, state.library, config, state.default_branch)
+    default = gh.default_branch()
+    with _repo_template(gh, config, default) as template:
+        docs = publish.documents(pm, result.findings, (), config, default, template)
+        state = read_docs(gh, docs, config)
+        docs = publish.documents(pm, result.findings, state.library, config, default, template)
     plan = planner.plan_items(pm, items, now, config)
     plan += Plan(publish.plan_publish(issue.number, docs, state))
     if plan:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, cast
 
 from pmbot import library
@@ -135,12 +135,15 @@ def documents(
     library_entries: Sequence[LibraryEntry],
     config: Config,
     default_branch: str,
+    template_path: Path | None = None,
 ) -> Documents:
     """The document and the index with this postmortem in it (its older entry replaced)."""
     path = document_path(pm, config.docs_dir).as_posix()
     others = [e for e in library_entries if e.issue != pm.issue_number or e.issue is None]
     similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
-    text = render_document(pm, findings=list(findings), similar=similar)
+    text = render_document(
+        pm, findings=list(findings), similar=similar, template_path=template_path
+    )
     readme, index = library.build_index([*others, library.entry_from_postmortem(pm)])
     files = (
         (path, text),

@@ -434,3 +434,16 @@ def test_after_the_pull_request_merges_intake_links_the_document_on_main(
     sandbox.counters.reset()
     run(sandbox, number)
     assert sandbox.counters.writes == 0
+
+
+def test_a_template_in_the_repository_renders_the_document(sandbox: Sandbox) -> None:
+    sandbox.seed_file(".github/postmortem.md.j2", "# {{ title }} ({{ severity }})\n")
+    config = load_config(text="templates:\n  document: .github/postmortem.md.j2\n")
+    number = seed(sandbox, example())
+    run(sandbox, number, config=config)
+    git = sandbox.state.git
+    branch = next(r for r in git.refs if r.startswith("refs/heads/postmortem/"))
+    head = git.commits[git.refs[branch]]
+    (doc,) = [p for p in head.files if p.endswith("config-push.md")]
+    text = git.read(head, doc)
+    assert text == b"# Checkout failures after a connection-pool config push (SEV-2)\n"
