@@ -112,9 +112,13 @@ class Snapshot:
 
 
 def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> list[ItemIssue]:
-    """This postmortem's action items: the action-item label's list (one read per 100) and
-    the sub-issues (one read), so an item missing from either is still found."""
-    labelled = gh.list_issues(labels=[config.labels.action_item.name], state="all")
+    """This postmortem's action items: the sub-issues (one read) and the action-item label's
+    list, so an item missing from either is still found (one created by a run that died
+    before linking it, say). The list is limited to issues updated since the postmortem
+    was filed: its items cannot be older, and the rest of the repository's history is not
+    read again on every edit."""
+    label = config.labels.action_item.name
+    labelled = gh.list_issues(labels=[label], state="all", since=issue.created_at)
     subs = gh.list_sub_issues(issue.number)
     if subs is None:  # no sub-issues here: the task list in the postmortem is the link
         linked = {int(n): True for n in re.findall(r"^\s*- \[[ xX]\] #(\d+)", issue.body, re.M)}
