@@ -530,16 +530,18 @@ def _on_comment(
 
 
 def tracked_items(gh: GitHub, config: Config, state: str, log: Log) -> list[Any]:
-    """Every action item pmbot wrote (one read per 100); unreadable ones reported, skipped."""
+    """Every action item (one read per 100): pmbot's own, whose markers are trusted, and
+    ones filed by hand with the Action item form. An `item` marker in someone else's issue
+    is ignored, since anyone can paste one. Unreadable items are reported and skipped."""
     from pmbot.tracking import read_items as read_tracked
 
     me = gh.login()
     issues = [
         i
         for i in gh.list_issues(labels=[config.labels.action_item.name], state=state)
-        if i.author == me
+        if i.author == me or not markers.has(i.body, "item")
     ]
-    items, problems = read_tracked(issues)
+    items, problems = read_tracked(issues, sla_days=config.sla_days)
     for problem in problems:
         log(f"pmbot: skipping {problem.render()}")
     return items
