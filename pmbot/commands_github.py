@@ -100,17 +100,6 @@ def report_requests(
 # --- intake: reading ------------------------------------------------------------------------
 
 
-@dataclass
-class Snapshot:
-    """Everything intake read about one postmortem."""
-
-    issue: IssueSnapshot
-    me: str
-    items: list[ItemIssue] = field(default_factory=list)
-    summary: CommentSnapshot | None = None
-    extra_summaries: list[CommentSnapshot] = field(default_factory=list)
-
-
 def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> list[ItemIssue]:
     """This postmortem's action items: the sub-issues (one read) and the action-item label's
     list, so an item missing from either is still found (one created by a run that died
