@@ -44,7 +44,7 @@ from pmbot.gh_models import CommentSnapshot, GitHubSettings, IssueSnapshot
 from pmbot.github import GitHub, GitHubHTTPError
 from pmbot.intake import ItemIssue, Publication
 from pmbot.pipeline import Intake, read_postmortem
-from pmbot.plan import Action, ApplyResult, Plan, apply, trim_to_budget
+from pmbot.plan import Action, ApplyResult, CreateComment, Plan, apply, trim_to_budget
 from pmbot.publish import DocsState, Documents
 from pmbot.render import document_path
 
@@ -510,7 +510,9 @@ def _on_comment(
     result = apply(plan, gh, dry_run=dry_run, log=log)
     if result.failed:
         return 1
-    if plan and not dry_run:
+    # A denial or usage reply changes nothing the postmortem's summary shows: no intake.
+    changed = any(not isinstance(a, CreateComment) for a in plan.actions)
+    if changed and not dry_run:
         return _exit(run_intake(gh, item.info.pm, now=now, config=config, dry_run=False, log=log))
     return 0
 

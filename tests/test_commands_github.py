@@ -101,3 +101,22 @@ def test_report_prints_and_posts_one_issue(
     report(env(sandbox, tmp_path), fmt="md", now=NOW, post=True, config_path=None)
     posted = [i for i in sandbox.state.issues.values() if "pmbot-report" in i.labels]
     assert len(posted) == 1
+
+
+@pytest.mark.parametrize("text", ["/pmbot wont-do meh", "/pmbot frobnicate"])
+def test_a_refused_command_only_replies_and_skips_intake(sandbox: Sandbox, text: str) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    item = items(sandbox)[0]
+    author = "outsider" if "wont-do" in text else "jchen"  # a denial, then a usage reply
+    payload = comment_event(sandbox, item.number, text, author)
+    pm_before = sandbox.state.issues[number].body
+    sandbox.counters.reset()
+    code = dispatch(
+        adapter(sandbox), "issue_comment", payload, now=NOW, config=default_config(), dry_run=False
+    )
+    assert code == 0
+    assert sandbox.counters.writes == 1  # the reply, nothing else
+    assert dict(sandbox.counters.by_method) == {"GET": 3, "POST": 1}  # item, login, permission
+    assert sandbox.state.issues[number].body == pm_before
+    assert sandbox.state.issues[item.number].state == "open"
