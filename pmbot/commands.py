@@ -152,6 +152,9 @@ class Invocation:
     permission: str  # the author's repository permission: admin, maintain, write, read, none
     now: datetime
     comment_id: int | None = None
+    # Whether GitHub can assign the login an `owner` command names (the glue asks
+    # `can_assign`); None when not asked, as for a team or any other command.
+    assignable: bool | None = None
 
 
 def may_change(inv: Invocation) -> bool:
@@ -198,6 +201,13 @@ def _check(command: Command, inv: Invocation) -> str | None:
         return f"The item is already due on {command.due.isoformat()}."
     if command.owner is not None and command.owner.lower() == (inv.item.owner or "").lower():
         return f"{quoted(command.owner)} already owns this item."
+    if command.owner is not None and inv.assignable is False:
+        return (
+            f"I did not change the owner: GitHub cannot assign {quoted(command.owner)} here. "
+            "Only people with access to this repository (collaborators, or organization "
+            "members with access) can be assigned. Could you pick someone who has access, "
+            "or ask an admin to add them first?"
+        )
     return None
 
 

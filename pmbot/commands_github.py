@@ -484,7 +484,7 @@ def _on_comment(
 ) -> int:
     """A `/pmbot` command on an action item: checked, planned and applied; the postmortem's
     summary then follows the change."""
-    from pmbot.commands import Invocation, plan_command
+    from pmbot.commands import Command, Invocation, parse_command, plan_command
     from pmbot.tracking import ItemProblem, TrackedItem
 
     comment = payload.get("comment") or {}
@@ -505,7 +505,12 @@ def _on_comment(
         log(f"pmbot: {problem.render()}")
         return 1
     cid = comment.get("id") if isinstance(comment.get("id"), int) else None
-    inv = Invocation(tracked, author, gh.author_permission(author), now, cid)
+    # An owner GitHub cannot assign is refused up front (one read), not recorded while the
+    # assignment quietly fails.
+    command = parse_command(text)
+    new_owner = command.owner if isinstance(command, Command) else None
+    assignable = gh.can_assign(new_owner) if new_owner and "/" not in new_owner else None
+    inv = Invocation(tracked, author, gh.author_permission(author), now, cid, assignable)
     plan = plan_command(text, inv, config)
     result = apply(plan, gh, dry_run=dry_run, log=log)
     if result.failed:

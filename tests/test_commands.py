@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from test_plan import FakeGitHub, FakeIssue
@@ -152,3 +153,17 @@ def test_hostile_reasons_are_defused_capped_and_ping_nobody() -> None:
     why = item.info.history[-1].why or ""
     assert why.endswith("A…") and len(why.replace("`", "")) == 280  # capped, then quoted
     assert sanitize("a\n\nb   c") == "a b c"
+
+
+def test_owner_who_cannot_be_assigned_is_refused_kindly_and_not_pinged() -> None:
+    item = late_item()
+    inv = Invocation(item, "alice", "write", NOW, 900, assignable=False)
+    plan = plan_command("/pmbot owner @stranger handing over", inv, default_config())
+    assert len(plan.actions) == 1  # a reply only: no marker change, no assignment
+    body = plan.actions[0].body  # type: ignore[attr-defined]
+    assert "I did not change the owner" in body and "`@stranger`" in body
+    assert "collaborators" in body
+    assert "@stranger" not in body.replace("`@stranger`", "")
+    assignable = replace(inv, assignable=True)
+    changed = plan_command("/pmbot owner @stranger handing over", assignable, default_config())
+    assert len(changed.actions) == 3

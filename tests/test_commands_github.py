@@ -120,3 +120,25 @@ def test_a_refused_command_only_replies_and_skips_intake(sandbox: Sandbox, text:
     assert dict(sandbox.counters.by_method) == {"GET": 3, "POST": 1}  # item, login, permission
     assert sandbox.state.issues[number].body == pm_before
     assert sandbox.state.issues[item.number].state == "open"
+
+
+def test_owner_command_for_someone_github_cannot_assign_changes_nothing(
+    sandbox: Sandbox,
+) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    sandbox.seed_user("guest", association="NONE", permission="read", assignable=False)
+    item = items(sandbox)[0]  # owned by jchen
+    body_before = sandbox.state.issues[item.number].body
+    payload = comment_event(sandbox, item.number, "/pmbot owner @guest over to you", "jchen")
+    sandbox.counters.reset()
+    code = dispatch(
+        adapter(sandbox), "issue_comment", payload, now=NOW, config=default_config(), dry_run=False
+    )
+    assert code == 0
+    after = sandbox.state.issues[item.number]
+    assert after.body == body_before and after.assignees == ["jchen"]
+    assert sandbox.counters.writes == 1
+    reply = max(sandbox.state.comments.values(), key=lambda c: c.id).body
+    assert "I did not change the owner" in reply and "`@guest`" in reply
+    assert "Owner changed" not in reply
