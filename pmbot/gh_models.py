@@ -123,6 +123,7 @@ class IssueSnapshot(Frozen):
     closed_at: AwareDatetime | None
     html_url: str
     is_pull_request: bool
+    comments: int = 0  # how many comments the issue has, as GitHub counts them
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssueSnapshot:
@@ -142,6 +143,7 @@ class IssueSnapshot(Frozen):
             closed_at=_time(data["closed_at"]) if data.get("closed_at") else None,
             html_url=data.get("html_url") or "",
             is_pull_request="pull_request" in data,
+            comments=int(data.get("comments") or 0),
         )
 
 

@@ -12,6 +12,11 @@ Each rung is announced once; while an item stays on a rung, the notice repeats e
 `reminders.repeat_days` (per priority) after the last one. The plan itself rewrites the
 `follow` marker, so a second sweep at the same `now` plans nothing.
 
+Each notice is recorded in the `follow` marker (as `pending`, with the issue's comment count)
+before it is posted, so a failed write never repeats a notice: if the record fails, nothing
+was said and the next run starts over; if the comment fails, the next run sees the comment
+count unchanged and posts that notice again (see `tracking.Pending`).
+
 Closed items are left alone, labels included: an `overdue` label on a closed issue is the
 record that it closed late, and the report measures on-time completion from the due date
 and `closed_at`, not from labels. It also keeps the sweep's writes to open items only.
@@ -38,7 +43,15 @@ from pmbot.plan import (
     UpsertComment,
 )
 from pmbot.plan import urgency as make_urgency
-from pmbot.tracking import FollowState, Step, TrackedItem, iso, parse_iso, with_markers
+from pmbot.tracking import (
+    FollowState,
+    Pending,
+    Step,
+    TrackedItem,
+    iso,
+    parse_iso,
+    with_markers,
+)
 
 REMINDER = "reminder"  # marker kind on every notice pmbot posts
 PM_FOLLOW = "pm-follow"  # marker kind of the postmortem reminder state comment
@@ -124,7 +137,11 @@ def current_follow(item: TrackedItem) -> FollowState:
 
 
 def plan_item(item: TrackedItem, now: datetime, ladder: Ladder) -> list[Action]:
-    """This item's writes: at most one notice, its follow-state update, and label mirroring."""
+    """This item's writes: at most one notice, its follow-state update, and label mirroring.
+
+    Exactly once without extra reads: the follow marker records the notice as `pending`
+    (with the issue's comment count) *before* the comment is posted. When that comment
+    never arrived — the count has not grown — the same notice is posted again, alone."""
     target = target_step(item, now.date(), ladder)
     follow = current_follow(item)
     notice = _notice(target, follow, now, ladder.repeat_days[item.priority])
@@ -132,15 +149,29 @@ def plan_item(item: TrackedItem, now: datetime, ladder: Ladder) -> list[Action]:
     rank = make_urgency(item.priority, late, item.number)
     actions: list[Action] = []
     if notice is not None:
-        new = _advance(follow, notice, now)
         text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
+        follow = _advance(follow, notice, now, item.comments)
+        body = with_markers(item.body, follow=follow)
+        actions.append(UpdateBody(item.number, body, why=f"record {notice} notice", urgency=rank))
         actions.append(CreateComment(item.number, text, urgency=rank))
-        follow = new
-        why = f"record {notice} notice"
-        body = with_markers(item.body, follow=new)
-        actions.append(UpdateBody(item.number, body, why=why, urgency=rank))
+    elif (lost := _lost_notice(item, target, follow, now)) is not None:
+        repeat = follow.when(lost.step) != lost.at  # not the rung's first announcement
+        text = notice_text(item, lost.step, now, ladder, repeat=repeat, at=lost.at)
+        actions.append(CreateComment(item.number, text, urgency=rank))
     actions += _labels(item, target, follow, ladder, rank)
     return actions
+
+
+def _lost_notice(
+    item: TrackedItem, target: Step, follow: FollowState, now: datetime
+) -> Pending | None:
+    """The recorded notice whose comment never arrived, if it is still the one to give."""
+    pending = follow.pending
+    if pending is None or pending.landed(item.comments) or pending.step is not target:
+        return None
+    if follow.snoozed_until is not None and now < follow.snoozed_until:
+        return None
+    return pending
 
 
 def _notice(target: Step, follow: FollowState, now: datetime, repeat_days: int) -> Step | None:
@@ -155,10 +186,13 @@ def _notice(target: Step, follow: FollowState, now: datetime, repeat_days: int) 
     return target if due_again else None
 
 
-def _advance(follow: FollowState, step: Step, now: datetime) -> FollowState:
+def _advance(follow: FollowState, step: Step, now: datetime, comments: int | None) -> FollowState:
+    """The state once `step` is announced at `now`; `comments`: the count before posting."""
+    pending = Pending(step, now, comments) if comments is not None else None
     if step.rank <= follow.step.rank:
-        return replace(follow, last=now)
-    return replace(follow, step=step, reached=(*follow.reached, (step, now)), last=now)
+        return replace(follow, last=now, pending=pending)
+    reached = (*follow.reached, (step, now))
+    return replace(follow, step=step, reached=reached, last=now, pending=pending)
 
 
 def _labels(
@@ -194,9 +228,17 @@ class _Facts:
 
 
 def notice_text(
-    item: TrackedItem, step: Step, now: datetime, ladder: Ladder, *, repeat: bool
+    item: TrackedItem,
+    step: Step,
+    now: datetime,
+    ladder: Ladder,
+    *,
+    repeat: bool,
+    at: datetime | None = None,
 ) -> str:
-    """A short, kind, specific comment: what, since when, what to do; ends with its marker."""
+    """A short, kind, specific comment: what, since when, what to do; ends with its marker.
+
+    `at`: when the notice was recorded, for one posted again (its marker keeps that time)."""
     info = item.info
     facts = _Facts(
         what=f"this {info.priority} action item from postmortem #{info.pm}",
@@ -207,7 +249,8 @@ def notice_text(
     )
     prefix = "Reminder: " if repeat else ""
     to = _to(_recipients(item, step, ladder))
-    marker = markers.encode(REMINDER, {"item": item.number, "step": str(step), "at": iso(now)})
+    stamp = iso(at or now)
+    marker = markers.encode(REMINDER, {"item": item.number, "step": str(step), "at": stamp})
     return f"{prefix}{to}, {_BODIES[step](facts)}\n\n{marker}"
 
 

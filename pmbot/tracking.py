@@ -12,7 +12,14 @@ An action-item issue body carries two hidden markers, written only by pmbot:
 ``<!-- pmbot:follow {...} -->`` — how far the follow-up has gone (written by the sweep)::
 
     {"step": "overdue", "at": {"due_soon": ISO, "overdue": ISO}, "last": ISO,
-     "due": "2026-03-01", "changes": 1, "snoozed_until": ISO | null}
+     "due": "2026-03-01", "changes": 1, "snoozed_until": ISO | null,
+     "pending": {"step": "overdue", "at": ISO, "comments": 3}}
+
+`follow.pending` (present only once a notice was recorded) makes each notice exactly-once
+without extra reads: the sweep writes the notice into the marker *before* posting it, with
+the issue's comment count at that moment. On a later run a higher count means the notice
+landed; an equal or lower one means the comment never arrived and the same notice is posted
+again. A landed `pending` is harmless and is only replaced along with the next notice.
 
 `follow.due` is the due date the ladder was climbed against: when a command moves the due
 date, the ladder starts again. Labels (`overdue`, `escalated`) mirror the visible part.
@@ -158,6 +165,29 @@ class ItemInfo:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """The last notice the sweep recorded, and the issue's comment count before posting it."""
+
+    step: Step
+    at: datetime
+    comments: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": str(self.step), "at": iso(self.at), "comments": self.comments}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Pending:
+        return cls(
+            step=Step(data["step"]), at=parse_iso(data["at"]), comments=int(data["comments"])
+        )
+
+    def landed(self, comments: int | None) -> bool:
+        """True unless the issue's comment count shows the notice was never posted; an
+        unknown count (None) trusts the marker."""
+        return comments is None or comments > self.comments
+
+
+@dataclass(frozen=True)
 class FollowState:
     """The `follow` marker: the ladder step reached, when, and the last reminder."""
 
@@ -167,9 +197,10 @@ class FollowState:
     due: date | None = None
     changes: int = 0
     snoozed_until: datetime | None = None
+    pending: Pending | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "step": str(self.step),
             "at": {str(step): iso(at) for step, at in self.reached},
             "last": iso(self.last) if self.last else None,
@@ -177,6 +208,9 @@ class FollowState:
             "changes": self.changes,
             "snoozed_until": iso(self.snoozed_until) if self.snoozed_until else None,
         }
+        if self.pending is not None:
+            data["pending"] = self.pending.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FollowState:
@@ -188,6 +222,7 @@ class FollowState:
             due=date.fromisoformat(data["due"]) if data.get("due") else None,
             changes=int(data.get("changes", 0)),
             snoozed_until=parse_iso(data["snoozed_until"]) if data.get("snoozed_until") else None,
+            pending=Pending.from_json(data["pending"]) if data.get("pending") else None,
         )
 
     def when(self, step: Step) -> datetime | None:
@@ -238,6 +273,7 @@ class TrackedItem:
     state_reason: str | None = None
     closed_at: datetime | None = None
     updated_at: datetime | None = None
+    comments: int | None = None  # GitHub's comment count; None when the reader did not know it
 
     @property
     def is_open(self) -> bool:
@@ -271,13 +307,15 @@ class TrackedItem:
         created_at: datetime | None = None,
         author: str | None = None,
         sla_days: Mapping[Priority, int] | None = None,
+        comments: int | None = None,
     ) -> TrackedItem:
         """Read the markers, or a hand-filed action-item form when there is no `item` marker;
         raises ItemProblem naming the issue (and the field and line) when unusable.
 
         `created_at`, `author` and `sla_days` matter only for a hand-filed item: its opened
         date, the person asked when it has no owner, and the SLA that sets a missing due
-        date (the shipped defaults when None)."""
+        date (the shipped defaults when None). `comments` is the issue's comment count, which
+        tells whether a recorded notice landed (see `Pending`)."""
         text, people = body or "", tuple(assignees)
         raw = markers.find(text, ITEM)
         if raw is None:  # no marker: perhaps filed by hand with the Action item form
@@ -304,6 +342,7 @@ class TrackedItem:
             state_reason=state_reason,
             closed_at=closed_at,
             updated_at=updated_at,
+            comments=comments,
         )
 
 
@@ -336,13 +375,15 @@ def read_items(
     """Every readable item, and a problem for each unreadable one (reported, then skipped).
 
     A hand-filed item also needs the issue's `created_at` (and uses its `author`), which
-    IssueSnapshot has; issues without them are read as before. `sla_days`: the configured
+    IssueSnapshot has; issues without them are read as before. So is the comment count
+    (`comments`): without it a recorded notice is trusted to have landed. `sla_days`: the configured
     SLA for hand-filed items without a due date (the shipped defaults when None)."""
     items: list[TrackedItem] = []
     problems: list[ItemProblem] = []
     for issue in issues:
         created_at = getattr(issue, "created_at", None)
         author = getattr(issue, "author", None)
+        comments = getattr(issue, "comments", None)
         try:
             items.append(
                 TrackedItem.from_issue(
@@ -358,6 +399,7 @@ def read_items(
                     created_at=created_at if isinstance(created_at, datetime) else None,
                     author=author if isinstance(author, str) and author else None,
                     sla_days=sla_days,
+                    comments=comments if type(comments) is int else None,
                 )
             )
         except ItemProblem as problem:

@@ -13,7 +13,7 @@ from pmbot.config import Config, default_config
 from pmbot.model import Priority, Severity
 from pmbot.plan import Plan, apply, trim_to_budget
 from pmbot.sweep import PostmortemFollow, plan_postmortem_reminders, plan_sweep, read_pm_follow
-from pmbot.tracking import FollowState, ItemInfo, TrackedItem, item_marker
+from pmbot.tracking import FollowState, ItemInfo, Pending, Step, TrackedItem, item_marker
 
 # A P1 item due Monday 2026-02-02; P1 reminders come 3 days ahead and repeat every 7 days.
 DUE = date(2026, 2, 2)
@@ -41,7 +41,12 @@ class Repo:
     def item(self) -> TrackedItem:
         issue = self.gh.issues[self.number]
         return TrackedItem.from_issue(
-            number=self.number, title="t", body=issue.body, labels=issue.labels, state=issue.state
+            number=self.number,
+            title="t",
+            body=issue.body,
+            labels=issue.labels,
+            state=issue.state,
+            comments=len(issue.comments),  # GitHub's count, as the issue list reports it
         )
 
     def sweep(self, now: datetime) -> Plan:
@@ -92,13 +97,93 @@ def test_overdue_step_writes_comment_label_and_state() -> None:
     repo = Repo(make_item(due=DUE))
     plan = repo.sweep(at(DUE))
     assert [a.describe().split(":")[0] for a in plan.actions] == [
+        "edit body of #101",  # the notice is recorded first, then posted
         "comment on #101",
-        "edit body of #101",
         "label #101",
     ]
     assert plan.writes == 3
     follow = repo.item().follow
     assert follow.step == "overdue" and follow.last == at(DUE) and follow.due == DUE
+    assert follow.pending == Pending(Step.OVERDUE, at(DUE), comments=0)
+
+
+class FailingComments(FakeGitHub):
+    """A fake GitHub whose next `fail` comment posts fail (the body PATCH before them lands)."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def create_comment(self, number: int, body: str) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("502 Bad Gateway")
+        super().create_comment(number, body)
+
+
+def test_a_recorded_notice_whose_comment_failed_is_posted_again_once() -> None:
+    repo = Repo(make_item(due=DUE))
+    repo.gh = FailingComments(fail=1)
+    repo.gh.issues[repo.number] = FakeIssue(body=make_item(due=DUE).body, labels=["P1"])
+    repo.sweep(at(DUE))
+    assert not repo.comments and repo.labels == ["P1"]  # the item stopped at the comment
+    assert repo.item().follow.pending == Pending(Step.OVERDUE, at(DUE), comments=0)
+    later = at(DUE, hour=9)
+    plan = repo.sweep(later)
+    assert [a.describe().split(":")[0] for a in plan.actions] == [
+        "comment on #101",  # the same notice, alone: the marker already records it
+        "label #101",
+    ]
+    [notice] = repo.comments
+    assert markers.find(notice, "reminder") == {
+        "item": 101,
+        "step": "overdue",
+        "at": "2026-02-02T06:00:00Z",  # the recorded notice, not a new one
+    }
+    assert notice.startswith("@alice, this P1 action item")  # not a "Reminder:"
+    assert not repo.sweep(later)  # the comment count grew: it landed, nothing more to say
+    assert not repo.sweep(at(DUE + timedelta(days=6)))
+    assert len(repo.comments) == 1
+
+
+def test_a_failed_record_posts_nothing_and_the_next_run_gives_the_notice_once() -> None:
+    repo = Repo(make_item(due=DUE))
+    repo.gh.failing.add(repo.number)
+    repo.sweep(at(DUE))
+    assert repo.gh.calls == [("write", repo.number)]  # the body PATCH failed: nothing posted
+    repo.gh.failing.clear()
+    repo.sweep(at(DUE))
+    assert len(repo.comments) == 1 and repo.item().follow.step is Step.OVERDUE
+    assert not repo.sweep(at(DUE))
+
+
+def test_a_landed_pending_notice_is_kept_until_the_next_notice_replaces_it() -> None:
+    repo = Repo(make_item(due=DUE))
+    repo.sweep(at(DUE))
+    body = repo.gh.issues[repo.number].body
+    assert not repo.sweep(at(DUE + timedelta(days=1)))  # a landed pending costs no write
+    assert repo.gh.issues[repo.number].body == body
+    repo.sweep(at(DUE + timedelta(days=7)))
+    pending = repo.item().follow.pending
+    assert pending == Pending(Step.COMMANDER, at(DUE + timedelta(days=7)), comments=1)
+
+
+def test_a_lost_notice_that_no_longer_applies_is_not_posted_again() -> None:
+    lost = Pending(Step.UNOWNED, at(DUE - timedelta(days=20)), comments=0)
+    follow = FollowState(
+        step=Step.UNOWNED, reached=((Step.UNOWNED, lost.at),), last=lost.at, due=DUE, pending=lost
+    )
+    unowned = make_item(due=DUE, owner=None, follow=follow)
+    owned = make_item(due=DUE, follow=follow)  # an owner was found meanwhile
+    now = at(DUE - timedelta(days=19))
+    assert [a.describe().split(":")[0] for a in plan_item_of(unowned, now)] == ["comment on #101"]
+    assert not plan_item_of(owned, now)
+    snoozed = make_item(due=DUE, owner=None, follow=replace(follow, snoozed_until=at(DUE)))
+    assert not plan_item_of(snoozed, now)
+
+
+def plan_item_of(item: TrackedItem, now: datetime) -> list[object]:
+    return list(plan_sweep([replace(item, comments=0)], now, with_leadership()).actions)
 
 
 def test_a_second_sweep_at_the_same_now_plans_nothing() -> None:
@@ -194,7 +279,7 @@ def test_hostile_logins_in_the_marker_ping_nobody() -> None:
     )
     item = TrackedItem.from_issue(number=5, title="t", body=body)
     plan = plan_sweep([item], at(DUE), default_config())
-    comment = plan.actions[0].describe()
+    comment = plan.actions[1].describe()  # after the body edit that records it
     assert comment.startswith("comment on #5: `x @everyone`, this P2")
 
 

@@ -13,6 +13,7 @@ from pmbot.tracking import (
     FollowState,
     ItemInfo,
     ItemProblem,
+    Pending,
     Step,
     TrackedItem,
     follow_marker,
@@ -95,6 +96,17 @@ def test_follow_marker_round_trips_through_an_issue_body() -> None:
     assert item.owner == "alice" and item.priority is Priority.P1 and item.is_open
 
 
+def test_a_pending_notice_round_trips_and_knows_when_it_landed() -> None:
+    pending = Pending(Step.OVERDUE, NOW, comments=3)
+    follow = FollowState(step=Step.OVERDUE, last=NOW, due=date(2026, 2, 2), pending=pending)
+    payload = markers.find(follow_marker(follow), "follow")
+    assert payload is not None
+    assert payload["pending"] == {"step": "overdue", "at": "2026-02-10T09:00:00Z", "comments": 3}
+    assert make_item(follow=follow).follow == follow
+    assert not pending.landed(3) and not pending.landed(2)  # the comment never arrived
+    assert pending.landed(4) and pending.landed(None)  # it did, or no count to doubt it with
+
+
 def test_history_is_kept_and_capped() -> None:
     change = Change(at=NOW, by="alice", cmd="due", why="waiting on vendor", before="a", after="b")
     info = make_info(history=(change,) * 60)
@@ -138,6 +150,20 @@ def test_read_items_skips_and_reports_bad_issues() -> None:
     items, problems = read_items([good, bad])
     assert [i.number for i in items] == [1]
     assert [p.number for p in problems] == [2]
+
+
+def test_read_items_takes_githubs_comment_count_when_the_issue_has_one() -> None:
+    class Issue:
+        def __init__(self, number: int, comments: object) -> None:
+            self.number, self.title, self.body = number, "t", item_marker(make_info())
+            self.labels: tuple[str, ...] = ()
+            self.assignees: tuple[str, ...] = ()
+            self.state, self.state_reason = "open", None
+            self.closed_at = self.updated_at = None
+            self.comments = comments
+
+    items, _ = read_items([Issue(1, 4), Issue(2, ["a list from a fake"]), Issue(3, None)])
+    assert [i.comments for i in items] == [4, None, None]
 
 
 def test_user_text_cannot_forge_state_once_defused() -> None:
