@@ -32,8 +32,8 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pmbot import intake as planner
@@ -648,12 +648,13 @@ def report(
     config = repo_config(gh, config_path)
     try:
         records = []
+        published = published_dates(gh, config)
         for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
             result = parse(issue, config)
             if isinstance(result, Intake):
-                records.append(
-                    PostmortemRecord.from_postmortem(result.postmortem, issue.number, None)
-                )
+                pm = result.postmortem
+                day = published(pm, issue.number)
+                records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
         items = tracked_items(gh, config, "all", _stderr)
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
@@ -663,6 +664,31 @@ def report(
     finally:
         report_requests(gh, environ, "report")
     return 0
+
+
+PUBLISHED_PAGES = 3  # list pages read to date the documents: 300 recent pulls or commits
+
+
+def published_dates(gh: GitHub, config: Config) -> Callable[[Any, int], date | None]:
+    """When each postmortem's document reached the default branch, where cheaply known: the
+    merge of its `branch_prefix + slug` pull request, or with `publish: commit` the first
+    pmbot commit naming the issue (`Postmortem #N: ...`). A bounded number of list reads
+    (PUBLISHED_PAGES); a document merged before them counts as unmerged."""
+    if config.publish == "commit":
+        first: dict[int, date] = {}
+        for message, at in gh.commit_dates(config.docs_dir, max_pages=PUBLISHED_PAGES):
+            found = re.match(r"Postmortem #(\d+):", message)
+            if found:  # newest first: the last one seen is the first publication
+                first[int(found.group(1))] = at.astimezone(UTC).date()
+        return lambda pm, number: first.get(number)
+    merged = gh.merged_pulls(config.branch_prefix, max_pages=PUBLISHED_PAGES)
+
+    def by_branch(pm: Any, number: int) -> date | None:
+        slug = PurePosixPath(document_path(pm, config.docs_dir)).stem
+        at = merged.get(f"{config.branch_prefix}{slug}")
+        return at.astimezone(UTC).date() if at else None
+
+    return by_branch
 
 
 def _post_report(gh: GitHub, text: str) -> None:

@@ -20,7 +20,7 @@ import re
 import time
 import urllib.parse
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -316,14 +316,22 @@ class _Transport:
 
     def pages(self, url: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Every item of a paginated list, following `Link: rel="next"` (per_page=100)."""
-        items: list[Any] = []
+        return [item for page in self.each_page(url, params) for item in page]
+
+    def each_page(
+        self, url: str, params: Mapping[str, Any] | None = None, max_pages: int | None = None
+    ) -> Iterator[list[Any]]:
+        """A paginated list one page at a time (at most max_pages), so a caller can convert
+        each page and let its raw JSON go before the next one is read."""
         answer = self.call("GET", url, {**(params or {}), "per_page": 100})
+        read = 1
         while True:
-            items += answer.data or []
+            yield list(answer.data or [])
             next_url = answer.next_url
-            if not next_url:
-                return items
+            if not next_url or (max_pages is not None and read >= max_pages):
+                return
             answer = self.call("GET", next_url)
+            read += 1
 
 
 def _problem(message: str) -> list[Problem]:
@@ -351,6 +359,12 @@ def _json(text: str) -> Any:
         return json.loads(text) if text.strip() else None
     except ValueError:  # a proxy's HTML error page, say
         return {"message": text[:200]}
+
+
+def _parse_time(text: str) -> datetime:
+    """GitHub's `2026-01-09T12:00:00Z`, timezone-aware."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -799,6 +813,33 @@ class GitHub:
                 raise  # e.g. no commits between base and head
             return PullResult(pull=PullSnapshot.from_api(raced), action="unchanged")
         return PullResult(pull=PullSnapshot.from_api(data), action="created")
+
+    def merged_pulls(self, head_prefix: str, max_pages: int = 3) -> dict[str, datetime]:
+        """When the merged pull requests from branches starting with head_prefix merged, by
+        branch: the most recently updated closed pull requests, at most max_pages list pages
+        (the API cannot filter on a branch prefix, so the filter is ours)."""
+        params = {"state": "closed", "sort": "updated", "direction": "desc"}
+        merged: dict[str, datetime] = {}
+        for page in self.http.each_page(f"{self.repo}/pulls", params, max_pages):
+            for pull in page:
+                head, when = str((pull.get("head") or {}).get("ref") or ""), pull.get("merged_at")
+                if when and head.startswith(head_prefix):
+                    at = _parse_time(str(when))
+                    merged[head] = min(at, merged.get(head, at))
+        return merged
+
+    def commit_dates(self, path: str, max_pages: int = 3) -> list[tuple[str, datetime]]:
+        """(message, committer date) of the newest commits on the default branch that touch
+        path, newest first, at most max_pages list pages."""
+        found: list[tuple[str, datetime]] = []
+        params = {"path": path, "sha": self.default_branch()}
+        for page in self.http.each_page(f"{self.repo}/commits", params, max_pages):
+            for entry in page:
+                commit = entry.get("commit") or {}
+                when = (commit.get("committer") or commit.get("author") or {}).get("date")
+                if when:
+                    found.append((str(commit.get("message") or ""), _parse_time(str(when))))
+        return found
 
     def find_open_pull(self, head: str, base: str) -> PullSnapshot | None:
         found = self._open_pull(head, base)

@@ -12,7 +12,7 @@ from test_intake_github import NOW, adapter, env, example, items, run, seed, sum
 
 from pmbot import markers
 from pmbot.commands_github import dispatch, event, report, sweep
-from pmbot.config import default_config
+from pmbot.config import default_config, load_config
 from pmbot.errors import PmbotError
 from pmbot.sandbox import Sandbox
 
@@ -142,3 +142,40 @@ def test_owner_command_for_someone_github_cannot_assign_changes_nothing(
     reply = max(sandbox.state.comments.values(), key=lambda c: c.id).body
     assert "I did not change the owner" in reply and "`@guest`" in reply
     assert "Owner changed" not in reply
+
+
+def ttp(capsys: pytest.CaptureFixture[str]) -> tuple[int, int, Any]:
+    got = json.loads(capsys.readouterr().out)["time_to_postmortem"]
+    return got["on_time"], got["late"], got["median_days"]
+
+
+def test_report_counts_a_document_merged_by_its_due_date_as_on_time(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = seed(sandbox, example())  # SEV-2 resolved Tue 2026-11-03: due 2026-11-10
+    run(sandbox, number)
+    later = NOW + timedelta(days=30)
+    report(env(sandbox, tmp_path), fmt="json", now=later, post=False, config_path=None)
+    assert ttp(capsys) == (0, 1, None)  # the pull request is still open: late
+    sandbox.state.clock = lambda: NOW  # merged on the due day
+    gh = adapter(sandbox)
+    (pull,) = [i for i in sandbox.state.issues.values() if i.pull]
+    gh.http.call("PUT", f"{gh.repo}/pulls/{pull.number}/merge", body={})
+    sandbox.counters.reset()
+    report(env(sandbox, tmp_path), fmt="json", now=later, post=False, config_path=None)
+    assert ttp(capsys) == (1, 0, 7)
+    pulls = {k: n for k, n in sandbox.counters.by_endpoint.items() if k.endswith("/pulls")}
+    assert pulls == {"GET /repos/{owner}/{repo}/pulls": 1}  # one list page, not one per doc
+
+
+def test_report_dates_committed_documents_by_pmbots_first_commit(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = tmp_path / "pmbot.yml"
+    config_file.write_text("publish: commit\n", encoding="utf-8")
+    sandbox.state.clock = lambda: NOW - timedelta(days=2)  # committed on 2026-11-08
+    number = seed(sandbox, example())
+    run(sandbox, number, config=load_config(config_file))
+    later = NOW + timedelta(days=30)
+    report(env(sandbox, tmp_path), fmt="json", now=later, post=False, config_path=config_file)
+    assert ttp(capsys) == (1, 0, 5)
