@@ -58,6 +58,9 @@ __all__ = [
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
+# What a GET answer's JSON becomes before it is returned and cached for its ETag: list pages
+# keep their snapshots (several times smaller than the parsed JSON), not the raw dicts.
+Convert = Callable[[Any], Any]
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 # GitHub asks clients to wait at least a minute after a secondary limit that names no time.
@@ -111,6 +114,7 @@ class _Answer:
     status: int
     headers: Mapping[str, str]
     data: Any
+    converted: bool = False  # data is already what the request's `convert` makes of it
 
     @property
     def next_url(self) -> str | None:
@@ -186,7 +190,8 @@ class _Transport:
         )
         self.requester = client.requester
         self.counters = _Counters()
-        self.etags: dict[str, tuple[str, _Answer]] = {}
+        # url and converter -> (ETag, answer): what a 304 needs to give the same result again
+        self.etags: dict[tuple[str, Convert | None], tuple[str, _Answer]] = {}
         self.pacer = (
             _Pacer(settings.writes_per_minute, settings.writes_per_hour, clock, self._wait)
             if pace
@@ -201,8 +206,10 @@ class _Transport:
         body: Any = None,
         *,
         repeatable: bool | None = None,
+        convert: Convert | None = None,
     ) -> _Answer:
         """Send until there is an answer to give. `repeatable` defaults to True for GET only.
+        `convert` turns a GET's JSON into what is returned and kept for its ETag.
 
         Raises `_Lost` when a non-repeatable write's answer was lost, GitHubHTTPError for >= 400.
         """
@@ -210,7 +217,7 @@ class _Transport:
         full = _with_query(url, params)
         attempts = limited = 0
         while True:
-            answer = self._attempt(method, full, body, repeatable)
+            answer = self._attempt(method, full, body, repeatable, convert)
             if answer is None:  # lost, and repeating is safe
                 attempts += 1
                 if attempts > self.settings.read_retries:
@@ -231,13 +238,15 @@ class _Transport:
                 continue
             if answer.status >= 500 and not repeatable:
                 raise _Lost(f"{method} {_path(full)} answered {answer.status}")
-            return self._finish(method, full, answer)
+            return self._finish(method, full, answer, convert)
 
-    def _attempt(self, method: str, url: str, body: Any, repeatable: bool) -> _Answer | None:
+    def _attempt(
+        self, method: str, url: str, body: Any, repeatable: bool, convert: Convert | None = None
+    ) -> _Answer | None:
         if method in WRITE_METHODS and self.pacer is not None:
             self.pacer.before_write()
         headers = {"Accept": "application/vnd.github+json"}
-        cached = self.etags.get(url) if method == "GET" else None
+        cached = self.etags.get((url, convert)) if method == "GET" else None
         if cached:
             headers["If-None-Match"] = cached[0]
         self.counters.by_method[method] += 1
@@ -256,12 +265,16 @@ class _Transport:
             return cached[1]
         return _Answer(status, lowered, _json(text))
 
-    def _finish(self, method: str, url: str, answer: _Answer) -> _Answer:
+    def _finish(
+        self, method: str, url: str, answer: _Answer, convert: Convert | None = None
+    ) -> _Answer:
         if answer.status >= 400:
             raise GitHubHTTPError(method, _path(url), answer.status, answer.data)
+        if convert is not None and not answer.converted:
+            answer = _Answer(answer.status, answer.headers, convert(answer.data), converted=True)
         etag = answer.headers.get("etag")
         if method == "GET" and etag:
-            self.etags[url] = (etag, answer)
+            self.etags[(url, convert)] = (etag, answer)
         return answer
 
     def _rate_limit_wait(self, answer: _Answer) -> float | None:
@@ -314,23 +327,33 @@ class _Transport:
         self.counters.retries += 1
         self._wait(min(2.0 ** (attempt - 1), 30.0))
 
-    def pages(self, url: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """Every item of a paginated list, following `Link: rel="next"` (per_page=100)."""
-        return [item for page in self.each_page(url, params) for item in page]
+    def pages(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        convert: Convert | None = None,
+    ) -> list[Any]:
+        """Every item of a paginated list, following `Link: rel="next"` (per_page=100); with
+        `convert` (one page's JSON -> a list), each page is converted as it arrives."""
+        return [item for page in self.each_page(url, params, convert=convert) for item in page]
 
     def each_page(
-        self, url: str, params: Mapping[str, Any] | None = None, max_pages: int | None = None
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        max_pages: int | None = None,
+        convert: Convert | None = None,
     ) -> Iterator[list[Any]]:
-        """A paginated list one page at a time (at most max_pages), so a caller can convert
-        each page and let its raw JSON go before the next one is read."""
-        answer = self.call("GET", url, {**(params or {}), "per_page": 100})
+        """A paginated list one page at a time (at most max_pages). With `convert`, a page's
+        raw JSON is dropped once converted, and the ETag cache keeps only the conversion."""
+        answer = self.call("GET", url, {**(params or {}), "per_page": 100}, convert=convert)
         read = 1
         while True:
             yield list(answer.data or [])
             next_url = answer.next_url
             if not next_url or (max_pages is not None and read >= max_pages):
                 return
-            answer = self.call("GET", next_url)
+            answer = self.call("GET", next_url, convert=convert)
             read += 1
 
 
@@ -359,6 +382,34 @@ def _json(text: str) -> Any:
         return json.loads(text) if text.strip() else None
     except ValueError:  # a proxy's HTML error page, say
         return {"message": text[:200]}
+
+
+def _issue_page(data: Any) -> list[IssueSnapshot]:
+    return [IssueSnapshot.from_api(i) for i in data or []]
+
+
+def _comment_page(data: Any) -> list[CommentSnapshot]:
+    return [CommentSnapshot.from_api(c) for c in data or []]
+
+
+def _merges(data: Any) -> list[tuple[str, datetime]]:
+    """(head branch, merged at) of the merged pull requests in a page of the pulls list."""
+    return [
+        (str((p.get("head") or {}).get("ref") or ""), _parse_time(str(p["merged_at"])))
+        for p in data or []
+        if p.get("merged_at")
+    ]
+
+
+def _commit_dates(data: Any) -> list[tuple[str, datetime]]:
+    """(message, committer date) of each commit in a page of the commits list."""
+    found = []
+    for entry in data or []:
+        commit = entry.get("commit") or {}
+        when = (commit.get("committer") or commit.get("author") or {}).get("date")
+        if when:
+            found.append((str(commit.get("message") or ""), _parse_time(str(when))))
+    return found
 
 
 def _parse_time(text: str) -> datetime:
@@ -439,12 +490,11 @@ class GitHub:
             params["labels"] = ",".join(labels)
         if since is not None:
             params["since"] = _iso(since)
-        items = self.http.pages(f"{self.repo}/issues", params)
-        return [IssueSnapshot.from_api(i) for i in items if "pull_request" not in i]
+        items = self.http.pages(f"{self.repo}/issues", params, convert=_issue_page)
+        return [i for i in items if not i.is_pull_request]
 
     def list_comments(self, number: int) -> list[CommentSnapshot]:
-        items = self.http.pages(f"{self.repo}/issues/{number}/comments")
-        return [CommentSnapshot.from_api(c) for c in items]
+        return self.http.pages(f"{self.repo}/issues/{number}/comments", convert=_comment_page)
 
     def read_file(self, path: str, ref: str | None = None) -> FileSnapshot | None:
         """A text file from the contents API, or None where there is none."""
@@ -694,12 +744,12 @@ class GitHub:
     def list_sub_issues(self, parent_number: int) -> list[IssueSnapshot] | None:
         """The parent's sub-issues; None where the server has none (404/410, older GHES)."""
         try:
-            children = self.http.pages(f"{self.repo}/issues/{parent_number}/sub_issues")
+            url = f"{self.repo}/issues/{parent_number}/sub_issues"
+            return self.http.pages(url, convert=_issue_page)
         except GitHubHTTPError as exc:
             if exc.status in (404, 410):
                 return None
             raise
-        return [IssueSnapshot.from_api(c) for c in children]
 
     def _find_sub_issue(self, parent_number: int, child_issue_id: int) -> Any:
         children = self.http.pages(f"{self.repo}/issues/{parent_number}/sub_issues")
@@ -820,26 +870,18 @@ class GitHub:
         (the API cannot filter on a branch prefix, so the filter is ours)."""
         params = {"state": "closed", "sort": "updated", "direction": "desc"}
         merged: dict[str, datetime] = {}
-        for page in self.http.each_page(f"{self.repo}/pulls", params, max_pages):
-            for pull in page:
-                head, when = str((pull.get("head") or {}).get("ref") or ""), pull.get("merged_at")
-                if when and head.startswith(head_prefix):
-                    at = _parse_time(str(when))
+        for page in self.http.each_page(f"{self.repo}/pulls", params, max_pages, _merges):
+            for head, at in page:
+                if head.startswith(head_prefix):
                     merged[head] = min(at, merged.get(head, at))
         return merged
 
     def commit_dates(self, path: str, max_pages: int = 3) -> list[tuple[str, datetime]]:
         """(message, committer date) of the newest commits on the default branch that touch
         path, newest first, at most max_pages list pages."""
-        found: list[tuple[str, datetime]] = []
         params = {"path": path, "sha": self.default_branch()}
-        for page in self.http.each_page(f"{self.repo}/commits", params, max_pages):
-            for entry in page:
-                commit = entry.get("commit") or {}
-                when = (commit.get("committer") or commit.get("author") or {}).get("date")
-                if when:
-                    found.append((str(commit.get("message") or ""), _parse_time(str(when))))
-        return found
+        pages = self.http.each_page(f"{self.repo}/commits", params, max_pages, _commit_dates)
+        return [entry for page in pages for entry in page]
 
     def find_open_pull(self, head: str, base: str) -> PullSnapshot | None:
         found = self._open_pull(head, base)

@@ -598,3 +598,27 @@ def test_open_pull_whose_answer_is_dropped_is_opened_once(sandbox: Sandbox, gh: 
     result = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
     assert result.action == "created"
     assert len([i for i in sandbox.state.issues.values() if i.pull is not None]) == 1
+
+
+def test_the_etag_cache_keeps_list_pages_as_snapshots_not_json(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    sandbox.seed_issues(150, labels=["action-item"])
+    first = gh.list_issues(labels=["action-item"])
+    pages = [a.data for (url, _), (_, a) in gh.http.etags.items() if "/issues?" in url]
+    assert [len(p) for p in pages] == [100, 50]
+    assert all(isinstance(i, IssueSnapshot) for page in pages for i in page)
+    assert gh.list_issues(labels=["action-item"]) == first
+    assert gh.stats.not_modified == 2
+
+
+def test_raw_and_converted_listings_of_one_url_are_cached_apart(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    sandbox.seed_issue(title="postmortem")
+    posted = gh.create_comment(1, "hello")
+    assert [c.body for c in gh.list_comments(1)] == ["hello"]
+    assert gh._find_comment(1, "hello")["id"] == posted.id  # raw JSON, not a snapshot
+    assert [c.body for c in gh.list_comments(1)] == ["hello"]  # a 304, still snapshots
+    assert gh._find_comment(1, "hello")["id"] == posted.id
+    assert gh.stats.not_modified == 2
