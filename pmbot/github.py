@@ -512,17 +512,21 @@ class GitHub:
 
     def list_tree(self, prefix: str = "", ref: str | None = None) -> list[tuple[str, str]]:
         """(path, blob sha) of every file under prefix, in one request (git trees, recursive)."""
-        tree_ref = urllib.parse.quote(ref or self.default_branch(), safe="")
+        folder = prefix.strip("/")
+        return [
+            (path, sha)
+            for path, sha in self._tree(ref or self.default_branch())[1]
+            if not folder or path == folder or path.startswith(folder + "/")
+        ]
+
+    def _tree(self, ref: str) -> tuple[str, list[tuple[str, str]]]:
+        """The tree sha of ref (a branch or a commit sha) and (path, blob sha) of every file."""
+        tree_ref = urllib.parse.quote(ref, safe="")
         data = self.http.call("GET", f"{self.repo}/git/trees/{tree_ref}", {"recursive": 1}).data
         if data.get("truncated"):
             self.log.warning("git tree of %s is truncated; some files are not listed", tree_ref)
-        folder = prefix.strip("/")
-        return [
-            (e["path"], e["sha"])
-            for e in data.get("tree", [])
-            if e.get("type") == "blob"
-            and (not folder or e["path"] == folder or e["path"].startswith(folder + "/"))
-        ]
+        files = [(e["path"], e["sha"]) for e in data.get("tree", []) if e.get("type") == "blob"]
+        return str(data["sha"]), files
 
     def read_blobs(self, shas: Iterable[str]) -> list[str]:
         """The text of each blob, in order (one request per blob)."""
@@ -798,8 +802,86 @@ class GitHub:
         data = self._get_or_none(f"{self.repo}/git/ref/heads/{name}")
         return None if data is None else str(data["object"]["sha"])
 
+    def commit_files(
+        self, branch: str, files: Mapping[str, str], message: str, *, head: str | None = None
+    ) -> FilesResult:
+        """Every changed file in ONE commit on branch (git data API); unchanged blobs are
+        skipped, and nothing is written when nothing changed.
+
+        Reads the ref and its tree once, then POSTs a tree (base_tree + the changed files
+        inline) and a commit, and moves the ref without force. Tree and commit are
+        content-addressed, so repeating them after a lost answer is harmless. The ref update:
+        a 422 (someone pushed meanwhile: not a fast-forward) starts once more from the new
+        head; a lost answer is checked by reading the ref before anything is sent again.
+        `head`, the branch's commit when the caller has just read it, saves reading the ref
+        (a stale one only costs the 422 and one more try).
+        """
+        head = head or self._require_branch(branch)
+        landed: tuple[str, ...] = ()  # what a ref update whose answer was lost would have written
+        for attempt in (1, 2):
+            base_tree, listed = self._tree(head)
+            current = dict(listed)
+            changed = {p: t for p, t in files.items() if current.get(p) != git_blob_sha(t)}
+            unchanged = tuple(p for p in files if p not in changed)
+            if not changed:
+                # After a lost ref update, this is our commit having landed after all (or
+                # someone writing the very same text meanwhile).
+                kept = tuple(p for p in unchanged if p not in landed)
+                return FilesResult(written=landed, unchanged=kept)
+            sha = self._write_commit(head, base_tree, changed, message)
+            if sha is None:  # the new tree is the base tree: nothing to commit
+                return FilesResult(written=(), unchanged=tuple(files))
+            url = f"{self.repo}/git/refs/heads/{branch}"
+            try:
+                self.http.call("PATCH", url, body={"sha": sha, "force": False})
+                return FilesResult(written=tuple(changed), unchanged=unchanged)
+            except GitHubHTTPError as exc:
+                if exc.status != 422 or attempt == 2:
+                    raise
+                self.log.warning("GitHub ref %s moved meanwhile; committing again", branch)
+            except _Lost as exc:
+                self.log.warning("GitHub PATCH %s: answer lost (%s); checking", _path(url), exc)
+                if self._branch_sha(branch) == sha:
+                    return FilesResult(written=tuple(changed), unchanged=unchanged)
+                if attempt == 2:
+                    raise LostWriteError(f"PATCH {_path(url)}: answer lost twice") from exc
+                landed = tuple(changed)
+            head = self._require_branch(branch)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_commit(
+        self, parent: str, base_tree: str, changed: Mapping[str, str], message: str
+    ) -> str | None:
+        """The sha of a new commit on parent with changed written over base_tree (None when
+        that changes nothing). Both POSTs create content-addressed objects: repeatable."""
+        entries = [
+            {"path": p, "mode": "100644", "type": "blob", "content": t} for p, t in changed.items()
+        ]
+        body = {"base_tree": base_tree, "tree": entries}
+        tree = self.http.call("POST", f"{self.repo}/git/trees", body=body, repeatable=True).data
+        if tree["sha"] == base_tree:
+            return None
+        body = {"message": message, "tree": tree["sha"], "parents": [parent]}
+        commit = self.http.call("POST", f"{self.repo}/git/commits", body=body, repeatable=True)
+        return str(commit.data["sha"])
+
+    def _require_branch(self, name: str) -> str:
+        sha = self._branch_sha(name)
+        if sha is None:
+            raise GitHubError(
+                [
+                    Problem(
+                        field="branch",
+                        message=f"{name!r} not found in {self.settings.repository}.",
+                        fix="Create it, or configure the branch pmbot should publish to.",
+                    )
+                ]
+            )
+        return sha
+
     def put_files(self, branch: str, files: Mapping[str, str], message: str) -> FilesResult:
-        """Commit each changed file with one contents-API PUT; unchanged blobs are skipped."""
+        """Commit each changed file with one contents-API PUT (one commit per file; see
+        `commit_files` for one commit in all); unchanged blobs are skipped."""
         current = dict(self.list_tree("", ref=branch))
         written, unchanged = [], []
         for path, text in files.items():

@@ -193,7 +193,9 @@ def plan_publish(issue: int, docs: Documents, state: DocsState) -> tuple[Action,
 
 class Publisher(Writer, Protocol):
     def ensure_branch(self, name: str, from_branch: str) -> Any: ...
-    def put_files(self, branch: str, files: Mapping[str, str], message: str) -> Any: ...
+    def commit_files(
+        self, branch: str, files: Mapping[str, str], message: str, *, head: str | None = None
+    ) -> Any: ...
     def open_or_update_pull(self, head: str, base: str, title: str, body: str) -> Any: ...
 
 
@@ -206,7 +208,8 @@ class PublishDocuments(Action):
     @property
     def writes(self) -> int:
         pull = 0 if self.docs.mode == "commit" else 1
-        return len(self.files) + pull + (0 if self.branch_exists else pull)
+        commit = 3 if self.files else 0  # one commit whatever the files: tree, commit, ref
+        return commit + pull + (0 if self.branch_exists else pull)
 
     def describe(self) -> str:
         names = ", ".join(p for p, _ in self.files) or "no files"
@@ -217,10 +220,11 @@ class PublishDocuments(Action):
     def perform(self, gh: Writer) -> None:
         pub = cast(Publisher, gh)
         message = f"Postmortem #{self.issue}: {self.docs.title}"[:200]
+        head = None  # with publish: commit, commit_files reads the default branch itself
         if self.docs.mode != "commit":
-            pub.ensure_branch(self.docs.branch, self.docs.base)
+            head = pub.ensure_branch(self.docs.branch, self.docs.base).sha
         if self.files:
-            pub.put_files(self.docs.branch, dict(self.files), message)
+            pub.commit_files(self.docs.branch, dict(self.files), message, head=head)
         if self.docs.mode != "commit":
             pub.open_or_update_pull(
                 self.docs.branch, self.docs.base, self.docs.title, self.docs.body

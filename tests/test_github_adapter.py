@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from conftest import REPO, FakeTime, settings_for
@@ -552,6 +553,113 @@ def test_put_files_writes_only_what_changed(sandbox: Sandbox, gh: GitHub) -> Non
     assert head is not None
     blob = sandbox.state.git.commits[head].files["docs/b.md"]
     assert sandbox.state.git.blobs[blob] == b"new\n"
+
+
+def commits_since(sandbox: Sandbox, branch: str, base: str) -> list[str]:
+    """The commits on branch after base, newest first (first parents)."""
+    git = sandbox.state.git
+    sha, found = git.branch_head(branch), []
+    while sha is not None and sha != base:
+        found.append(sha)
+        parents = git.commits[sha].parents
+        sha = parents[0] if parents else None
+    return found
+
+
+def test_commit_files_makes_one_commit_of_what_changed(sandbox: Sandbox, gh: GitHub) -> None:
+    sandbox.seed_files({"docs/a.md": "same\n", "docs/b.md": "old\n"})
+    base = gh.ensure_branch("pmbot/pm-7", "main").sha
+    files = {"docs/a.md": "same\n", "docs/b.md": "new\n", "docs/c.md": "added\n"}
+    result = gh.commit_files("pmbot/pm-7", files, "docs: postmortem 7")
+    assert result.written == ("docs/b.md", "docs/c.md") and result.unchanged == ("docs/a.md",)
+    (commit,) = commits_since(sandbox, "pmbot/pm-7", base)
+    git = sandbox.state.git
+    assert git.commits[commit].message == "docs: postmortem 7"
+    assert {p: git.read(git.commits[commit], p) for p in files} == {
+        p: t.encode() for p, t in files.items()
+    }
+    by_endpoint = sandbox.counters.by_endpoint
+    assert by_endpoint["POST /repos/{owner}/{repo}/git/trees"] == 1
+    assert by_endpoint["POST /repos/{owner}/{repo}/git/commits"] == 1
+    assert by_endpoint["PATCH /repos/{owner}/{repo}/git/refs/{ref}"] == 1
+    sandbox.counters.reset()
+    again = gh.commit_files("pmbot/pm-7", files, "docs: postmortem 7")
+    assert again.written == () and again.unchanged == tuple(files)
+    assert sandbox.counters.writes == 0 and commits_since(sandbox, "pmbot/pm-7", base) == [commit]
+
+
+def test_commit_files_after_a_concurrent_push_retries_once_and_keeps_both(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    sandbox.seed_file("docs/a.md", "v1\n")
+    base = sandbox.state.git.branch_head("main")
+    call = gh.http.call
+
+    def pushing(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "PATCH" and sandbox.counters.by_status[422] == 0:
+            sandbox.seed_file("docs/theirs.md", "theirs\n")  # someone pushes meanwhile
+        return call(method, url, *args, **kwargs)
+
+    gh.http.call = pushing  # type: ignore[method-assign]
+    result = gh.commit_files("main", {"docs/a.md": "v2\n", "docs/b.md": "b\n"}, "update")
+    assert result.written == ("docs/a.md", "docs/b.md")
+    assert sandbox.counters.by_status[422] == 1
+    assert sandbox.counters.by_endpoint["PATCH /repos/{owner}/{repo}/git/refs/{ref}"] == 2
+    ours, theirs = commits_since(sandbox, "main", base or "")
+    git = sandbox.state.git
+    assert git.commits[theirs].message == "Seed files" and git.commits[ours].message == "update"
+    head = git.commits[ours]
+    assert {p: git.read(head, p) for p in sorted(head.files)} == {
+        "docs/a.md": b"v2\n",
+        "docs/b.md": b"b\n",
+        "docs/theirs.md": b"theirs\n",
+    }
+
+
+def test_commit_files_from_a_stale_head_retries_from_the_branch(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    stale = sandbox.state.git.branch_head("main")
+    sandbox.seed_file("docs/theirs.md", "theirs\n")
+    result = gh.commit_files("main", {"docs/a.md": "a\n"}, "update", head=stale)
+    assert result.written == ("docs/a.md",) and sandbox.counters.by_status[422] == 1
+    head = sandbox.state.git.commits[sandbox.state.git.branch_head("main") or ""]
+    assert {"docs/a.md", "docs/theirs.md"} <= set(head.files)
+
+
+def test_commit_files_whose_ref_update_is_dropped_commits_once(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    sandbox.seed_file("docs/a.md", "v1\n")
+    base = sandbox.state.git.branch_head("main")
+    sandbox.faults.add("drop_after_write", method="PATCH", path_regex=r"/git/refs/")
+    result = gh.commit_files("main", {"docs/a.md": "v2\n", "docs/b.md": "b\n"}, "update")
+    assert result.written == ("docs/a.md", "docs/b.md")
+    assert sandbox.counters.by_method["PATCH"] == 1 and sandbox.counters.by_method["POST"] == 2
+    (commit,) = commits_since(sandbox, "main", base or "")
+    assert sandbox.state.git.read(sandbox.state.git.commits[commit], "docs/b.md") == b"b\n"
+    sandbox.counters.reset()
+    assert gh.commit_files("main", {"docs/a.md": "v2\n"}, "update").written == ()
+    assert sandbox.counters.writes == 0
+
+
+def test_commit_files_whose_commit_answer_is_dropped_still_moves_the_ref_once(
+    sandbox: Sandbox, gh: GitHub
+) -> None:
+    sandbox.seed_file("docs/a.md", "v1\n")
+    base = sandbox.state.git.branch_head("main")
+    sandbox.faults.add("drop_after_write", method="POST", path_regex=r"/git/commits$")
+    result = gh.commit_files("main", {"docs/a.md": "v2\n"}, "update")
+    assert result.written == ("docs/a.md",)
+    (commit,) = commits_since(sandbox, "main", base or "")  # the unanswered commit: dangling
+    assert sandbox.state.git.read(sandbox.state.git.commits[commit], "docs/a.md") == b"v2\n"
+    assert sandbox.counters.by_method["PATCH"] == 1
+
+
+def test_commit_files_to_a_missing_branch_is_an_error(sandbox: Sandbox, gh: GitHub) -> None:
+    with pytest.raises(GitHubError, match="not found"):
+        gh.commit_files("no-such-branch", {"a.md": "a\n"}, "update")
+    assert sandbox.counters.writes == 0
 
 
 def test_put_file_with_a_stale_sha_refetches_and_retries_once(sandbox: Sandbox, gh: GitHub) -> None:

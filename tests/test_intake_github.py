@@ -344,6 +344,48 @@ def test_commit_mode_commits_to_the_default_branch(sandbox: Sandbox) -> None:
     assert sandbox.counters.writes == 0
 
 
+def first_parents(sb: Sandbox, ref: str, stop: str) -> list[str]:
+    """Commit messages on ref after the commit stop, newest first."""
+    git, found = sb.state.git, []
+    sha: str | None = git.refs[ref]
+    while sha is not None and sha != stop:
+        commit = git.commits[sha]
+        found.append(commit.message)
+        sha = commit.parents[0] if commit.parents else None
+    return found
+
+
+@pytest.mark.parametrize("mode", ["pull_request", "commit"])
+def test_each_publication_is_one_commit(sandbox: Sandbox, mode: str) -> None:
+    config = load_config(text=f"publish: {mode}\n")
+    number = seed(sandbox, example())
+    git = sandbox.state.git
+    base = git.refs["refs/heads/main"]
+    run(sandbox, number, config=config)
+    prefix = "refs/heads/main" if mode == "commit" else "refs/heads/postmortem/"
+    ref = next(r for r in git.refs if r.startswith(prefix))
+    (message,) = first_parents(sandbox, ref, base)  # document, README.md and index.json
+    assert message.startswith(f"Postmortem #{number}: ")
+    head = git.commits[git.refs[ref]]
+    assert {"docs/postmortems/README.md", "docs/postmortems/index.json"} <= set(head.files)
+    sandbox.state.issues[number].body = example().replace("SEV-2", "SEV-1", 1)
+    run(sandbox, number, config=config)
+    assert len(first_parents(sandbox, ref, base)) == 2  # the edit: one more commit
+    sandbox.counters.reset()
+    run(sandbox, number, config=config)
+    assert sandbox.counters.writes == 0 and len(first_parents(sandbox, ref, base)) == 2
+
+
+def test_lost_answer_on_publishing_commits_once(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    base = sandbox.state.git.refs["refs/heads/main"]
+    sandbox.faults.add("drop_after_write", method="PATCH", path_regex=r"/git/refs/")
+    run(sandbox, number)
+    ref = next(r for r in sandbox.state.git.refs if r.startswith("refs/heads/postmortem/"))
+    assert len(first_parents(sandbox, ref, base)) == 1
+    assert state_of(sandbox) == uninterrupted_state()
+
+
 def test_index_keeps_documents_already_in_the_library(sandbox: Sandbox) -> None:
     old = "---\ntitle: Old outage\ndate: 2026-10-01\nseverity: SEV-3\n"
     old += "services: [checkout-api]\n---\n# Old\n"
