@@ -127,8 +127,8 @@ def test_files_and_pull_request_replay() -> None:
         base = gh.default_branch()
         branch = gh.ensure_branch(BRANCH, base)
         files = {"docs/pmbot-cassette.md": "# Recorded by pmbot's tests\n"}
-        written = gh.put_files(BRANCH, files, "docs: pmbot cassette")
-        unchanged = gh.put_files(BRANCH, files, "docs: pmbot cassette")
+        written = gh.commit_files(BRANCH, files, "docs: pmbot cassette")
+        unchanged = gh.commit_files(BRANCH, files, "docs: pmbot cassette")
         tree = dict(gh.list_tree("docs", ref=BRANCH))
         file = gh.read_file("docs/pmbot-cassette.md", ref=BRANCH)
         opened = gh.open_or_update_pull(BRANCH, base, "pmbot cassette", "Safe to close.")
