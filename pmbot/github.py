@@ -879,50 +879,6 @@ class GitHub:
             )
         return sha
 
-    def put_files(self, branch: str, files: Mapping[str, str], message: str) -> FilesResult:
-        """Commit each changed file with one contents-API PUT (one commit per file; see
-        `commit_files` for one commit in all); unchanged blobs are skipped."""
-        current = dict(self.list_tree("", ref=branch))
-        written, unchanged = [], []
-        for path, text in files.items():
-            if current.get(path) == git_blob_sha(text):
-                unchanged.append(path)
-                continue
-            if self._put_file(branch, path, text, message, current.get(path)):
-                written.append(path)
-            else:
-                unchanged.append(path)
-        return FilesResult(written=tuple(written), unchanged=tuple(unchanged))
-
-    def _put_file(self, branch: str, path: str, text: str, message: str, sha: str | None) -> bool:
-        """PUT one file. A stale sha (409/422) or a lost answer: look again, then retry once."""
-        try:
-            self._put(branch, path, text, message, sha)
-            return True
-        except (_Lost, GitHubHTTPError) as exc:
-            if isinstance(exc, GitHubHTTPError) and exc.status not in (409, 422):
-                raise
-            first: Exception = exc
-        fresh = self.read_file(path, ref=branch)
-        if fresh is not None and fresh.sha == git_blob_sha(text):
-            # Either our lost PUT landed, or someone wrote the very same text meanwhile.
-            return isinstance(first, _Lost)
-        try:
-            self._put(branch, path, text, message, None if fresh is None else fresh.sha)
-        except _Lost as lost:
-            raise LostWriteError(f"PUT {path}: answer lost twice") from lost
-        return True
-
-    def _put(self, branch: str, path: str, text: str, message: str, sha: str | None) -> None:
-        payload: dict[str, Any] = {
-            "message": message,
-            "content": base64.b64encode(text.encode()).decode(),
-            "branch": branch,
-        }
-        if sha is not None:
-            payload["sha"] = sha
-        self.http.call("PUT", self._contents_url(path), body=payload)
-
     def open_or_update_pull(self, head: str, base: str, title: str, body: str) -> PullResult:
         """The one open pull request from head into base: found first, created only if absent."""
         existing = self._open_pull(head, base)

@@ -540,21 +540,6 @@ def test_ensure_branch(sandbox: Sandbox, gh: GitHub) -> None:
         gh.ensure_branch("pmbot/other", "no-such-branch")
 
 
-def test_put_files_writes_only_what_changed(sandbox: Sandbox, gh: GitHub) -> None:
-    sandbox.seed_files({"docs/a.md": "same\n", "docs/b.md": "old\n"})
-    gh.ensure_branch("pmbot/pm-7", "main")
-    files = {"docs/a.md": "same\n", "docs/b.md": "new\n", "docs/c.md": "added\n"}
-    result = gh.put_files("pmbot/pm-7", files, "docs: postmortem 7")
-    assert result.written == ("docs/b.md", "docs/c.md") and result.unchanged == ("docs/a.md",)
-    assert sandbox.counters.by_method["PUT"] == 2
-    again = gh.put_files("pmbot/pm-7", files, "docs: postmortem 7")
-    assert again.written == () and sandbox.counters.by_method["PUT"] == 2
-    head = sandbox.state.git.branch_head("pmbot/pm-7")
-    assert head is not None
-    blob = sandbox.state.git.commits[head].files["docs/b.md"]
-    assert sandbox.state.git.blobs[blob] == b"new\n"
-
-
 def commits_since(sandbox: Sandbox, branch: str, base: str) -> list[str]:
     """The commits on branch after base, newest first (first parents)."""
     git = sandbox.state.git
@@ -625,6 +610,7 @@ def test_commit_files_from_a_stale_head_retries_from_the_branch(
     assert result.written == ("docs/a.md",) and sandbox.counters.by_status[422] == 1
     head = sandbox.state.git.commits[sandbox.state.git.branch_head("main") or ""]
     assert {"docs/a.md", "docs/theirs.md"} <= set(head.files)
+    assert sandbox.state.git.read(head, "docs/a.md") == b"a\n"
 
 
 def test_commit_files_whose_ref_update_is_dropped_commits_once(
@@ -662,30 +648,10 @@ def test_commit_files_to_a_missing_branch_is_an_error(sandbox: Sandbox, gh: GitH
     assert sandbox.counters.writes == 0
 
 
-def test_put_file_with_a_stale_sha_refetches_and_retries_once(sandbox: Sandbox, gh: GitHub) -> None:
-    sandbox.seed_file("docs/a.md", "v1\n")
-    stale = git_blob_sha("v1\n")
-    sandbox.seed_file("docs/a.md", "v2\n")  # someone pushed after we looked
-    assert gh._put_file("main", "docs/a.md", "v3\n", "update", stale) is True
-    assert sandbox.counters.by_status[409] == 1 and sandbox.counters.by_method["PUT"] == 2
-    file = gh.read_file("docs/a.md")
-    assert file is not None and file.text == "v3\n"
-
-
-def test_put_files_whose_answer_is_dropped_is_not_written_twice(
-    sandbox: Sandbox, gh: GitHub
-) -> None:
-    sandbox.seed_file("docs/a.md", "v1\n")
-    sandbox.faults.add("drop_after_write", method="PUT")
-    result = gh.put_files("main", {"docs/a.md": "v2\n"}, "update")
-    assert result.written == ("docs/a.md",)
-    assert sandbox.counters.by_method["PUT"] == 1
-
-
 def test_open_or_update_pull_never_opens_a_second(sandbox: Sandbox, gh: GitHub) -> None:
     sandbox.seed_file("README.md", "R")
     gh.ensure_branch("pmbot/pm-7", "main")
-    gh.put_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
+    gh.commit_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
     assert gh.find_open_pull("pmbot/pm-7", "main") is None
     first = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
     assert first.action == "created" and first.pull.head == "pmbot/pm-7"
@@ -701,7 +667,7 @@ def test_open_or_update_pull_never_opens_a_second(sandbox: Sandbox, gh: GitHub) 
 def test_open_pull_whose_answer_is_dropped_is_opened_once(sandbox: Sandbox, gh: GitHub) -> None:
     sandbox.seed_file("README.md", "R")
     gh.ensure_branch("pmbot/pm-7", "main")
-    gh.put_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
+    gh.commit_files("pmbot/pm-7", {"docs/pm-7.md": "doc\n"}, "docs: pm 7")
     sandbox.faults.add("drop_after_write", method="POST", path_regex=r"/pulls$")
     result = gh.open_or_update_pull("pmbot/pm-7", "main", "Postmortem 7", "body")
     assert result.action == "created"
