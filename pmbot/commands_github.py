@@ -97,6 +97,20 @@ def report_requests(
             out.write("".join(f"- {text}\n" for text in (line, *notes)))
 
 
+@contextlib.contextmanager
+def session(
+    environ: Mapping[str, str], config_path: Path | None, what: str, notes: Sequence[str] = ()
+) -> Iterator[tuple[GitHub, Config]]:
+    """A command's adapter and configuration; its request count is reported however it ends
+    (notes: read at the end, so a list the command fills in as it goes)."""
+    gh = connect(environ)
+    config = repo_config(gh, config_path)
+    try:
+        yield gh, config
+    finally:
+        report_requests(gh, environ, what, notes=notes)
+
+
 # --- intake: reading ------------------------------------------------------------------------
 
 
@@ -342,13 +356,10 @@ def intake(
     config_path: Path | None,
 ) -> int:
     """`pmbot intake --issue N`."""
-    gh = connect(environ)
-    config = repo_config(gh, config_path)
-    try:
+    what = f"intake #{issue}{' (dry run)' if dry_run else ''}"
+    with session(environ, config_path, what) as (gh, config):
         log = print if dry_run else _stderr  # a dry run's plan is its output
         run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run, log=log)
-    finally:
-        report_requests(gh, environ, f"intake #{issue}{' (dry run)' if dry_run else ''}")
     return _exit(run)
 
 
@@ -391,12 +402,8 @@ def event(
 ) -> int:
     """`pmbot event`: dispatch the Actions event in GITHUB_EVENT_PATH."""
     name, payload = read_event(environ)
-    gh = connect(environ)
-    config = repo_config(gh, config_path)
-    try:
+    with session(environ, config_path, f"event {name}.{payload.get('action')}") as (gh, config):
         return dispatch(gh, name, payload, now=now, config=config, dry_run=dry_run)
-    finally:
-        report_requests(gh, environ, f"event {name}.{payload.get('action')}")
 
 
 def _number(payload: Mapping[str, Any]) -> int | None:
@@ -586,23 +593,22 @@ def sweep(
     reminders for postmortem documents past their deadline."""
     from pmbot.sweep import plan_postmortem_reminders, plan_sweep
 
-    gh = connect(environ)
-    config = repo_config(gh, config_path)
     notes: list[str] = []
-    try:
-        remaining = _remaining(gh, gh.log_rate_limit("start"))
-        items = tracked_items(gh, config, "open", _stderr)
-        plan = plan_sweep(items, now, config)
-        plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
-        kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
-        floor = config.budget.rate_limit_floor
-        result = apply(kept, gh, dry_run=dry_run, log=_stderr, remaining=remaining, floor=floor)
-        notes += _sweep_notes(result, deferred)
-    finally:
-        gh.log_rate_limit("end")
-        for note in notes:
-            _stderr(f"pmbot sweep: {note}")
-        report_requests(gh, environ, f"sweep{' (dry run)' if dry_run else ''}", notes=notes)
+    what = f"sweep{' (dry run)' if dry_run else ''}"
+    with session(environ, config_path, what, notes) as (gh, config):
+        try:
+            remaining = _remaining(gh, gh.log_rate_limit("start"))
+            items = tracked_items(gh, config, "open", _stderr)
+            plan = plan_sweep(items, now, config)
+            plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
+            kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
+            floor = config.budget.rate_limit_floor
+            result = apply(kept, gh, dry_run=dry_run, log=_stderr, remaining=remaining, floor=floor)
+            notes += _sweep_notes(result, deferred)
+        finally:
+            gh.log_rate_limit("end")
+            for note in notes:
+                _stderr(f"pmbot sweep: {note}")
     return 1 if result.failed else 0
 
 
@@ -644,9 +650,7 @@ def report(
     """`pmbot report`: program metrics on stdout; `--post` also updates the report issue."""
     from pmbot.report import PostmortemRecord, compute_report, render_report
 
-    gh = connect(environ)
-    config = repo_config(gh, config_path)
-    try:
+    with session(environ, config_path, "report") as (gh, config):
         records = []
         published = published_dates(gh, config)
         for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
@@ -661,8 +665,6 @@ def report(
         sys.stdout.write(text)
         if post:
             _post_report(gh, render_report(data, "md") if fmt != "md" else text)
-    finally:
-        report_requests(gh, environ, "report")
     return 0
 
 
