@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from pmbot.errors import PmbotError, Problem
+from pmbot.model import Frozen
 
 DEFAULT_API_URL = "https://api.github.com"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -99,10 +100,6 @@ def _repository_problem(repository: str) -> Problem:
         message=f"{repository!r} is not of the form owner/name." if repository else "is not set.",
         fix="Set it to the repository, e.g. `acme/web` (GitHub Actions sets it for you).",
     )
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class IssueSnapshot(Frozen):
