@@ -26,6 +26,7 @@ from typing import Any, Protocol, cast
 
 from pmbot import markers
 from pmbot.config import Config
+from pmbot.config import LabelSpec as ConfigLabel
 from pmbot.errors import FormError, Problem
 from pmbot.figures import durations, error_budget_consumed, format_duration, item_due
 from pmbot.gh_models import IssueSnapshot, LabelSpec, PullSnapshot
@@ -348,9 +349,7 @@ def _label_specs(
     wanted = {n for row in rows for n in item_labels(row, config)}
     wanted |= {config.labels.removed.name} if removed else set()
     specs = {s.name: s for s in config.all_labels() if s.name in wanted}
-    return tuple(
-        LabelSpec(name=s.name, color=s.color, description=s.description) for s in specs.values()
-    )
+    return tuple(_gh_spec(s) for s in specs.values())
 
 
 def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> CreateItem:
@@ -690,7 +689,11 @@ def _pm_labels(
 
 
 def _spec(name: str, config: Config) -> LabelSpec:
-    s = next(s for s in config.all_labels() if s.name == name)
+    return _gh_spec(next(s for s in config.all_labels() if s.name == name))
+
+
+def _gh_spec(s: ConfigLabel) -> LabelSpec:
+    """The adapter's label type from the config's (which carries GitHub's length limits)."""
     return LabelSpec(name=s.name, color=s.color, description=s.description)
 
 
