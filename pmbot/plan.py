@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pmbot.model import Priority
+from pmbot.parse.common import short
 
 # (priority rank, minus days overdue, issue number): sorts most urgent first.
 Urgency = tuple[int, int, int]
@@ -27,9 +28,8 @@ def urgency(priority: Priority | str | None, days_overdue: int, issue: int) -> U
 _PRIORITY_RANK = {str(p): rank for rank, p in enumerate(Priority)}
 
 
-def _short(text: str, limit: int = 72) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _short(text: str) -> str:
+    return short(text, 72)
 
 
 @dataclass(frozen=True)
