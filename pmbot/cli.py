@@ -134,7 +134,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from pmbot.sandbox import serve
 
-    return serve(port=args.port, log=args.log, repo=args.repo)
+    return serve(
+        port=args.port,
+        log=args.log,
+        repo=args.repo,
+        users=args.user,
+        apps=args.app,
+        actions_token=args.actions_token,
+    )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -154,6 +161,20 @@ def _config_path(args: argparse.Namespace) -> Path | None:
         return Path(args.config)
     default = Path(".github/pmbot.yml")
     return default if default.is_file() else None
+
+
+def _declared(kind: str) -> Callable[[str], object]:
+    """An argparse `type=` for `--user`/`--app`: a malformed value is a usage error (exit 2)."""
+
+    def convert(text: str) -> object:
+        from pmbot.sandbox.tokens import parse_app, parse_user
+
+        try:
+            return parse_user(text) if kind == "user" else parse_app(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,6 +233,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--log", help="append one JSON line per exchange to FILE")
     p.add_argument("--repo", default="acme/web", metavar="OWNER/NAME")
+    p.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        type=_declared("user"),
+        metavar="LOGIN=TOKEN[:ASSOCIATION]",
+        help="a personal token acting as LOGIN (association default COLLABORATOR); repeatable",
+    )
+    p.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        type=_declared("app"),
+        metavar="SLUG=TOKEN",
+        help="a GitHub App installation token acting as SLUG[bot]; repeatable",
+    )
+    p.add_argument(
+        "--actions-token",
+        metavar="TOKEN",
+        help="the token that acts as the Actions GITHUB_TOKEN (github-actions[bot]); "
+        "undeclared ghs_… tokens do too",
+    )
 
     p = sub.add_parser("demo", help="the whole flow against a sandbox it starts itself")
     p.set_defaults(handler=_cmd_demo)

@@ -5,8 +5,11 @@
         sb.seed_issue(title="SEV-2: checkout down", labels=["postmortem"], user="dana")
         gh = Github(base_url=sb.base_url, auth=Auth.Token("any"))
 
-Any token acts as the repository owner unless `seed_user(..., token=...)` maps it to
-someone else. Faults are armed per request pattern and fire `times` times:
+Any token acts as the repository owner unless it is declared (see `tokens.py`):
+`Sandbox(users=["mallory=mallory-token:NONE"], apps=["acme-pmbot=ghs_x"],
+actions_token="t")`, or `seed_user(..., token=...)` and `seed_app(slug, token)`. Installation
+tokens (the Actions token, any undeclared `ghs_…` token, an app's) get 403 on `GET /user`
+and write as their bot user. Faults are armed per request pattern and fire `times` times:
 
     sb.faults.add("drop_after_write", method="POST", path_regex=r"/issues$")
     sb.faults.add("secondary_rate_limit", retry_after=30)  # also too_many_requests,

@@ -35,15 +35,17 @@ class Renderer:
 
     def simple_user(self, login: str) -> JSON:
         user = self.state.user(login) or User(login, 0)
-        u = f"{self.api}/users/{user.login}"
+        u = f"{self.api}/users/{quote(user.login)}"
+        bot = user.type == "Bot"  # an app's bot user: `<slug>[bot]`, shown at /apps/<slug>
+        page = f"apps/{user.login.removesuffix('[bot]')}" if bot else user.login
         return {
             "login": user.login,
             "id": user.id,
-            "node_id": node_id("User", user.id),
+            "node_id": node_id("Bot" if bot else "User", user.id),
             "avatar_url": f"https://avatars.githubusercontent.com/u/{user.id}?v=4",
             "gravatar_id": "",
             "url": u,
-            "html_url": f"{HTML}/{user.login}",
+            "html_url": f"{HTML}/{page}",
             "followers_url": f"{u}/followers",
             "following_url": f"{u}/following{{/other_user}}",
             "gists_url": f"{u}/gists{{/gist_id}}",

@@ -89,6 +89,9 @@ def _author(req: Request, data: dict[str, Any]) -> tuple[str, str]:
     who = data.get("committer") or data.get("author")
     if isinstance(who, dict) and isinstance(who.get("name"), str):
         return who["name"], str(who.get("email") or f"{who['name']}@example.com")
+    user = req.state.user(req.login)
+    if user is not None and user.type == "Bot":  # as GitHub signs an app's commits
+        return req.login, f"{user.id}+{req.login}@users.noreply.github.com"
     return req.login, f"{req.login}@users.noreply.github.com"
 
 

@@ -6,7 +6,15 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from pmbot.sandbox.routing import ApiError, Request, Response, Router, link_header, page_window
+from pmbot.sandbox.routing import (
+    DOCS,
+    ApiError,
+    Request,
+    Response,
+    Router,
+    link_header,
+    page_window,
+)
 from pmbot.sandbox.state import Issue, User
 
 router = Router()
@@ -27,6 +35,13 @@ def _user(req: Request, name: str) -> User:
 
 @router.route("GET", "/user")
 def read_authenticated_user(req: Request) -> Response:
+    if req.integration:
+        # GitHub refuses installation tokens here (the Actions token is one)
+        raise ApiError(
+            403,
+            "Resource not accessible by integration",
+            documentation_url=f"{DOCS}/users/users#get-the-authenticated-user",
+        )
     user = req.state.user(req.login)
     assert user is not None, "tokens map to seeded users"
     return Response(200, req.render.private_user(user))

@@ -30,6 +30,8 @@ class Request:
     state: State
     render: Renderer
     params: dict[str, str] = field(default_factory=dict)
+    integration: bool = False  # an Actions or App installation token (see State.identity)
+    accept: str = ""  # the Accept header, for the media types some endpoints honour
 
     def int_param(self, name: str) -> int:
         value = self.params[name]

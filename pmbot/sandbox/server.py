@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +33,7 @@ from pmbot.sandbox.faults import ContentLimits, Faults, RateLimit
 from pmbot.sandbox.render import Renderer
 from pmbot.sandbox.routing import ApiError, Request, Response, Router
 from pmbot.sandbox.state import Clock, State
+from pmbot.sandbox.tokens import AppToken, UserToken, declare
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _REPOSITORIES = re.compile(r"^/repositories/\d+(?=/|$)")
@@ -174,13 +176,15 @@ class App:
             ex.response = self.content.refusal(wait).response()
             ex.response.headers.update(limit.headers())
             return ex
-        login = self.state.login_for_token(_token(headers))
+        who = self.state.identity(_token(headers))
         counted = path != "/rate_limit" and limit.consume()
         if path != "/rate_limit" and not counted:
-            user = self.state.user(login)
+            user = self.state.user(who.login)
             ex.response = limit.exceeded(user.id if user else 0).response()
             return ex
-        ex.response = self.dispatch(method, path, query, ex.request_body, login, ex)
+        req = Request(method, path, query, ex.request_body, who.login, self.state, self.render)
+        req.integration, req.accept = who.integration, headers.get("accept", "")
+        ex.response = self.dispatch(req)
         ex.dropped = any(f.kind == "drop_after_write" for f in faults)
         if ex.response.status == 200 and method == "GET" and not ex.dropped:
             self._conditional(ex, headers, limit if counted else None)
@@ -190,16 +194,14 @@ class App:
     def request_id(self) -> str:
         return f"5B00:{next(self._request_ids):08X}"
 
-    def dispatch(
-        self, method: str, path: str, query: dict[str, str], body: Any, login: str, ex: Exchange
-    ) -> Response:
+    def dispatch(self, req: Request) -> Response:
         try:
-            route, params = self.router.match(method, path)
+            route, params = self.router.match(req.method, req.path)
             if "owner" in params and (
                 f"{params['owner']}/{params.get('repo')}".lower() != self.state.full_name.lower()
             ):
                 raise ApiError(404, "Not Found")
-            req = Request(method, path, query, body, login, self.state, self.render, params)
+            req.params = params
             with self.state.lock:
                 return route.handler(req)
         except ApiError as error:
@@ -324,8 +326,13 @@ class Sandbox:
         search_rate_limit: int = 30,
         writes_per_minute: int | None = None,
         writes_per_hour: int | None = None,
+        users: Iterable[str | UserToken] = (),
+        apps: Iterable[str | AppToken] = (),
+        actions_token: str | None = None,
     ) -> None:
         self.state = State(repo, default_branch, clock)
+        # users/apps take the CLI's LOGIN=TOKEN[:ASSOCIATION] and SLUG=TOKEN (see tokens.py)
+        declare(self.state, users, apps, actions_token)
         # PMBOT_SANDBOX_LOG lets a whole test run append every sandbox's exchanges to one
         # file, so the suite's traffic can be checked against GitHub's OpenAPI description.
         log_path = log_path or os.environ.get("PMBOT_SANDBOX_LOG") or None
@@ -339,6 +346,7 @@ class Sandbox:
         self.seed_comment = self.state.seed_comment
         self.seed_label = self.state.seed_label
         self.seed_user = self.state.seed_user
+        self.seed_app = self.state.seed_app
         self.seed_file = self.state.seed_file
         self.seed_files = self.state.seed_files
         self.create_branch = self.state.create_branch
@@ -398,9 +406,18 @@ class Sandbox:
         self.stop()
 
 
-def serve(port: int, log: str | None, repo: str) -> int:
+def serve(
+    port: int,
+    log: str | None,
+    repo: str,
+    users: Iterable[str | UserToken] = (),
+    apps: Iterable[str | AppToken] = (),
+    actions_token: str | None = None,
+) -> int:
     """Run a sandbox until interrupted; prints its base URL (one line) once it is ready."""
-    sandbox = Sandbox(repo=repo, log_path=log, port=port).start()
+    sandbox = Sandbox(
+        repo=repo, log_path=log, port=port, users=users, apps=apps, actions_token=actions_token
+    ).start()
     print(sandbox.base_url, flush=True)
     try:
         while True:

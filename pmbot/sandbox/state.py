@@ -7,6 +7,7 @@ take it, so two clients racing each other see GitHub-like serial behaviour.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ ASSOCIATIONS = (
     "NONE",
 )
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
+# What a declared user may do, from the association they were declared with.
+PERMISSION_FOR_ASSOCIATION = {"OWNER": "admin", "MEMBER": "write", "COLLABORATOR": "write"}
+ACTIONS_BOT = "github-actions[bot]"
+ACTIONS_BOT_ID = 41898282  # its id on github.com
+# GitHub issues installation tokens (the Actions GITHUB_TOKEN is one) with this prefix.
+INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a prefix, not a secret
+APP_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,32}[a-z0-9])?$")
 
 
 def utc_now() -> datetime:
@@ -43,6 +51,15 @@ class User:
     type: str = "User"
     name: str | None = None
     email: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a token acts as. An integration (the Actions token, a GitHub App installation
+    token) writes as its bot user and is refused `GET /user`, as on GitHub."""
+
+    login: str
+    integration: bool = False
 
 
 @dataclass
@@ -123,7 +140,7 @@ class State:
         self._label_ids = itertools.count(4_000_000_001)
         self._pull_ids = itertools.count(5_000_000_001)
         self.users: dict[str, User] = {}  # by lower-cased login
-        self.tokens: dict[str, str] = {}  # token -> login
+        self.tokens: dict[str, Identity] = {}
         self.labels: dict[str, Label] = {}  # by lower-cased name
         self.issues: dict[int, Issue] = {}  # by number
         self.issue_by_id: dict[int, Issue] = {}
@@ -162,7 +179,30 @@ class State:
             user = User(login, user_id, association, permission, assignable, type, name)
             self.users[login.lower()] = user
             if token is not None:
-                self.tokens[token] = login
+                self.tokens[token] = Identity(login)
+            return user
+
+    def seed_app(self, slug: str, token: str, permission: str = "write") -> User:
+        """A GitHub App installed on the repository: requests with `token` (an installation
+        token) act as its bot user `<slug>[bot]`."""
+        if not APP_SLUG.match(slug):
+            raise ValueError(f"an app slug is lower-case letters, digits and dashes, got {slug!r}")
+        return self._seed_bot(f"{slug}[bot]", token, permission)
+
+    def seed_actions_token(self, token: str) -> User:
+        """Requests with `token` act as the Actions GITHUB_TOKEN (`github-actions[bot]`)."""
+        return self._seed_bot(ACTIONS_BOT, token, "write", ACTIONS_BOT_ID)
+
+    def _seed_bot(self, login: str, token: str, permission: str, user_id: int = 0) -> User:
+        if permission not in PERMISSIONS:
+            raise ValueError(f"permission must be one of {PERMISSIONS}, got {permission!r}")
+        with self.lock:
+            user = self.user(login)
+            if user is None:
+                user = User(login, user_id or next(self._user_ids), type="Bot")
+                self.users[login.lower()] = user
+            user.permission = permission
+            self.tokens[token] = Identity(user.login, integration=True)
             return user
 
     def known_user(self, login: str | None) -> User:
@@ -177,11 +217,15 @@ class State:
     def user(self, login: str) -> User | None:
         return self.users.get(login.lower())
 
-    def login_for_token(self, token: str | None) -> str:
-        """Any token acts as the repository owner unless a seed mapped it to someone else."""
-        if token is not None and token in self.tokens:
-            return self.tokens[token]
-        return self.owner
+    def identity(self, token: str | None) -> Identity:
+        """A declared token acts as whom it was declared for; an undeclared installation
+        token (`ghs_…`) as the Actions GITHUB_TOKEN; any other token as the repository owner."""
+        if token is None:
+            return Identity(self.owner)
+        with self.lock:
+            if token not in self.tokens and token.startswith(INSTALLATION_TOKEN_PREFIX):
+                self.seed_actions_token(token)
+            return self.tokens.get(token) or Identity(self.owner)
 
     def association(self, login: str) -> str:
         user = self.user(login)
