@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from pmbot import library
-from pmbot.config import default_config
-from pmbot.forms import load_form, parse_body
-from pmbot.pipeline import read_postmortem, shipped_form_text
-from pmbot.render import document_path, render_document
-from pmbot.review import review
+from pmbot.core.config import default_config
+from pmbot.core.forms import load_form, parse_body
+from pmbot.core.reading import read_postmortem, shipped_form_text
+from pmbot.core.review import review
+from pmbot.render import library
+from pmbot.render.document import document_path, render_document
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BYTES = 64 * 1024

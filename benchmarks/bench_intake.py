@@ -15,11 +15,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pmbot import library
-from pmbot.commands_github import run_intake
-from pmbot.config import default_config
-from pmbot.gh_models import GitHubSettings
-from pmbot.github import GitHub
+from pmbot.app.github_commands import run_intake
+from pmbot.core.config import default_config
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings
+from pmbot.render import library
 from pmbot.sandbox import Sandbox
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "postmortem-issue.md"

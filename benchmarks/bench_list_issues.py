@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from pmbot import markers
-from pmbot.gh_models import GitHubSettings
-from pmbot.github import GitHub
+from pmbot.core import markers
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings
 from pmbot.sandbox import Sandbox
 
 ITEMS = 10_000

@@ -33,12 +33,12 @@ from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pmbot import commands_github
-from pmbot.config import Config, default_config
-from pmbot.gh_models import GitHubSettings
-from pmbot.github import GitHub
-from pmbot.model import Priority
-from pmbot.tracking import FollowState, ItemInfo, Step, with_markers
+from pmbot.app import github_commands as commands_github
+from pmbot.core.config import Config, default_config
+from pmbot.core.model import Priority
+from pmbot.flows.tracking import FollowState, ItemInfo, Step, with_markers
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings
 
 REPO = "acme/web"
 TOKEN = "sandbox-token"

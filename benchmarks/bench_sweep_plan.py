@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pmbot.config import default_config
-from pmbot.model import Priority
+from pmbot.core.config import default_config
+from pmbot.core.model import Priority
+from pmbot.flows.ladder import plan_sweep
+from pmbot.flows.tracking import FollowState, ItemInfo, Step, TrackedItem, item_marker, with_markers
 from pmbot.plan import apply, trim_to_budget
-from pmbot.sweep import plan_sweep
-from pmbot.tracking import FollowState, ItemInfo, Step, TrackedItem, item_marker, with_markers
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 TODAY = NOW.date()

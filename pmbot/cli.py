@@ -59,13 +59,13 @@ def parse_now(text: str | None) -> datetime:
 
 
 def _cmd_form_parse(args: argparse.Namespace) -> int:
-    from pmbot.commands_offline import form_parse
+    from pmbot.app.offline import form_parse
 
     return form_parse(read_text(args.form, what="--form"), read_text(args.body, what="--body"))
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from pmbot.commands_offline import render
+    from pmbot.app.offline import render
 
     form = read_text(args.form, what="--form") if args.form else None
     return render(
@@ -77,7 +77,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from pmbot.commands_offline import review
+    from pmbot.app.offline import review
 
     form = read_text(args.form, what="--form") if args.form else None
     return review(
@@ -86,14 +86,14 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from pmbot.commands_offline import index
+    from pmbot.app.offline import index
 
     return index(Path(args.docs_dir))
 
 
 def _cmd_intake(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.commands_github import intake
+    from pmbot.app.github_commands import intake
 
     return intake(
         os.environ,
@@ -106,21 +106,21 @@ def _cmd_intake(args: argparse.Namespace) -> int:
 
 def _cmd_event(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.commands_github import event
+    from pmbot.app.github_commands import event
 
     return event(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.commands_github import sweep
+    from pmbot.app.github_commands import sweep
 
     return sweep(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.commands_github import report
+    from pmbot.app.github_commands import report
 
     return report(
         os.environ,
@@ -145,13 +145,13 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from pmbot.demo import run_demo
+    from pmbot.app.demo import run_demo
 
     return run_demo(Path(args.out), now=parse_now(args.now) if args.now else None)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from pmbot.install import init, print_result
+    from pmbot.app.init import init, print_result
 
     return print_result(init(Path(args.dir), force=args.force))
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pmbot.gh_models import GitHubSettings
-from pmbot.github import GitHub
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings
 from pmbot.sandbox import Sandbox
 
 REPO = "acme/web"

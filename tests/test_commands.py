@@ -8,11 +8,18 @@ from datetime import UTC, date, datetime
 from test_plan import FakeGitHub, FakeIssue
 from test_tracking import make_item
 
-from pmbot import markers
-from pmbot.commands import Command, Invalid, Invocation, parse_command, plan_command, sanitize
-from pmbot.config import default_config
+from pmbot.core import markers
+from pmbot.core.config import default_config
+from pmbot.flows.owner_commands import (
+    Command,
+    Invalid,
+    Invocation,
+    parse_command,
+    plan_command,
+    sanitize,
+)
+from pmbot.flows.tracking import FollowState, Step, TrackedItem
 from pmbot.plan import Plan, apply
-from pmbot.tracking import FollowState, Step, TrackedItem
 
 NOW = datetime(2026, 2, 10, 9, 30, tzinfo=UTC)  # the item was due 2026-02-02: 8 days late
 LATE = FollowState(step=Step.COMMANDER, last=NOW, due=date(2026, 2, 2), changes=0)

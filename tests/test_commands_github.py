@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from test_intake_github import NOW, adapter, env, example, items, run, seed, summaries
 
-from pmbot import markers
-from pmbot.commands_github import dispatch, event, report, sweep
-from pmbot.config import default_config, load_config
+from pmbot.app.github_commands import dispatch, event, report, sweep
+from pmbot.core import markers
+from pmbot.core.config import default_config, load_config
 from pmbot.errors import PmbotError
 from pmbot.sandbox import Sandbox
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from pmbot.config import (
+from pmbot.core.config import (
     CONFIG_PATH,
     Config,
     default_config,
@@ -15,8 +15,8 @@ from pmbot.config import (
     load_config,
     load_repo_config,
 )
+from pmbot.core.model import ItemType, Priority, Severity
 from pmbot.errors import ConfigError, Problem
-from pmbot.model import ItemType, Priority, Severity
 
 
 def problems(text: str) -> tuple[Problem, ...]:

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from pmbot.figures import (
+from pmbot.core.figures import (
     add_business_days,
     allowed_minutes,
     durations,
@@ -13,7 +13,7 @@ from pmbot.figures import (
     item_due,
     postmortem_due,
 )
-from pmbot.model import ActionItem, Postmortem, Priority, Severity
+from pmbot.core.model import ActionItem, Postmortem, Priority, Severity
 
 SLA = {"P0": 14, "P1": 28, "P2": 56, "P3": 90}
 DUE = {"SEV-1": 5, "SEV-2": 5, "SEV-3": 10}

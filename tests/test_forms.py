@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from pmbot.errors import FormError, Problem
-from pmbot.forms import (
+from pmbot.core.forms import (
     Field,
     Form,
     ParsedForm,
@@ -20,6 +19,7 @@ from pmbot.forms import (
     slugify,
     validate_required,
 )
+from pmbot.errors import FormError, Problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forms"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from conftest import REPO, FakeTime, settings_for
 
-from pmbot import markers
+from pmbot.core import markers
 from pmbot.errors import GitHubError, PmbotError
-from pmbot.gh_models import GitHubSettings, IssueSnapshot, LabelSpec
-from pmbot.github import GitHub, RateLimitError, git_blob_sha
+from pmbot.github.client import GitHub, RateLimitError, git_blob_sha
+from pmbot.github.models import GitHubSettings, IssueSnapshot, LabelSpec
 from pmbot.sandbox import Sandbox
 from pmbot.sandbox.state import PullData
 

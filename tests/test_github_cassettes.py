@@ -18,9 +18,9 @@ import pytest
 import vcr  # type: ignore[import-untyped]  # vcrpy ships no type information
 from conftest import PLACEHOLDER_TOKEN, REPO
 
-from pmbot import markers
-from pmbot.gh_models import GitHubSettings, LabelSpec
-from pmbot.github import GitHub
+from pmbot.core import markers
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings, LabelSpec
 from pmbot.sandbox import Sandbox
 
 CASSETTES = Path(__file__).parent / "cassettes"

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pmbot.config import load_config
-from pmbot.errors import PmbotError
-from pmbot.install import (
+from pmbot.app.init import (
     ACTION_MARKER,
     CONFIG_PATH,
     check_action_ref,
@@ -20,6 +18,8 @@ from pmbot.install import (
     init,
     print_result,
 )
+from pmbot.core.config import load_config
+from pmbot.errors import PmbotError
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = sorted(p.name for p in (ROOT / "issue_templates").glob("*.yml"))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from pmbot import intake, markers
-from pmbot.config import default_config
+from pmbot.core import markers
+from pmbot.core.config import default_config
+from pmbot.core.model import ActionItem, Priority
+from pmbot.core.reading import read_postmortem
 from pmbot.errors import FormError, Problem
-from pmbot.gh_models import IssueSnapshot
-from pmbot.intake import ItemIssue
-from pmbot.model import ActionItem, Priority
-from pmbot.pipeline import read_postmortem
+from pmbot.flows import intake
+from pmbot.flows.intake import ItemIssue
+from pmbot.flows.tracking import Change, ItemInfo, with_markers
+from pmbot.github.models import IssueSnapshot
 from pmbot.plan import SetState
-from pmbot.tracking import Change, ItemInfo, with_markers
 
 NOW = datetime(2026, 11, 10, 9, tzinfo=UTC)
 CONFIG = default_config()

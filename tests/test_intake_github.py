@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from conftest import PLACEHOLDER_TOKEN, REPO, settings_for
 
-from pmbot import markers
-from pmbot.commands_github import IntakeRun, dispatch, intake, run_intake
-from pmbot.config import Config, default_config, load_config
-from pmbot.github import GitHub
+from pmbot.app.github_commands import IntakeRun, dispatch, intake, run_intake
+from pmbot.core import markers
+from pmbot.core.config import Config, default_config, load_config
+from pmbot.github.client import GitHub
 from pmbot.sandbox import Sandbox
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "postmortem-issue.md"

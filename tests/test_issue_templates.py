@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pmbot.forms import load_form, parse_body, validate_required
+from pmbot.core.forms import load_form, parse_body, validate_required
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "issue_templates"
 FORMS = sorted(p for p in TEMPLATES.glob("*.yml") if p.name != "config.yml")

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pmbot import library as library_module
-from pmbot import markers
-from pmbot.library import (
+from pmbot.core import markers
+from pmbot.core.model import ContributingFactor, FactorCategory, Postmortem, Severity
+from pmbot.render import library as library_module
+from pmbot.render.document import render_document
+from pmbot.render.library import (
     LibraryEntry,
     build_index,
     entries_from_texts,
@@ -24,8 +26,6 @@ from pmbot.library import (
     similar_incidents,
     write_index,
 )
-from pmbot.model import ContributingFactor, FactorCategory, Postmortem, Severity
-from pmbot.render import render_document
 
 
 def doc(title: str, day: str, severity: str = "SEV-3", **extra: object) -> str:

@@ -1,4 +1,4 @@
-from pmbot import markers
+from pmbot.core import markers
 
 
 def test_round_trip_and_replace() -> None:

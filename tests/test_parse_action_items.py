@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from pmbot.model import ItemType, Priority
-from pmbot.parse.action_items import parse_action_items
-from pmbot.parse.common import FieldReader, Unreadable
-from pmbot.parse.item_vocab import parse_priority, stable_key
+from pmbot.core.model import ItemType, Priority
+from pmbot.core.parse.action_items import parse_action_items
+from pmbot.core.parse.common import FieldReader, Unreadable
+from pmbot.core.parse.item_vocab import parse_priority, stable_key
 
 TABLE = """\
 | What | Owner | Priority | Due | Type | Success | Addresses |

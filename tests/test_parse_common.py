@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pmbot.parse.common import (
+from pmbot.core.parse.common import (
     MAX_PROBLEMS_PER_FIELD,
     FieldReader,
     is_empty_marker,

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from pmbot.model import FactorCategory
-from pmbot.parse.common import FieldReader
-from pmbot.parse.factors import parse_factors
+from pmbot.core.model import FactorCategory
+from pmbot.core.parse.common import FieldReader
+from pmbot.core.parse.factors import parse_factors
 
 
 def reader(start: int | None = 60) -> FieldReader:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pmbot.parse.common import Unreadable
-from pmbot.parse.impact import parse_minutes, parse_slo
+from pmbot.core.parse.common import Unreadable
+from pmbot.core.parse.impact import parse_minutes, parse_slo
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pmbot.parse.common import FieldReader
-from pmbot.parse.timeline import parse_timeline
+from pmbot.core.parse.common import FieldReader
+from pmbot.core.parse.timeline import parse_timeline
 
 START = datetime(2026, 11, 3, 14, 2, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from pmbot.parse.common import Unreadable
-from pmbot.parse.times import leading_stamp, parse_date, parse_moment
+from pmbot.core.parse.common import Unreadable
+from pmbot.core.parse.times import leading_stamp, parse_date, parse_moment
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pmbot.parse.common import Unreadable
-from pmbot.parse.users import User, parse_user, parse_users
+from pmbot.core.parse.common import Unreadable
+from pmbot.core.parse.users import User, parse_user, parse_users
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from pmbot.parse.common import FieldReader
-from pmbot.parse.whys import parse_whys
+from pmbot.core.parse.common import FieldReader
+from pmbot.core.parse.whys import parse_whys
 
 
 def reader(start: int | None = 80) -> FieldReader:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pmbot import markers
-from pmbot.github import GitHub
-from pmbot.model import Priority
+from pmbot.core import markers
+from pmbot.core.model import Priority
+from pmbot.github.client import GitHub
 from pmbot.plan import (
     AddLabels,
     CreateComment,

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pmbot.core.figures import durations, error_budget_consumed
+from pmbot.core.forms import load_form, parse_body
+from pmbot.core.model import FactorCategory, ItemType, Postmortem, Priority, Severity
+from pmbot.core.postmortem import LABELS, build_postmortem
 from pmbot.errors import FormError, Problem
-from pmbot.figures import durations, error_budget_consumed
-from pmbot.forms import load_form, parse_body
-from pmbot.model import FactorCategory, ItemType, Postmortem, Priority, Severity
-from pmbot.postmortem import LABELS, build_postmortem
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_PATH = ROOT / "issue_templates" / "postmortem.yml"

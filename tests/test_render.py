@@ -17,10 +17,8 @@ import jinja2
 import pytest
 import yaml
 
-from pmbot import markers
-from pmbot.errors import FormError
-from pmbot.library import LibraryEntry, entry_from_text, read_front_matter
-from pmbot.model import (
+from pmbot.core import markers
+from pmbot.core.model import (
     ActionItem,
     ContributingFactor,
     FactorCategory,
@@ -32,8 +30,10 @@ from pmbot.model import (
     TimelineEvent,
     WhyChain,
 )
-from pmbot.render import document_path, render_document
-from pmbot.slug import MAX_SLUG, slugify
+from pmbot.core.slug import MAX_SLUG, slugify
+from pmbot.errors import FormError
+from pmbot.render.document import document_path, render_document
+from pmbot.render.library import LibraryEntry, entry_from_text, read_front_matter
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("PMBOT_UPDATE_GOLDEN") == "1"

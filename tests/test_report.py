@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 
 from test_tracking import make_info
 
-from pmbot.config import default_config
-from pmbot.model import Priority
-from pmbot.report import PostmortemRecord, Rate, Report, compute_report, render_report
-from pmbot.tracking import TrackedItem
+from pmbot.core.config import default_config
+from pmbot.core.model import Priority
+from pmbot.flows.report import PostmortemRecord, Rate, Report, compute_report, render_report
+from pmbot.flows.tracking import TrackedItem
 
 NOW = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pmbot.config import CHECK_IDS, Config, default_config, load_config
-from pmbot.model import (
+from pmbot.core.config import CHECK_IDS, Config, default_config, load_config
+from pmbot.core.model import (
     ActionItem,
     ContributingFactor,
     FactorCategory,
@@ -19,7 +19,7 @@ from pmbot.model import (
     TimelineEvent,
     WhyChain,
 )
-from pmbot.review import CHECKS, Finding, format_findings, review
+from pmbot.core.review import CHECKS, Finding, format_findings, review
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 

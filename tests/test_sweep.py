@@ -8,12 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from test_plan import FakeGitHub, FakeIssue
 from test_tracking import make_item
 
-from pmbot import markers
-from pmbot.config import Config, default_config
-from pmbot.model import Priority, Severity
+from pmbot.core import markers
+from pmbot.core.config import Config, default_config
+from pmbot.core.model import Priority, Severity
+from pmbot.flows.ladder import (
+    PostmortemFollow,
+    plan_postmortem_reminders,
+    plan_sweep,
+    read_pm_follow,
+)
+from pmbot.flows.tracking import FollowState, ItemInfo, Pending, Step, TrackedItem, item_marker
 from pmbot.plan import Plan, apply, trim_to_budget
-from pmbot.sweep import PostmortemFollow, plan_postmortem_reminders, plan_sweep, read_pm_follow
-from pmbot.tracking import FollowState, ItemInfo, Pending, Step, TrackedItem, item_marker
 
 # A P1 item due Monday 2026-02-02; P1 reminders come 3 days ahead and repeat every 7 days.
 DUE = date(2026, 2, 2)

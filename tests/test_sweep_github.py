@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 from conftest import PLACEHOLDER_TOKEN, REPO
 
-from pmbot import commands_github, markers
-from pmbot.config import default_config
-from pmbot.model import Priority
+from pmbot.app import github_commands as commands_github
+from pmbot.core import markers
+from pmbot.core.config import default_config
+from pmbot.core.model import Priority
+from pmbot.flows.tracking import FollowState, ItemInfo, Step, item_marker, with_markers
 from pmbot.sandbox import Sandbox
-from pmbot.tracking import FollowState, ItemInfo, Step, item_marker, with_markers
 
 ME = "acme"  # any sandbox token acts as the repository owner: pmbot's own login
 OWNER, COMMANDER, AUTHOR, MAINTAINER, OUTSIDER = "alice", "carol", "dave", "mia", "zed"

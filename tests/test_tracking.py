@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pmbot import markers
-from pmbot.model import Priority
-from pmbot.tracking import (
+from pmbot.core import markers
+from pmbot.core.model import Priority
+from pmbot.flows.tracking import (
     Change,
     FollowState,
     ItemInfo,

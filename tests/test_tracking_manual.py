@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from test_plan import FakeGitHub, FakeIssue
 
-from pmbot import markers
-from pmbot.config import default_config
-from pmbot.model import Priority
-from pmbot.plan import AddLabels, CreateComment, UpdateBody, apply
-from pmbot.sweep import plan_sweep
-from pmbot.tracking import (
+from pmbot.core import markers
+from pmbot.core.config import default_config
+from pmbot.core.model import Priority
+from pmbot.flows.ladder import plan_sweep
+from pmbot.flows.tracking import (
     ItemProblem,
     Step,
     TrackedItem,
@@ -21,6 +20,7 @@ from pmbot.tracking import (
     parse_pm_ref,
     read_items,
 )
+from pmbot.plan import AddLabels, CreateComment, UpdateBody, apply
 
 CREATED = datetime(2026, 2, 1, 15, 30, tzinfo=UTC)
 

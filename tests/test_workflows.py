@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pmbot.install import ACTION_MARKER, with_action_ref
+from pmbot.app.init import ACTION_MARKER, with_action_ref
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLABLE = ROOT / "workflows"

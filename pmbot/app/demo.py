@@ -1,0 +1,329 @@
+"""`pmbot demo`: the whole flow against a sandbox it starts itself — no token, no network.
+
+It installs the forms into a demo repository, files the example postmortem exactly as GitHub
+renders the form, runs intake, then moves the clock forward week by week running the sweep,
+closes some items, uses an owner command, and writes the document, the index and the report
+to a local folder, printing a transcript of what pmbot did on "GitHub".
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import requests
+
+from pmbot.app import github_commands as commands_github
+from pmbot.app.init import init
+from pmbot.sandbox import Sandbox
+
+REPO = "acme/web"
+START = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)  # the morning after the example incident
+PEOPLE = {  # login → (association, permission), as in examples/postmortem-issue.md
+    "mrivera": ("MEMBER", "maintain"),  # incident commander
+    "jchen": ("MEMBER", "write"),
+    "dkim": ("MEMBER", "write"),
+    "spatel": ("MEMBER", "write"),
+    "lnguyen": ("MEMBER", "write"),
+}
+
+
+DEMO_CONFIG = """\
+# The demo's settings: everything else is pmbot's default.
+escalation:
+  leadership_team: acme/eng-leads
+"""
+
+
+def example_body() -> str:
+    return (resources.files("pmbot") / "data" / "examples" / "postmortem-issue.md").read_text(
+        encoding="utf-8"
+    )
+
+
+@dataclass
+class Clock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Transcript:
+    """Tells what changed in the sandbox between two looks: issues, comments, labels."""
+
+    sandbox: Sandbox
+    lines: list[str] = field(default_factory=list)
+    _issues: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    _comments: dict[int, str] = field(default_factory=dict)
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def look(self) -> None:
+        """Print what pmbot wrote since the last look."""
+        state = self.sandbox.state
+        with state.lock:
+            issues = {n: (i.state, tuple(i.labels)) for n, i in state.issues.items()}
+            titles = {
+                n: ("pull request: " if i.pull else "") + i.title for n, i in state.issues.items()
+            }
+            comments = {c.id: c for c in state.comments.values()}
+        for number in sorted(issues):
+            if number not in self._issues:
+                self.say(
+                    f"  + #{number} {_cut(titles[number], 70)}  [{', '.join(issues[number][1])}]"
+                )
+            elif issues[number] != self._issues[number]:
+                old_state, old_labels = self._issues[number]
+                added = sorted(set(issues[number][1]) - set(old_labels))
+                gone = sorted(set(old_labels) - set(issues[number][1]))
+                bits = (
+                    [f"{old_state} → {issues[number][0]}"] if old_state != issues[number][0] else []
+                )
+                bits += [f"+label {n}" for n in added] + [f"-label {n}" for n in gone]
+                self.say(f"  ~ #{number} {'; '.join(bits)}")
+        for cid, comment in sorted(comments.items()):
+            first = _first_line(comment.body)
+            if cid not in self._comments:
+                self.say(f"  💬 on #{comment.issue}: {first}")
+            elif self._comments[cid] != comment.body:
+                self.say(f"  ✎ comment on #{comment.issue} updated: {first}")
+        self._issues = issues
+        self._comments = {cid: c.body for cid, c in comments.items()}
+
+
+def _first_line(body: str) -> str:
+    for line in body.splitlines():
+        text = line.strip().lstrip("#").strip()
+        if text and not text.startswith("<!--"):
+            return _cut(text, 100)
+    return "(empty)"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@contextmanager
+def _quiet() -> Iterator[io.StringIO]:
+    """pmbot's own output during a step; the transcript shows the effect instead."""
+    buffer = io.StringIO()
+    with redirect_stdout(buffer), redirect_stderr(buffer):
+        yield buffer
+
+
+def run_demo(out: Path, now: datetime | None = None) -> int:
+    clock = Clock(now or START)
+    out.mkdir(parents=True, exist_ok=True)
+    with Sandbox(repo=REPO, clock=clock, log_path=out / "sandbox-log.jsonl") as sb:
+        t = Transcript(sb)
+        env = {
+            "GITHUB_TOKEN": "demo-token",
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": sb.base_url,
+        }
+        _seed_repo(sb, t)
+        t.look()
+        _step(
+            t, clock, "File the example postmortem (as GitHub renders the issue form)", lambda: None
+        )
+        pm = sb.seed_issue(
+            title="Postmortem: Checkout outage after config push",
+            body=example_body(),
+            labels=["postmortem"],
+            user="mrivera",
+        )
+        t.look()
+        _step(
+            t,
+            clock,
+            f"pmbot intake --issue {pm.number}",
+            lambda: commands_github.intake(
+                env, issue=pm.number, dry_run=False, now=clock.now, config_path=None
+            ),
+        )
+        _step(
+            t,
+            clock,
+            f"pmbot intake --issue {pm.number} (rerun: nothing to do)",
+            lambda: commands_github.intake(
+                env, issue=pm.number, dry_run=False, now=clock.now, config_path=None
+            ),
+        )
+        items = sorted(
+            n
+            for n, i in sb.state.issues.items()
+            if i.parent == pm.number or "action-item" in i.labels
+        )
+        for week in range(1, 13):
+            clock.now = (now or START) + timedelta(weeks=week)
+            if week == 1:
+                _merge(sb, t, clock)
+            if week == 2 and items:
+                _close(sb, t, env, clock, items[0])
+            if week == 4 and len(items) > 1:
+                _command(
+                    sb, t, env, clock, items[1], "/pmbot snooze 14d waiting for the vendor's fix"
+                )
+            if week == 6 and len(items) > 2:
+                _close(sb, t, env, clock, items[2])
+            _step(
+                t,
+                clock,
+                "pmbot sweep",
+                lambda: commands_github.sweep(env, dry_run=False, now=clock.now, config_path=None),
+            )
+        _step(
+            t,
+            clock,
+            "pmbot report --post",
+            lambda: commands_github.report(
+                env, fmt="md", now=clock.now, post=True, config_path=None
+            ),
+        )
+        _export(sb, out, env, clock)
+        counters = sb.counters.snapshot()
+    t.say()
+    t.say(f"Sandbox traffic: {json.dumps(counters, sort_keys=True)}")
+    t.say(
+        f"Wrote {out}/: docs/ (document and library index), report.md, transcript.txt, "
+        "sandbox-log.jsonl"
+    )
+    (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
+    return 0
+
+
+def _seed_repo(sb: Sandbox, t: Transcript) -> None:
+    for login, (association, permission) in PEOPLE.items():
+        sb.seed_user(login, association=association, permission=permission)
+    with tempfile.TemporaryDirectory() as tmp, _quiet():
+        init(Path(tmp))
+        files: dict[str, str | bytes] = {
+            p.relative_to(tmp).as_posix(): p.read_text(encoding="utf-8")
+            for p in Path(tmp).rglob("*")
+            if p.is_file()
+        }
+    files[".github/pmbot.yml"] = DEMO_CONFIG
+    sb.seed_files(files)
+    t.say(f"Demo repository {REPO} on {sb.base_url} with `pmbot init` applied:")
+    for path in sorted(files):
+        t.say(f"  {path}")
+
+
+def _step(t: Transcript, clock: Clock, title: str, action: Callable[[], object]) -> None:
+    t.say()
+    t.say(f"── {clock.now:%Y-%m-%d} · {title}")
+    with _quiet() as output:
+        code = action()
+    if code not in (None, 0):
+        t.say(f"  exit {code}: {output.getvalue().strip()[-500:]}")
+    t.look()
+
+
+def _event(env: dict[str, str], name: str, payload: Mapping[str, object]) -> dict[str, str]:
+    path = Path(tempfile.mkstemp(prefix="pmbot-demo-event-", suffix=".json")[1])
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return {**env, "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path)}
+
+
+def _issue_payload(sb: Sandbox, number: int) -> dict[str, object]:
+    issue = sb.state.issues[number]
+    return {
+        "number": number,
+        "title": issue.title,
+        "state": issue.state,
+        "labels": [{"name": n} for n in issue.labels],
+        "user": {"login": issue.user},
+    }
+
+
+def _close(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number: int) -> None:
+    issue = sb.state.issues[number]
+    owner = issue.assignees[0] if issue.assignees else "mrivera"
+
+    def close_then_event() -> int:
+        with sb.state.lock:
+            issue.state, issue.state_reason = "closed", "completed"
+            issue.closed_at = issue.updated_at = clock.now
+        payload = {
+            "action": "closed",
+            "issue": _issue_payload(sb, number),
+            "sender": {"login": owner},
+        }
+        return commands_github.event(
+            _event(env, "issues", payload), dry_run=False, now=clock.now, config_path=None
+        )
+
+    _step(
+        t,
+        clock,
+        f"@{owner} closes #{number}; the items workflow runs `pmbot event`",
+        close_then_event,
+    )
+
+
+def _merge(sb: Sandbox, t: Transcript, clock: Clock) -> None:
+    """A maintainer merges pmbot's document pull request, as they would on GitHub."""
+    pulls = [i for i in sb.state.issues.values() if i.pull is not None and i.state == "open"]
+    for pull in pulls:
+        url = f"{sb.base_url}/repos/{REPO}/pulls/{pull.number}/merge"
+
+        def merge(url: str = url) -> int:
+            return 0 if requests.put(url, json={}, timeout=10).status_code == 200 else 1
+
+        _step(t, clock, f"@mrivera merges the document pull request #{pull.number}", merge)
+
+
+def _command(
+    sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number: int, text: str
+) -> None:
+    issue = sb.state.issues[number]
+    owner = issue.assignees[0] if issue.assignees else "mrivera"
+    comment = sb.seed_comment(number, text, user=owner)
+    payload = {
+        "action": "created",
+        "issue": _issue_payload(sb, number),
+        "comment": {
+            "id": comment.id,
+            "body": text,
+            "user": {"login": owner},
+            "author_association": "MEMBER",
+        },
+        "sender": {"login": owner},
+    }
+    _step(
+        t,
+        clock,
+        f"@{owner} comments `{text}` on #{number}",
+        lambda: commands_github.event(
+            _event(env, "issue_comment", payload), dry_run=False, now=clock.now, config_path=None
+        ),
+    )
+
+
+def _export(sb: Sandbox, out: Path, env: dict[str, str], clock: Clock) -> None:
+    """Copy the documents pmbot committed (on any branch) and the report to `out`."""
+    with _quiet() as report:
+        commands_github.report(env, fmt="md", now=clock.now, post=False, config_path=None)
+    (out / "report.md").write_text(report.getvalue(), encoding="utf-8")
+    git = sb.state.git
+    with sb.state.lock:
+        for ref, sha in sorted(git.refs.items()):
+            commit = git.commits[sha]
+            for path in commit.files:
+                data = git.read(commit, path)
+                if path.startswith("docs/") and data is not None:
+                    target = out / path
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+            _ = ref

@@ -1,0 +1,48 @@
+"""Impact numbers: the SLO (`99.9% over 30 days`) and minutes of SLO-violating impact."""
+
+from __future__ import annotations
+
+import re
+
+from pmbot.core.parse.common import Unreadable, short
+
+SLO_FIX = "write the target and window like '99.9% over 30 days' (the window defaults to 30)."
+MINUTES_FIX = "write a number of minutes, e.g. 90 (or '1h 30m')."
+
+_SLO = re.compile(
+    r"(?P<target>\d{1,3}(?:\.\d+)?)\s*%"
+    r"(?:\s*(?:over|per|in|across|/|,)?\s*(?:(?:a|the|rolling)\s+)*"
+    r"(?P<count>\d+)\s*-?\s*(?P<unit>d|days?|w|weeks?))?",
+    re.IGNORECASE,
+)
+_MAX_NUMBER_TEXT = 40
+_SPAN = re.compile(
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m)?\b", re.IGNORECASE
+)
+
+
+def parse_slo(text: str) -> tuple[float, int]:
+    """'99.9% over 30 days' → (99.9, 30); '99.95%' → (99.95, 30)."""
+    match = _SLO.fullmatch(text.strip().rstrip("."))
+    if match is None:
+        raise Unreadable(f"'{short(text)}' is not an SLO pmbot can read.", SLO_FIX)
+    target = float(match["target"])
+    if not 0 < target < 100:
+        raise Unreadable(f"an SLO target of {target}% is impossible.", "use a value below 100%.")
+    count = int(match["count"] or 30)
+    days = count * 7 if (match["unit"] or "d").lower().startswith("w") else count
+    if days <= 0:
+        raise Unreadable("the SLO window is zero days.", SLO_FIX)
+    return target, days
+
+
+def parse_minutes(text: str) -> float:
+    """'90', '~90 minutes', '1h 30m', '1.5 h' → minutes."""
+    cleaned = re.sub(r"(?i)^(?:~|about|approx\.?|approximately|ca\.?)\s*", "", text.strip())
+    cleaned = cleaned.replace(",", "").rstrip(".")
+    if len(cleaned) > _MAX_NUMBER_TEXT:  # a number, not an essay; also bounds regex work
+        raise Unreadable(f"'{short(text)}' is not a number of minutes.", MINUTES_FIX)
+    parts = list(_SPAN.finditer(cleaned))
+    if not parts or re.sub(_SPAN, "", cleaned).strip(" and"):
+        raise Unreadable(f"'{short(text)}' is not a number of minutes.", MINUTES_FIX)
+    return sum(float(p["n"]) * (60 if (p["unit"] or "m")[0].lower() == "h" else 1) for p in parts)

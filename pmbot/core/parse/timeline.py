@@ -1,0 +1,126 @@
+"""The timeline: a Markdown table (time, event) or lines `HH:MM event`, all kept in UTC.
+
+A bare `HH:MM` is placed on the day of the event before it (the incident's start date for the
+first) and rolls over to the next day when the clock jumps back by more than 12 hours, as it
+does at midnight; a small step back is kept as written so the review can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from pmbot.core.model import TimelineEvent
+from pmbot.core.parse.common import FieldReader, Table, Unreadable, read_table, short, strip_bullet
+from pmbot.core.parse.times import TIME_FIX, Stamp, leading_stamp
+
+COLUMNS = {
+    "time": ("time", "when", "timestamp", "at", "date/time", "datetime", "date and time"),
+    "event": ("event", "what", "what happened", "description", "action", "note", "notes"),
+}
+ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
+
+LINE_FIX = (
+    "start the line with a UTC time, e.g. '14:02 Deploy starts' or "
+    "'2026-11-03 14:02 Deploy starts', or use a table with Time and Event columns."
+)
+CELL_FIX = "write the time as HH:MM (UTC), e.g. 14:02, or as YYYY-MM-DD HH:MM."
+_ROLLOVER = timedelta(hours=12)
+_SEPARATOR = re.compile(r"^[\s`*\]]*(?:[-–—:|]\s*)?")
+
+
+class _Clock:
+    """Turns written times into UTC moments, remembering the day of the last event."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self.day: date | None = start.date() if start else None
+        self.previous: datetime | None = None
+
+    def place(self, stamp: Stamp) -> datetime:
+        if stamp.moment is not None:
+            moment = stamp.moment
+        elif self.day is None:
+            raise Unreadable(
+                "a time without a date, and the incident's start time is not given.",
+                "fill in Started, or write the full date: YYYY-MM-DD HH:MM.",
+            )
+        else:
+            moment = stamp.on(self.day)
+            if self.previous is not None and self.previous - moment > _ROLLOVER:
+                moment += timedelta(days=1)
+        self.previous, self.day = moment, moment.date()
+        return moment
+
+
+# One entry to read: its offset, the text holding the time, and (for a table row) the event.
+_Entry = tuple[int, str, str | None]
+
+
+def parse_timeline(
+    text: str | None, reader: FieldReader, start: datetime | None, *, max_rows: int = 200
+) -> list[TimelineEvent]:
+    """Events in the order written; every line that cannot be read becomes a problem."""
+    if not text:
+        return []
+    table, outside = read_table(text, ALIASES)
+    entries = _table_entries(table, reader) if table else []
+    entries += [(offset, line, None) for offset, line in outside if not _is_heading(line)]
+    entries.sort(key=lambda entry: entry[0])
+    if len(entries) > max_rows:
+        reader.problem(
+            f"{len(entries)} timeline entries; pmbot reads at most {max_rows}.",
+            "keep the events that explain the incident and link to the full log.",
+            entries[max_rows][0],
+        )
+        entries = entries[:max_rows]
+    clock = _Clock(start)
+    events = (_event(entry, clock, reader) for entry in entries)
+    return [event for event in events if event is not None]
+
+
+def _table_entries(table: Table, reader: FieldReader) -> list[_Entry]:
+    if "time" not in table.columns:
+        reader.problem(
+            "the timeline table has no time column.", "name the first column Time (UTC)."
+        )
+        return []
+    extras = dict(table.extras)
+    entries: list[_Entry] = []
+    for row in table.rows:
+        # Columns pmbot does not know (who, source …) stay with the event rather than vanish.
+        words = [row.cells.get("event", ""), *extras.get(row.offset, ())]
+        entries.append((row.offset, row.cells.get("time", ""), "; ".join(filter(None, words))))
+    return entries
+
+
+def _event(entry: _Entry, clock: _Clock, reader: FieldReader) -> TimelineEvent | None:
+    offset, written, event = entry
+    content = strip_bullet(written)[0] if event is None else written
+    try:
+        found = leading_stamp(content)
+        if found is None:
+            raise _no_time(content, in_table=event is not None)
+        stamp, rest = found
+        moment = clock.place(stamp)
+    except Unreadable as error:
+        fix = error.fix if error.fix != TIME_FIX else LINE_FIX
+        reader.problem(error.message, fix, offset)
+        return None
+    text = (_SEPARATOR.sub("", rest, count=1) if event is None else event).strip()
+    if not text:
+        reader.problem(f"the entry at {moment:%H:%M} says nothing.", "say what happened.", offset)
+        return None
+    return TimelineEvent(at=moment, text=text, line=reader.line(offset))
+
+
+def _no_time(content: str, *, in_table: bool) -> Unreadable:
+    if in_table:
+        shown = short(content, 50) or "(empty)"
+        return Unreadable(f"'{shown}' in the time column is not a time.", CELL_FIX)
+    return Unreadable(f"cannot find a time at the start of '{short(content, 50)}'.", LINE_FIX)
+
+
+def _is_heading(line: str) -> bool:
+    """Markdown headings and 'All times UTC'-style notes are not events."""
+    stripped = line.strip()
+    return stripped.startswith("#") or re.fullmatch(r"(?i)[(_*]*all times.*", stripped) is not None

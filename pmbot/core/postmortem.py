@@ -1,0 +1,232 @@
+"""Form values → a validated `Postmortem`, with every problem gathered into one `FormError`.
+
+The values come from `pmbot.core.forms.parse_body` (field id → text, or a list for checkboxes);
+`lines` says where each value starts in the issue body, so a problem can name its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from itertools import pairwise
+from typing import TypeVar
+
+from pmbot.core.markers import defuse_markers
+from pmbot.core.model import Impact, Postmortem, Severity
+from pmbot.core.parse.action_items import parse_action_items
+from pmbot.core.parse.common import FieldReader, Unreadable, short, split_list
+from pmbot.core.parse.factors import parse_factors
+from pmbot.core.parse.impact import parse_minutes, parse_slo
+from pmbot.core.parse.timeline import parse_timeline
+from pmbot.core.parse.times import parse_moment
+from pmbot.core.parse.users import parse_user, parse_users
+from pmbot.core.parse.whys import parse_whys
+from pmbot.errors import FormError
+
+# Labels as in issue_templates/postmortem.yml (a test keeps them in step), for messages.
+LABELS = {
+    "title": "Incident title",
+    "severity": "Severity",
+    "status": "Status",
+    "incident_commander": "Incident commander",
+    "authors": "Authors",
+    "started_at": "Started (UTC)",
+    "detected_at": "Detected (UTC)",
+    "mitigated_at": "Mitigated (UTC)",
+    "resolved_at": "Resolved (UTC)",
+    "detection_method": "Detection method",
+    "services": "Services affected",
+    "impact_users": "Users affected",
+    "impact_revenue": "Revenue impact",
+    "slo": "SLO",
+    "impact_minutes": "Impact minutes",
+    "impact": "Impact",
+    "summary": "Summary",
+    "timeline": "Timeline",
+    "contributing_factors": "Contributing factors",
+    "five_whys": "Five whys",
+    "went_well": "What went well",
+    "went_poorly": "What went poorly",
+    "got_lucky": "Where we got lucky",
+    "action_items": "Action items",
+    "lessons": "Lessons learned",
+    "tags": "Tags",
+    "regulatory": "Regulatory and compliance notes",
+    "pledge": "Blameless review",
+}
+TIMES = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+STATUSES = ("Draft", "In review", "Final")
+DETECTION_METHODS = (
+    "Automated alert", "Customer report", "Internal report", "Manual observation", "Other",
+)  # fmt: skip
+_NO_RESPONSE = "_No response_"
+T = TypeVar("T")
+
+
+class _Values:
+    """The form's values, defused and trimmed, and the problems found reading them."""
+
+    def __init__(self, values: Mapping[str, object], lines: Mapping[str, int]) -> None:
+        self.values = values
+        self.lines = lines
+        self.readers: list[FieldReader] = []
+
+    def reader(self, field_id: str) -> FieldReader:
+        reader = FieldReader(field_id, LABELS.get(field_id, field_id), self.lines.get(field_id))
+        self.readers.append(reader)
+        return reader
+
+    def text(self, field_id: str) -> str | None:
+        """The value as text; None when empty. Marker imitations are defused here, once."""
+        value = self.values.get(field_id)
+        if isinstance(value, list | tuple):
+            value = "\n".join(str(v) for v in value)
+        if value is None or not str(value).strip() or str(value).strip() == _NO_RESPONSE:
+            return None
+        return defuse_markers(str(value).strip())
+
+    def parsed(self, field_id: str, parse: Callable[[str], T]) -> T | None:
+        """A one-line value through `parse`; an Unreadable becomes a problem."""
+        text = self.text(field_id)
+        if text is None:
+            return None
+        try:
+            return parse(text)
+        except Unreadable as error:
+            self.reader(field_id).unreadable(error)
+            return None
+
+
+def build_postmortem(
+    values: Mapping[str, object],
+    lines: Mapping[str, int] | None = None,
+    *,
+    issue_number: int | None = None,
+    max_action_items: int = 25,
+    max_timeline_rows: int = 200,
+) -> Postmortem:
+    """The postmortem the form describes; raises FormError listing every problem found."""
+    form = _Values(values, lines or {})
+    times = _times(form)
+    fields: dict[str, object] = {
+        **_header(form),
+        **times,
+        **_lists(form),
+        **_analysis(form, times["started"], max_action_items, max_timeline_rows),
+        "impact": _impact(form),
+        "pledge": bool(form.values.get("pledge")),
+        "issue_number": issue_number,
+        "lines": dict(form.lines),
+    }
+    problems = [problem for reader in form.readers for problem in reader.report()]
+    if problems:
+        # In body order, as the author will walk through them; stable within a line.
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise FormError(problems)
+    return Postmortem.model_validate(fields)
+
+
+def _analysis(
+    form: _Values, started: datetime | None, max_items: int, max_rows: int
+) -> dict[str, object]:
+    """The multi-line sections, each read by its own parser."""
+    timeline = form.text("timeline")
+    return {
+        "timeline": parse_timeline(timeline, form.reader("timeline"), started, max_rows=max_rows),
+        "contributing_factors": parse_factors(
+            form.text("contributing_factors"), form.reader("contributing_factors")
+        ),
+        "whys": parse_whys(form.text("five_whys"), form.reader("five_whys")),
+        "action_items": parse_action_items(
+            form.text("action_items"), form.reader("action_items"), max_items=max_items
+        ),
+    }
+
+
+def _header(form: _Values) -> dict[str, object]:
+    title = form.text("title")
+    if title is None:
+        form.reader("title").problem(
+            "the incident has no title.", "describe what broke in a few words."
+        )
+    commander = form.parsed("incident_commander", parse_user)
+    return {
+        "title": " ".join((title or "").split()),
+        "severity": _severity(form),
+        "status": _choice(form, "status", STATUSES) or "draft",
+        "incident_commander": commander.login if commander else None,
+        "authors": tuple(u.login for u in form.parsed("authors", parse_users) or ()),
+        "detection_method": _detection_method(form),
+        **{name: form.text(name) for name in _PLAIN_TEXT},
+    }
+
+
+_PLAIN_TEXT = ("summary", "went_well", "went_poorly", "got_lucky", "lessons", "regulatory")
+
+
+def _severity(form: _Values) -> Severity | None:
+    text = form.text("severity")
+    fix = f"choose one of {', '.join(Severity)}."
+    if text is None:
+        form.reader("severity").problem("no severity is given.", fix)
+        return None
+    wanted = re.sub(r"[\s_-]", "", text).upper()
+    for severity in Severity:
+        if wanted == re.sub(r"[\s_-]", "", severity).upper():
+            return severity
+    form.reader("severity").problem(f"'{short(text)}' is not a severity.", fix)
+    return None
+
+
+def _choice(form: _Values, field_id: str, options: tuple[str, ...]) -> str | None:
+    """A dropdown answer, matched case-insensitively; returned lower-case."""
+    text = form.text(field_id)
+    if text is None:
+        return None
+    if text.lower() in (option.lower() for option in options):
+        return text.lower()
+    form.reader(field_id).problem(
+        f"'{short(text)}' is not one of the choices.", f"choose one of {', '.join(options)}."
+    )
+    return None
+
+
+def _detection_method(form: _Values) -> str | None:
+    """Known methods are spelled as in the form; anything else is kept as written."""
+    text = form.text("detection_method")
+    known = {method.lower(): method for method in DETECTION_METHODS}
+    return known.get(text.lower(), text) if text else None
+
+
+def _times(form: _Values) -> dict[str, datetime | None]:
+    moments = {name: form.parsed(name, parse_moment) for name in TIMES}
+    written = [(name, moment) for name, moment in moments.items() if moment is not None]
+    for (before, earlier), (after, later) in pairwise(written):
+        if later < earlier:
+            form.reader(after).problem(
+                f"{LABELS[after]} {later:%Y-%m-%d %H:%M} is before "
+                f"{LABELS[before]} {earlier:%Y-%m-%d %H:%M}.",
+                "times must run started ≤ detected ≤ mitigated ≤ resolved; "
+                "check the dates and that every time is in UTC.",
+            )
+    return {name.removesuffix("_at"): moment for name, moment in moments.items()}
+
+
+def _impact(form: _Values) -> Impact:
+    slo = form.parsed("slo", parse_slo)
+    minutes = form.parsed("impact_minutes", parse_minutes)
+    return Impact(
+        users=form.text("impact_users"),
+        revenue=form.text("impact_revenue"),
+        slo_target=slo[0] if slo else None,
+        slo_window_days=slo[1] if slo else 30,
+        minutes=minutes,
+        description=form.text("impact"),
+    )
+
+
+def _lists(form: _Values) -> dict[str, tuple[str, ...]]:
+    services = split_list(form.text("services") or "")
+    tags = (tag.lstrip("#") for tag in split_list(form.text("tags") or ""))
+    return {"services": tuple(services), "tags": tuple(dict.fromkeys(t for t in tags if t))}

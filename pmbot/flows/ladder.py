@@ -1,0 +1,413 @@
+"""The daily sweep, decided: which reminders, overdue notices and escalations are due now.
+
+Pure: items and a clock in, a Plan out. The ladder (DESIGN.md, "Escalation ladder"):
+
+    unowned  → the incident commander is asked for an owner at once
+    due soon → the owner is reminded (`reminders.due_soon_days` ahead, per priority)
+    overdue  → the owner is told, `overdue` label
+    + `escalation.commander_after_days` → the incident commander and authors, `escalated` label
+    + `escalation.leadership_after_days` → the leadership team (when one is configured)
+
+Each rung is announced once; while an item stays on a rung, the notice repeats every
+`reminders.repeat_days` (per priority) after the last one. The plan itself rewrites the
+`follow` marker, so a second sweep at the same `now` plans nothing.
+
+Each notice is recorded in the `follow` marker (as `pending`, with the issue's comment count)
+before it is posted, so a failed write never repeats a notice: if the record fails, nothing
+was said and the next run starts over; if the comment fails, the next run sees the comment
+count unchanged and posts that notice again (see `tracking.Pending`).
+
+Closed items are left alone, labels included: an `overdue` label on a closed issue is the
+record that it closed late, and the report measures on-time completion from the due date
+and `closed_at`, not from labels. It also keeps the sweep's writes to open items only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from pmbot.core import markers
+from pmbot.core.config import Config
+from pmbot.core.figures import postmortem_due
+from pmbot.core.model import Priority, Severity, utc
+from pmbot.flows.tracking import (
+    FollowState,
+    Pending,
+    Step,
+    TrackedItem,
+    iso,
+    parse_iso,
+    with_markers,
+)
+from pmbot.plan import (
+    Action,
+    AddLabels,
+    CreateComment,
+    Plan,
+    RemoveLabel,
+    UpdateBody,
+    UpsertComment,
+)
+from pmbot.plan import urgency as make_urgency
+
+REMINDER = "reminder"  # marker kind on every notice pmbot posts
+PM_FOLLOW = "pm-follow"  # marker kind of the postmortem reminder state comment
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?$")
+
+WHAT_TO_DO = (
+    "If it is done, please close this issue. If it needs more time, comment "
+    "`/pmbot due YYYY-MM-DD <reason>` or `/pmbot snooze 7d <reason>`; if it will not be "
+    "done, `/pmbot wont-do <reason>`."
+)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The settings the sweep needs, read once from the config."""
+
+    due_soon_days: Mapping[Priority, int]
+    repeat_days: Mapping[Priority, int]
+    commander_after_days: int
+    leadership_after_days: int
+    leadership_team: str | None
+    overdue_label: str
+    escalated_label: str
+
+    @classmethod
+    def from_config(cls, config: Config) -> Ladder:
+        return cls(
+            due_soon_days=config.reminders.due_soon_days,
+            repeat_days=config.reminders.repeat_days,
+            commander_after_days=config.escalation.commander_after_days,
+            leadership_after_days=config.escalation.leadership_after_days,
+            leadership_team=config.escalation.leadership_team,
+            overdue_label=config.labels.overdue.name,
+            escalated_label=config.labels.escalated.name,
+        )
+
+
+def mention(login: str) -> str:
+    """`@login` for a well-formed login or team; anything else is quoted so it pings nobody."""
+    name = login.lstrip("@")
+    return f"@{name}" if _LOGIN.match(name) else f"`{name.replace('`', '')}`"
+
+
+def quoted(login: str | None) -> str:
+    """A login shown without notifying it."""
+    return f"`@{login.lstrip('@').replace('`', '')}`" if login else "nobody"
+
+
+def days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def plan_sweep(items: Sequence[TrackedItem], now: datetime, config: Config) -> Plan:
+    """Every write the ladder calls for at `now`, over open items."""
+    ladder = Ladder.from_config(config)
+    actions: list[Action] = []
+    for item in items:
+        if item.is_open:
+            actions += plan_item(item, utc(now), ladder)
+    return Plan(tuple(actions))
+
+
+def target_step(item: TrackedItem, today: date, ladder: Ladder) -> Step:
+    """The highest rung the item has earned today, ignoring what was already announced."""
+    late = (today - item.due).days
+    if late >= ladder.leadership_after_days and ladder.leadership_team:
+        return Step.LEADERSHIP
+    if late >= ladder.commander_after_days:
+        return Step.COMMANDER
+    if late >= 0:
+        return Step.OVERDUE
+    if -late <= ladder.due_soon_days[item.priority]:
+        return Step.DUE_SOON
+    return Step.UNOWNED if item.owner is None else Step.NONE
+
+
+def current_follow(item: TrackedItem) -> FollowState:
+    """The follow state, started afresh when the due date moved since the ladder was climbed."""
+    follow = item.follow
+    if follow.due == item.due:
+        return follow
+    return FollowState(due=item.due, changes=follow.changes, snoozed_until=follow.snoozed_until)
+
+
+def plan_item(item: TrackedItem, now: datetime, ladder: Ladder) -> list[Action]:
+    """This item's writes: at most one notice, its follow-state update, and label mirroring.
+
+    Exactly once without extra reads: the follow marker records the notice as `pending`
+    (with the issue's comment count) *before* the comment is posted. When that comment
+    never arrived — the count has not grown — the same notice is posted again, alone."""
+    target = target_step(item, now.date(), ladder)
+    follow = current_follow(item)
+    notice = _notice(target, follow, now, ladder.repeat_days[item.priority])
+    late = max(0, (now.date() - item.due).days)
+    rank = make_urgency(item.priority, late, item.number)
+    actions: list[Action] = []
+    if notice is not None:
+        text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
+        follow = _advance(follow, notice, now, item.comments)
+        body = with_markers(item.body, follow=follow)
+        actions.append(UpdateBody(item.number, body, why=f"record {notice} notice", urgency=rank))
+        actions.append(CreateComment(item.number, text, urgency=rank))
+    elif (lost := _lost_notice(item, target, follow, now)) is not None:
+        repeat = follow.when(lost.step) != lost.at  # not the rung's first announcement
+        text = notice_text(item, lost.step, now, ladder, repeat=repeat, at=lost.at)
+        actions.append(CreateComment(item.number, text, urgency=rank))
+    actions += _labels(item, target, follow, ladder, rank)
+    return actions
+
+
+def _lost_notice(
+    item: TrackedItem, target: Step, follow: FollowState, now: datetime
+) -> Pending | None:
+    """The recorded notice whose comment never arrived, if it is still the one to give."""
+    pending = follow.pending
+    if pending is None or pending.landed(item.comments) or pending.step is not target:
+        return None
+    if follow.snoozed_until is not None and now < follow.snoozed_until:
+        return None
+    return pending
+
+
+def _notice(target: Step, follow: FollowState, now: datetime, repeat_days: int) -> Step | None:
+    """The rung to announce now, if any: a new rung, or a repeat when the cadence is due."""
+    if target is Step.NONE:
+        return None
+    if follow.snoozed_until is not None and now < follow.snoozed_until:
+        return None
+    if target.rank > follow.step.rank:
+        return target
+    due_again = follow.last is None or now - follow.last >= timedelta(days=repeat_days)
+    return target if due_again else None
+
+
+def _advance(follow: FollowState, step: Step, now: datetime, comments: int | None) -> FollowState:
+    """The state once `step` is announced at `now`; `comments`: the count before posting."""
+    pending = Pending(step, now, comments) if comments is not None else None
+    if step.rank <= follow.step.rank:
+        return replace(follow, last=now, pending=pending)
+    reached = (*follow.reached, (step, now))
+    return replace(follow, step=step, reached=reached, last=now, pending=pending)
+
+
+def _labels(
+    item: TrackedItem, target: Step, follow: FollowState, ladder: Ladder, rank: tuple[int, int, int]
+) -> list[Action]:
+    """Labels mirror the state: overdue while late, escalated once escalation was announced."""
+    late = target.rank >= Step.OVERDUE.rank
+    want = {
+        ladder.overdue_label: late,
+        ladder.escalated_label: late and follow.step.rank >= Step.COMMANDER.rank,
+    }
+    have = set(item.labels)
+    add = tuple(name for name, wanted in want.items() if wanted and name not in have)
+    actions: list[Action] = [AddLabels(item.number, add, urgency=rank)] if add else []
+    for name, wanted in want.items():
+        if not wanted and name in have:
+            actions.append(RemoveLabel(item.number, name, urgency=rank))
+    return actions
+
+
+# --- the notices ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What every notice can say about the item."""
+
+    what: str  # "this P1 action item from postmortem #12"
+    due: str  # bold ISO date
+    late: int  # days past the due date (negative: days ahead)
+    owner: str | None
+    first: str  # when the owner was first reminded, in words
+
+
+def notice_text(
+    item: TrackedItem,
+    step: Step,
+    now: datetime,
+    ladder: Ladder,
+    *,
+    repeat: bool,
+    at: datetime | None = None,
+) -> str:
+    """A short, kind, specific comment: what, since when, what to do; ends with its marker.
+
+    `at`: when the notice was recorded, for one posted again (its marker keeps that time)."""
+    info = item.info
+    facts = _Facts(
+        what=f"this {info.priority} action item from postmortem #{info.pm}",
+        due=f"**{item.due.isoformat()}**",
+        late=(now.date() - item.due).days,
+        owner=info.owner,
+        first=_first_notice(item),
+    )
+    prefix = "Reminder: " if repeat else ""
+    to = _to(_recipients(item, step, ladder))
+    stamp = iso(at or now)
+    marker = markers.encode(REMINDER, {"item": item.number, "step": str(step), "at": stamp})
+    return f"{prefix}{to}, {_BODIES[step](facts)}\n\n{marker}"
+
+
+def _recipients(item: TrackedItem, step: Step, ladder: Ladder) -> list[str]:
+    if step is Step.UNOWNED:
+        return _commander_or_authors(item)
+    if step in (Step.DUE_SOON, Step.OVERDUE):
+        return _owner_or_commander(item)
+    if step is Step.COMMANDER:
+        return _escalation_group(item)
+    return [ladder.leadership_team or ""]
+
+
+def _unowned(f: _Facts) -> str:
+    return (
+        f"{f.what} has no owner yet; it is due on {f.due}. Could you find someone to own it? "
+        "Assign it with `/pmbot owner @user`."
+    )
+
+
+def _due_soon(f: _Facts) -> str:
+    return f"a friendly reminder: {f.what} is due {_when(-f.late)} ({f.due}). {WHAT_TO_DO}"
+
+
+def _overdue(f: _Facts) -> str:
+    return (
+        f"{f.what} {_late(f.late, f.due)}. No blame — plans change; let us know where it "
+        f"stands. {WHAT_TO_DO}"
+    )
+
+
+def _commander(f: _Facts) -> str:
+    return (
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}); its owner "
+        f"{quoted(f.owner)} {f.first}. Could you help it move? Agree a "
+        "new date (`/pmbot due YYYY-MM-DD <reason>`), find another owner (`/pmbot owner "
+        "@user`), or close it as not planned (`/pmbot wont-do <reason>`)."
+    )
+
+
+def _leadership(f: _Facts) -> str:
+    return (
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}) and the incident "
+        "commander and authors have been asked. It needs a decision: a new date with a "
+        "reason, a new owner, or `/pmbot wont-do <reason>`."
+    )
+
+
+_BODIES = {
+    Step.UNOWNED: _unowned,
+    Step.DUE_SOON: _due_soon,
+    Step.OVERDUE: _overdue,
+    Step.COMMANDER: _commander,
+    Step.LEADERSHIP: _leadership,
+}
+
+
+def _to(logins: Iterable[str]) -> str:
+    unique = list(dict.fromkeys(login for login in logins if login))
+    return " ".join(mention(login) for login in unique) or "Hello"
+
+
+def _late(late: int, due: str) -> str:
+    if late == 0:
+        return f"reached its due date today ({due})"
+    return f"was due on {due} and is now {days(late)} overdue"
+
+
+def _when(ahead: int) -> str:
+    return "today" if ahead == 0 else "tomorrow" if ahead == 1 else f"in {days(ahead)}"
+
+
+def _first_notice(item: TrackedItem) -> str:
+    """When the owner first heard about it, in words ("was first reminded on …")."""
+    follow = current_follow(item)  # notices about an earlier due date do not count
+    reached = [at for at in (follow.when(Step.DUE_SOON), follow.when(Step.OVERDUE)) if at]
+    if not reached:
+        return "has not been reminded before"
+    return f"was first reminded on {min(reached).date().isoformat()}"
+
+
+def _commander_or_authors(item: TrackedItem) -> list[str]:
+    info = item.info
+    return [info.commander] if info.commander else list(info.authors)
+
+
+def _owner_or_commander(item: TrackedItem) -> list[str]:
+    return [item.info.owner] if item.info.owner else _commander_or_authors(item)
+
+
+def _escalation_group(item: TrackedItem) -> list[str]:
+    info = item.info
+    return [*([info.commander] if info.commander else []), *info.authors]
+
+
+# --- postmortem documents ---------------------------------------------------------------
+
+# SEV-1 documents are chased at the P0 cadence, SEV-2 at the P1 cadence.
+_PM_CADENCE = {Severity.SEV1: Priority.P0, Severity.SEV2: Priority.P1}
+
+
+@dataclass(frozen=True)
+class PostmortemFollow:
+    """A postmortem whose document may be late; `last_reminder`/`reminders` come from the
+    `pm-follow` comment pmbot keeps on the postmortem issue (see `read_pm_follow`)."""
+
+    issue: int
+    severity: Severity
+    resolved: date
+    doc_merged: bool
+    commander: str | None = None
+    authors: tuple[str, ...] = ()
+    last_reminder: datetime | None = None
+    reminders: int = 0
+
+
+def read_pm_follow(comment_body: str | None) -> tuple[datetime | None, int]:
+    """(last reminder, reminders sent) from the `pm-follow` state comment, if any."""
+    payload = markers.find(comment_body, PM_FOLLOW)
+    if not payload or not payload.get("last"):
+        return None, 0
+    return parse_iso(str(payload["last"])), int(payload.get("count", 0))
+
+
+def plan_postmortem_reminders(
+    postmortems: Sequence[PostmortemFollow], now: datetime, config: Config
+) -> Plan:
+    """A SEV-1/2 postmortem whose document is not merged by its due date: remind its
+    commander and authors once, then at the cadence; state in a `pm-follow` comment."""
+    actions: list[Action] = []
+    business_days = {str(sev): n for sev, n in config.severity_due_business_days.items()}
+    for pm in postmortems:
+        cadence = _PM_CADENCE.get(pm.severity)
+        due = postmortem_due(pm.resolved, pm.severity, business_days)
+        if pm.doc_merged or cadence is None or due is None or utc(now).date() <= due:
+            continue
+        repeat = timedelta(days=config.reminders.repeat_days[cadence])
+        if pm.last_reminder is not None and now - pm.last_reminder < repeat:
+            continue
+        actions += _pm_reminder(pm, due, utc(now), cadence)
+    return Plan(tuple(actions))
+
+
+def _pm_reminder(pm: PostmortemFollow, due: date, now: datetime, cadence: Priority) -> list[Action]:
+    late = (now.date() - due).days
+    who = _to([*([pm.commander] if pm.commander else []), *pm.authors])
+    text = (
+        f"{who}, the {pm.severity} postmortem document for this incident was due on "
+        f"**{due.isoformat()}** ({days(late)} ago) and its pull request is not merged yet. "
+        "A short, finished write-up now is worth more than a perfect one later: could you "
+        "get it reviewed and merged this week?"
+    )
+    marker = markers.encode(REMINDER, {"pm": pm.issue, "step": "document", "at": iso(now)})
+    state = markers.encode(PM_FOLLOW, {"last": iso(now), "count": pm.reminders + 1})
+    note = f"pmbot keeps its reminder state for this postmortem here.\n\n{state}"
+    rank = make_urgency(cadence, late, pm.issue)
+    return [
+        CreateComment(pm.issue, f"{text}\n\n{marker}", urgency=rank),
+        UpsertComment(pm.issue, PM_FOLLOW, note, urgency=rank),
+    ]

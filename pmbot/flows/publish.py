@@ -1,0 +1,231 @@
+"""The postmortem document and the library index, decided: which files, where, and whether
+anything changed. Pure: what the repository holds comes in as data, a Plan comes out.
+
+The document and the rebuilt index (README.md, index.json) land in one change: a pull
+request from `branch_prefix + slug` (found and updated, never opened twice) or, with
+`publish: commit`, commits on the default branch. The index is rebuilt from the default
+branch's index.json plus the documents it does not list yet, so a run reads a bounded number
+of files however large the library grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol, cast
+
+from pmbot.core.config import Config
+from pmbot.core.markers import defuse_markers
+from pmbot.core.model import Postmortem
+from pmbot.core.review import Finding
+from pmbot.github.models import PullSnapshot
+from pmbot.plan import Action, Writer
+from pmbot.render import library
+from pmbot.render.document import document_path, render_document
+from pmbot.render.library import LibraryEntry
+
+INDEX_JSON = "index.json"
+README = "README.md"
+
+
+def blob_sha(text: str) -> str:
+    """The sha git gives a file with this text (compared with the tree's, so no read is needed)."""
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class DocsState:
+    """What the repository holds, as read by the adapter (see commands_github.read_docs)."""
+
+    default_branch: str
+    library: tuple[LibraryEntry, ...]  # every document on the default branch, from the index
+    target_files: Mapping[str, str]  # path -> blob sha on the branch the change goes to
+    target_exists: bool  # the postmortem branch exists (always True for `publish: commit`)
+    pull: PullSnapshot | None  # the open pull request from the postmortem branch, if any
+    published: Mapping[str, str] = field(default_factory=dict)  # docs on the default branch
+
+    def is_published(self, docs: Documents) -> bool:
+        """The default branch already holds exactly these files (the pull request merged)."""
+        return all(self.published.get(p) == blob_sha(t) for p, t in docs.files)
+
+
+@dataclass(frozen=True)
+class Documents:
+    """The files one postmortem publishes, and where."""
+
+    path: str  # the document, repository-relative
+    files: tuple[tuple[str, str], ...]  # (path, text): document, README.md, index.json
+    branch: str  # the branch written to (the default branch for `publish: commit`)
+    base: str
+    mode: str  # "pull_request" | "commit"
+    title: str
+    body: str
+
+
+def entries_from_index(text: str | None) -> list[LibraryEntry]:
+    """The entries index.json lists (tolerant: anything unreadable is left out)."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return []
+    records = data.get("documents") if isinstance(data, dict) else None
+    return [e for e in (_entry(r) for r in records or ()) if e is not None]
+
+
+def _entry(record: Any) -> LibraryEntry | None:
+    if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+        return None
+    try:
+        day = date.fromisoformat(record["date"]) if record.get("date") else None
+    except (TypeError, ValueError):
+        day = None
+    issue = record.get("issue")
+    return LibraryEntry(
+        path=record["path"],
+        title=str(record.get("title") or record["path"]),
+        date=day,
+        severity=_opt(record.get("severity")),
+        services=_strings(record.get("services")),
+        tags=_strings(record.get("tags")),
+        categories=_strings(record.get("categories")),
+        status=_opt(record.get("status")),
+        issue=issue if isinstance(issue, int) else None,
+    )
+
+
+def _opt(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def unindexed(tree: Iterable[str], indexed: Iterable[LibraryEntry], docs_dir: str) -> list[str]:
+    """Documents in the tree (repository paths) that index.json does not list yet."""
+    known = {e.path for e in indexed}
+    prefix = PurePosixPath(docs_dir)
+    out = []
+    for path in tree:
+        rel = PurePosixPath(path)
+        if rel.suffix != ".md" or not rel.is_relative_to(prefix):
+            continue
+        inner = rel.relative_to(prefix).as_posix()
+        if inner not in library.INDEX_FILES and inner not in known:
+            out.append(path)
+    return out
+
+
+def present(
+    entries: Iterable[LibraryEntry], tree: Iterable[str], docs_dir: str
+) -> list[LibraryEntry]:
+    """Entries whose document is still in the tree (a deleted document leaves the index)."""
+    paths = set(tree)
+    return [e for e in entries if f"{docs_dir}/{e.path}" in paths]
+
+
+def documents(
+    pm: Postmortem,
+    findings: Sequence[Finding],
+    library_entries: Sequence[LibraryEntry],
+    config: Config,
+    default_branch: str,
+    template_path: Path | None = None,
+) -> Documents:
+    """The document and the index with this postmortem in it (its older entry replaced)."""
+    path = document_path(pm, config.docs_dir).as_posix()
+    others = [e for e in library_entries if e.issue != pm.issue_number or e.issue is None]
+    similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
+    text = render_document(
+        pm, findings=list(findings), similar=similar, template_path=template_path
+    )
+    readme, index = library.build_index([*others, library.entry_from_postmortem(pm)])
+    files = (
+        (path, text),
+        (f"{config.docs_dir}/{README}", readme),
+        (f"{config.docs_dir}/{INDEX_JSON}", index),
+    )
+    slug = PurePosixPath(path).stem
+    commit = config.publish == "commit"
+    title = defuse_markers(" ".join(f"Postmortem: {pm.title}".split()))[:240]
+    return Documents(
+        path=path,
+        files=files,
+        branch=default_branch if commit else f"{config.branch_prefix}{slug}",
+        base=default_branch,
+        mode=config.publish,
+        title=title,
+        body=pull_body(pm, path),
+    )
+
+
+def pull_body(pm: Postmortem, path: str) -> str:
+    return (
+        f"The postmortem document for #{pm.issue_number}, rendered by pmbot, and the "
+        f"updated library index.\n\n- Document: `{path}`\n- Source: #{pm.issue_number} — edit "
+        "the issue, not this file: pmbot updates this pull request on every edit.\n"
+    )
+
+
+def changed_files(docs: Documents, state: DocsState) -> tuple[tuple[str, str], ...]:
+    current = state.target_files if state.target_exists else {}
+    return tuple((p, t) for p, t in docs.files if current.get(p) != blob_sha(t))
+
+
+def plan_publish(issue: int, docs: Documents, state: DocsState) -> tuple[Action, ...]:
+    """Nothing when the branch already holds these files and its pull request is current."""
+    if state.is_published(docs):
+        return ()  # merged (or committed): a pull request now would have no commits
+    files = changed_files(docs, state)
+    pull_current = docs.mode == "commit" or (
+        state.pull is not None
+        and (state.pull.title, state.pull.body.rstrip()) == (docs.title, docs.body.rstrip())
+    )
+    if not files and pull_current:
+        return ()
+    return (PublishDocuments(issue, docs=docs, files=files, branch_exists=state.target_exists),)
+
+
+class Publisher(Writer, Protocol):
+    def ensure_branch(self, name: str, from_branch: str) -> Any: ...
+    def commit_files(
+        self, branch: str, files: Mapping[str, str], message: str, *, head: str | None = None
+    ) -> Any: ...
+    def open_or_update_pull(self, head: str, base: str, title: str, body: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class PublishDocuments(Action):
+    docs: Documents
+    files: tuple[tuple[str, str], ...]  # only the files that differ
+    branch_exists: bool
+
+    @property
+    def writes(self) -> int:
+        pull = 0 if self.docs.mode == "commit" else 1
+        commit = 3 if self.files else 0  # one commit whatever the files: tree, commit, ref
+        return commit + pull + (0 if self.branch_exists else pull)
+
+    def describe(self) -> str:
+        names = ", ".join(p for p, _ in self.files) or "no files"
+        if self.docs.mode == "commit":
+            return f"commit to {self.docs.branch}: {names}"
+        return f"pull request from {self.docs.branch}: {names}"
+
+    def perform(self, gh: Writer) -> None:
+        pub = cast(Publisher, gh)
+        message = f"Postmortem #{self.issue}: {self.docs.title}"[:200]
+        head = None  # with publish: commit, commit_files reads the default branch itself
+        if self.docs.mode != "commit":
+            head = pub.ensure_branch(self.docs.branch, self.docs.base).sha
+        if self.files:
+            pub.commit_files(self.docs.branch, dict(self.files), message, head=head)
+        if self.docs.mode != "commit":
+            pub.open_or_update_pull(
+                self.docs.branch, self.docs.base, self.docs.title, self.docs.body
+            )

@@ -1,0 +1,296 @@
+"""What the GitHub adapter hands to the rest of pmbot: settings and frozen snapshots.
+
+Nothing here imports PyGithub; `pmbot.github.client` builds these from the REST API's JSON so pure
+code never touches an object that might fetch lazily behind its back.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime
+
+from pmbot.core.model import Frozen
+from pmbot.errors import PmbotError, Problem
+
+DEFAULT_API_URL = "https://api.github.com"
+_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_LABEL_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """Where and as whom to talk to GitHub. The token never appears in repr or str."""
+
+    token: str = field(repr=False)
+    repository: str
+    api_url: str = DEFAULT_API_URL
+    writes_per_minute: int = 80  # GitHub's secondary limit for content-creating requests
+    writes_per_hour: int = 500
+    max_wait_seconds: float = 900.0  # longest single sleep for a rate limit or pacing
+    read_retries: int = 3  # extra attempts for a read answered 5xx or lost
+    timeout_seconds: int = 30
+
+    @property
+    def is_local(self) -> bool:
+        """True for a sandbox on this machine, where pacing writes would only slow things."""
+        host = urllib.parse.urlsplit(self.api_url).hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def owner(self) -> str:
+        return self.repository.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.repository.split("/", 1)[1]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> GitHubSettings:
+        """Settings from the variables GitHub Actions sets; every problem is reported at once."""
+        problems: list[Problem] = []
+        token = environ.get("GITHUB_TOKEN", "")
+        repository = environ.get("GITHUB_REPOSITORY", "").strip()
+        api_url = (environ.get("GITHUB_API_URL") or DEFAULT_API_URL).strip().rstrip("/")
+        problems += _token_problems(token)
+        if not _REPOSITORY.match(repository):
+            problems.append(_repository_problem(repository))
+        if not re.match(r"^https?://[^/\s]+", api_url):
+            problems.append(
+                Problem(
+                    field="GITHUB_API_URL",
+                    message=f"{api_url!r} is not an http(s) URL.",
+                    fix="Leave it unset for github.com, or give e.g. https://ghe.example.com/api/v3.",
+                )
+            )
+        if problems:
+            raise PmbotError(problems)
+        return cls(token=token, repository=repository, api_url=api_url)
+
+
+def _token_problems(token: str) -> list[Problem]:
+    # The message describes the token's shape only: the value itself is never echoed.
+    if not token:
+        return [
+            Problem(
+                field="GITHUB_TOKEN",
+                message="is not set.",
+                fix="In a workflow pass `GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}` in `env:`.",
+            )
+        ]
+    if token != token.strip() or any(c.isspace() for c in token):
+        return [
+            Problem(
+                field="GITHUB_TOKEN",
+                message="contains whitespace or a line break (value not shown).",
+                fix="Copy the token again without surrounding spaces or newlines.",
+            )
+        ]
+    return []
+
+
+def _repository_problem(repository: str) -> Problem:
+    return Problem(
+        field="GITHUB_REPOSITORY",
+        message=f"{repository!r} is not of the form owner/name." if repository else "is not set.",
+        fix="Set it to the repository, e.g. `acme/web` (GitHub Actions sets it for you).",
+    )
+
+
+class IssueSnapshot(Frozen):
+    """An issue as the REST API returned it, without PyGithub's lazy attributes."""
+
+    id: int
+    number: int
+    title: str
+    body: str
+    state: Literal["open", "closed"]
+    state_reason: str | None
+    labels: tuple[str, ...]
+    assignees: tuple[str, ...]
+    author: str
+    author_association: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    closed_at: AwareDatetime | None
+    html_url: str
+    is_pull_request: bool
+    comments: int = 0  # how many comments the issue has, as GitHub counts them
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> IssueSnapshot:
+        return cls(
+            id=data["id"],
+            number=data["number"],
+            title=data.get("title") or "",
+            body=data.get("body") or "",
+            state=data["state"],
+            state_reason=data.get("state_reason"),
+            labels=tuple(_label_name(label) for label in data.get("labels") or ()),
+            assignees=tuple(a["login"] for a in data.get("assignees") or ()),
+            author=_login(data.get("user")),
+            author_association=data.get("author_association") or "NONE",
+            created_at=_time(data["created_at"]),
+            updated_at=_time(data["updated_at"]),
+            closed_at=_time(data["closed_at"]) if data.get("closed_at") else None,
+            html_url=data.get("html_url") or "",
+            is_pull_request="pull_request" in data,
+            comments=int(data.get("comments") or 0),
+        )
+
+
+class CommentSnapshot(Frozen):
+    id: int
+    body: str
+    author: str
+    author_association: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    html_url: str
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> CommentSnapshot:
+        return cls(
+            id=data["id"],
+            body=data.get("body") or "",
+            author=_login(data.get("user")),
+            author_association=data.get("author_association") or "NONE",
+            created_at=_time(data["created_at"]),
+            updated_at=_time(data["updated_at"]),
+            html_url=data.get("html_url") or "",
+        )
+
+
+class LabelSpec(Frozen):
+    """A label pmbot relies on; created with this colour and description on first use."""
+
+    name: str
+    color: str = "ededed"  # six hex digits, no '#', as the API wants it
+    description: str = ""
+
+    def model_post_init(self, _context: Any) -> None:
+        if not _LABEL_COLOR.match(self.color):
+            raise ValueError(
+                f"label {self.name!r}: color must be six hex digits, not {self.color!r}"
+            )
+
+
+class FileSnapshot(Frozen):
+    path: str
+    sha: str  # the git blob sha, comparable with `git_blob_sha(text)`
+    text: str
+
+
+class PullSnapshot(Frozen):
+    number: int
+    title: str
+    body: str
+    head: str
+    base: str
+    html_url: str
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> PullSnapshot:
+        return cls(
+            number=data["number"],
+            title=data.get("title") or "",
+            body=data.get("body") or "",
+            head=data["head"]["ref"],
+            base=data["base"]["ref"],
+            html_url=data.get("html_url") or "",
+        )
+
+
+WriteAction = Literal["created", "updated", "unchanged"]
+
+
+class CommentResult(Frozen):
+    comment: CommentSnapshot
+    action: WriteAction
+
+
+class PullResult(Frozen):
+    pull: PullSnapshot
+    action: WriteAction
+
+
+class AssignResult(Frozen):
+    """Who ended up assigned; `unassigned` lists logins GitHub refused (422) and why."""
+
+    number: int
+    assigned: tuple[str, ...]
+    unassigned: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+class SubIssueResult(Frozen):
+    """How a child was linked: a real sub-issue, or a task-list line where there are none."""
+
+    parent_number: int
+    child_number: int
+    method: Literal["sub-issue", "task-list"]
+    changed: bool
+
+
+class FilesResult(Frozen):
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+class BranchResult(Frozen):
+    name: str
+    sha: str
+    created: bool
+
+
+class RateLimit(Frozen):
+    limit: int
+    remaining: int
+    used: int
+    reset: AwareDatetime
+
+
+class RequestStats(Frozen):
+    """Every HTTP request the adapter made. 304s are reads too but cost no rate limit."""
+
+    requests: int = 0
+    reads: int = 0
+    writes: int = 0
+    not_modified: int = 0
+    by_method: tuple[tuple[str, int], ...] = ()
+    retries: int = 0
+    waits: int = 0
+    waited_seconds: float = 0.0
+
+    @property
+    def rate_limited_requests(self) -> int:
+        """Requests that count against the primary rate limit (304s are free)."""
+        return self.requests - self.not_modified
+
+    def method_count(self, method: str) -> int:
+        return dict(self.by_method).get(method.upper(), 0)
+
+    def describe(self) -> str:
+        methods = ", ".join(f"{m} {n}" for m, n in self.by_method)
+        return (
+            f"{self.requests} GitHub requests ({methods or 'none'}); "
+            f"{self.reads} reads of which {self.not_modified} not modified, {self.writes} writes"
+        )
+
+
+def _label_name(label: Any) -> str:
+    return label if isinstance(label, str) else str(label["name"])
+
+
+def _login(user: Mapping[str, Any] | None) -> str:
+    # Deleted accounts come back as null; GitHub shows them as "ghost".
+    return str(user["login"]) if user else "ghost"
+
+
+def _time(raw: str) -> datetime:
+    return datetime.fromisoformat(raw.replace("Z", "+00:00"))

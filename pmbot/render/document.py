@@ -1,0 +1,439 @@
+"""A postmortem → its Markdown document: a typed context first, then a Jinja2 template.
+
+The shipped template is `pmbot/templates/postmortem.md.j2`; a repository can supply its
+own, which receives the same context (the fields of `DocumentContext`). The output is a
+function of the postmortem alone — no clock — so re-rendering an unchanged postmortem
+changes nothing in the repository.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined, Template
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from pmbot.core import figures as fig
+from pmbot.core.markers import defuse_markers
+from pmbot.core.model import Postmortem, utc
+from pmbot.core.slug import document_name
+from pmbot.render.library import LibraryEntry, entry_from_postmortem, link_target, link_text, shared
+
+SCHEMA_VERSION = 1
+FIGURE_KEYS = (
+    "ttd_minutes",
+    "ttm_minutes",
+    "ttr_minutes",
+    "duration_minutes",
+    "error_budget_consumed_percent",
+)
+# Next to this module rather than via importlib.resources: pmbot is never imported from a
+# zip, and resources.files() fails when an editable install exposes pmbot as a namespace.
+SHIPPED_TEMPLATE = Path(__file__).with_name("templates") / "postmortem.md.j2"
+# libyaml's safe dumper when present: same output, several times faster.
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_SAFE_NAME = re.compile(r"[0-9]{4}/[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.md")
+
+
+def document_path(pm: Postmortem, docs_dir: str = "docs/postmortems") -> PurePosixPath:
+    """`docs/postmortems/YYYY/YYYY-MM-DD-<slug>.md`; FormError naming started_at if undated."""
+    name = document_name(pm)
+    # The slug cannot hold a separator or "..", but this is the security boundary, so it is
+    # checked rather than assumed (and not with `assert`, which `python -O` removes).
+    if not _SAFE_NAME.fullmatch(name.as_posix()):
+        raise ValueError(f"document name {name} would not stay inside {docs_dir}")
+    return PurePosixPath(docs_dir) / name
+
+
+# --- the context ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureContext:
+    """Incident figures: numbers for the front matter, short strings for people."""
+
+    ttd_minutes: float | None
+    ttm_minutes: float | None
+    ttr_minutes: float | None
+    duration_minutes: float | None
+    error_budget_consumed_percent: float | None
+    ttd: str
+    ttm: str
+    ttr: str
+    duration: str
+
+    def numbers(self) -> dict[str, float | None]:
+        return {key: getattr(self, key) for key in FIGURE_KEYS}
+
+
+@dataclass(frozen=True)
+class ImpactContext:
+    users: str | None
+    revenue: str | None
+    description: str | None
+    minutes: float | None
+    slo_target: float | None
+    slo_window_days: int
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: str  # "2025-03-01 14:02" (UTC)
+    text: str
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    key: str
+    category: str
+    description: str
+
+
+@dataclass(frozen=True)
+class WhyChainContext:
+    title: str | None
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    key: str
+    what: str
+    owner: str | None
+    owner_is_team: bool
+    priority: str
+    due: str | None
+    type: str | None
+    success: str | None
+    addresses: str | None
+
+
+@dataclass(frozen=True)
+class SimilarRow:
+    title: str
+    link: str  # relative to this document
+    date: str | None
+    severity: str | None
+    shared: str  # "services: api; tags: database"
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """Everything a template may use. All user text is already defused of pmbot markers."""
+
+    front_matter: str  # YAML from PyYAML's safe dumper, ending in a newline
+    title: str
+    severity: str
+    status: str
+    date: str | None
+    issue: int | None
+    incident_commander: str | None
+    authors: tuple[str, ...]
+    services: tuple[str, ...]
+    tags: tuple[str, ...]
+    started: str | None
+    detected: str | None
+    mitigated: str | None
+    resolved: str | None
+    detection_method: str | None
+    summary: str | None
+    impact: ImpactContext
+    figures: FigureContext
+    timeline: tuple[TimelineRow, ...]
+    factors: tuple[FactorRow, ...]
+    whys: tuple[WhyChainContext, ...]
+    went_well: str | None
+    went_poorly: str | None
+    got_lucky: str | None
+    action_items: tuple[ItemRow, ...]
+    lessons: str | None
+    similar: tuple[SimilarRow, ...]
+    regulatory: str | None
+    findings: tuple[str, ...]
+    now: datetime | None  # for user templates only; the shipped one stays clock-free
+
+
+def _text(value: str | None) -> str | None:
+    """User prose, defused; None when blank so templates can test it with `if`."""
+    if value is None or not value.strip():
+        return None
+    return defuse_markers(value.strip())
+
+
+def _line(value: str) -> str:
+    """A one-line user value (title, login, service): whitespace collapsed, defused."""
+    return defuse_markers(" ".join(value.split()))
+
+
+def _lines(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(v for v in (_line(value) for value in values) if v)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _shown(moment: datetime | None) -> str | None:
+    return None if moment is None else utc(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _minutes(span: timedelta | None) -> float | None:
+    return None if span is None else _number(span.total_seconds() / 60)
+
+
+def _number(value: float | None) -> float | None:
+    """One decimal, and whole numbers as ints, so the front matter reads `90`, not `90.0`."""
+    if value is None:
+        return None
+    rounded = round(float(value), 1)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _budget_percent(pm: Postmortem) -> float | None:
+    impact = pm.impact
+    if impact.minutes is None or impact.slo_target is None:
+        return None
+    try:
+        used = fig.error_budget_consumed(impact.minutes, impact.slo_target, impact.slo_window_days)
+    except ValueError:
+        return None  # an impossible SLO is the review's finding to report, not a crash here
+    return _number(used * 100)
+
+
+def _figures(pm: Postmortem, given: Mapping[str, float | None] | None) -> FigureContext:
+    spans = fig.durations(pm)
+    numbers: dict[str, float | None] = {
+        "ttd_minutes": _minutes(spans.ttd),
+        "ttm_minutes": _minutes(spans.ttm),
+        "ttr_minutes": _minutes(spans.ttr),
+        "duration_minutes": _minutes(spans.duration),
+        "error_budget_consumed_percent": _budget_percent(pm),
+    }
+    # Precomputed figures win key by key; unknown keys are ignored.
+    numbers.update({k: _number(v) for k, v in (given or {}).items() if k in FIGURE_KEYS})
+
+    def shown(key: str) -> str:
+        value = numbers[key]
+        return fig.format_duration(None if value is None else timedelta(minutes=value))
+
+    return FigureContext(
+        **numbers,
+        ttd=shown("ttd_minutes"),
+        ttm=shown("ttm_minutes"),
+        ttr=shown("ttr_minutes"),
+        duration=shown("duration_minutes"),
+    )
+
+
+def _items(pm: Postmortem) -> tuple[ItemRow, ...]:
+    return tuple(
+        ItemRow(
+            key=_line(item.key),
+            what=_text(item.what) or "",
+            owner=_line(item.owner) if item.owner else None,
+            owner_is_team=item.owner_is_team,
+            priority=str(item.priority),
+            due=item.due.isoformat() if item.due else None,
+            type=str(item.type) if item.type else None,
+            success=_text(item.success),
+            addresses=_line(item.addresses) if item.addresses else None,
+        )
+        for item in pm.action_items
+    )
+
+
+def _similar(pm: Postmortem, similar: Sequence[LibraryEntry]) -> tuple[SimilarRow, ...]:
+    me = entry_from_postmortem(pm)
+    # Documents live in YYYY/ folders, so an undated draft links as if it were in one.
+    here = posixpath.dirname(me.path) or "draft"
+    rows = []
+    for entry in similar:
+        overlap = shared(me, entry)
+        rows.append(
+            SimilarRow(
+                title=_line(entry.title),
+                link=defuse_markers(link_target(posixpath.relpath(entry.path, here))),
+                date=entry.date.isoformat() if entry.date else None,
+                severity=_line(entry.severity) if entry.severity else None,
+                shared="; ".join(f"{kind}: {', '.join(_lines(v))}" for kind, v in overlap.items()),
+            )
+        )
+    return tuple(rows)
+
+
+def _findings(findings: Iterable[object] | None) -> tuple[str, ...]:
+    return tuple(defuse_markers(_describe(finding)) for finding in findings or ())
+
+
+def _describe(finding: object) -> str:
+    """One line for a review finding: its describe(), else field, line, message, suggestion."""
+    describe = getattr(finding, "describe", None)
+    if callable(describe):
+        return str(describe())
+    message = getattr(finding, "message", None)
+    if not isinstance(message, str):
+        return str(finding)
+    field, line = getattr(finding, "field", None), getattr(finding, "line", None)
+    where = f"**{field}**" if field else ""
+    where += f" (line {line})" if isinstance(line, int) else ""
+    suggestion = getattr(finding, "suggestion", None)
+    text = f"{where}: {message}" if where else message
+    return f"{text} {suggestion}" if isinstance(suggestion, str) and suggestion else text
+
+
+def _front_matter(pm: Postmortem, numbers: dict[str, float | None]) -> str:
+    # The keys the library index reads come first: it stops reading after the last of them.
+    data: dict[str, Any] = {
+        "pmbot": SCHEMA_VERSION,
+        "title": _line(pm.title),
+        "date": pm.date.isoformat() if pm.date else None,
+        "severity": str(pm.severity),
+        "status": _line(pm.status),
+        "issue": pm.issue_number,
+        "services": list(_lines(pm.services)),
+        "tags": list(_lines(pm.tags)),
+        "categories": sorted({str(cf.category) for cf in pm.contributing_factors}),
+        "incident_commander": _line(pm.incident_commander) if pm.incident_commander else None,
+        "authors": list(_lines(pm.authors)),
+        "started": _iso(pm.started),
+        "detected": _iso(pm.detected),
+        "mitigated": _iso(pm.mitigated),
+        "resolved": _iso(pm.resolved),
+        "figures": numbers,
+        "action_items": [
+            {
+                "key": _line(item.key),
+                "what": _line(item.what),
+                "owner": _line(item.owner) if item.owner else None,
+                "priority": str(item.priority),
+                "due": item.due.isoformat() if item.due else None,
+                "type": str(item.type) if item.type else None,
+            }
+            for item in pm.action_items
+        ],
+    }
+    # The safe dumper quotes and indents whatever the user wrote, so no value can close the
+    # front matter with a `---` line or smuggle in keys; width keeps long lines unfolded.
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
+
+
+def build_context(
+    pm: Postmortem,
+    *,
+    figures: Mapping[str, float | None] | None = None,
+    findings: Iterable[object] | None = None,
+    similar: Sequence[LibraryEntry] = (),
+    now: datetime | None = None,
+) -> DocumentContext:
+    """The typed, defused context a document template is rendered with."""
+    figure_context = _figures(pm, figures)
+    return DocumentContext(
+        front_matter=_front_matter(pm, figure_context.numbers()),
+        title=_line(pm.title),
+        severity=str(pm.severity),
+        status=_line(pm.status),
+        date=pm.date.isoformat() if pm.date else None,
+        issue=pm.issue_number,
+        incident_commander=_line(pm.incident_commander) if pm.incident_commander else None,
+        authors=_lines(pm.authors),
+        services=_lines(pm.services),
+        tags=_lines(pm.tags),
+        started=_shown(pm.started),
+        detected=_shown(pm.detected),
+        mitigated=_shown(pm.mitigated),
+        resolved=_shown(pm.resolved),
+        detection_method=_text(pm.detection_method),
+        summary=_text(pm.summary),
+        impact=ImpactContext(
+            users=_text(pm.impact.users),
+            revenue=_text(pm.impact.revenue),
+            description=_text(pm.impact.description),
+            minutes=_number(pm.impact.minutes),
+            slo_target=pm.impact.slo_target,
+            slo_window_days=pm.impact.slo_window_days,
+        ),
+        figures=figure_context,
+        timeline=tuple(TimelineRow(_shown(e.at) or "", _text(e.text) or "") for e in pm.timeline),
+        factors=tuple(
+            FactorRow(_line(cf.key), str(cf.category), _text(cf.description) or "")
+            for cf in pm.contributing_factors
+        ),
+        whys=tuple(
+            WhyChainContext(
+                _line(w.title) or None if w.title else None, tuple(_text(s) or "" for s in w.steps)
+            )
+            for w in pm.whys
+        ),
+        went_well=_text(pm.went_well),
+        went_poorly=_text(pm.went_poorly),
+        got_lucky=_text(pm.got_lucky),
+        action_items=_items(pm),
+        lessons=_text(pm.lessons),
+        similar=_similar(pm, similar),
+        regulatory=_text(pm.regulatory),
+        findings=_findings(findings),
+        now=None if now is None else utc(now),
+    )
+
+
+# --- the template --------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    """Text for one Markdown table cell: a `|` or a newline would break the table."""
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _person(login: str | None) -> str:
+    return "—" if not login else f"@{login}"
+
+
+@functools.cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    # Sandboxed because a repository's template is configuration, not pmbot's code.
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # the output is Markdown; GitHub sanitises any HTML in it
+    )
+    env.filters["cell"] = _cell
+    env.filters["person"] = _person
+    env.filters["link_text"] = link_text
+    return env
+
+
+@functools.cache
+def _shipped_template() -> Template:
+    return _template(SHIPPED_TEMPLATE)
+
+
+def _template(path: Path | None) -> Template:
+    if path is None:
+        return _shipped_template()
+    return _environment().from_string(path.read_text(encoding="utf-8"))
+
+
+def render_document(
+    pm: Postmortem,
+    *,
+    figures: Mapping[str, float | None] | None = None,
+    findings: Iterable[object] | None = None,
+    similar: Sequence[LibraryEntry] = (),
+    template_path: Path | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The postmortem's Markdown document, YAML front matter first."""
+    context = build_context(pm, figures=figures, findings=findings, similar=similar, now=now)
+    values = {f.name: getattr(context, f.name) for f in fields(context)}
+    return _template(template_path).render(values)
