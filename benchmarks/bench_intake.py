@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pmbot.app.github_commands import run_intake
+from pmbot.app.intake import run_intake
 from pmbot.core.config import default_config
 from pmbot.github.client import GitHub
 from pmbot.github.models import GitHubSettings

@@ -7,7 +7,7 @@ baseline that fetches every item and its comments separately.
 The sandbox runs in a child process (seeded directly, no HTTP), so the sweep's seconds and
 its peak memory (tracemalloc, measured in a separate identical run) are pmbot's alone. The
 items are a realistic mix of ladder states, with the very markers intake and earlier sweeps
-write. For each N the real `commands_github.sweep` runs with the default write budget, and
+write. For each N the real `pmbot sweep` runs with the default write budget, and
 (for N up to `--full-writes-max`) with a budget high enough to make every write; then it runs
 again at the same `now`, which must write nothing once everything fitted.
 
@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pmbot.app import github_commands as commands_github
+from pmbot.app import session
+from pmbot.app.sweep import sweep
 from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority
 from pmbot.flows.tracking import FollowState, ItemInfo, Step, with_markers
@@ -192,14 +193,14 @@ def sandbox(n: int, budget: int) -> Iterator[tuple[str, Callable[[], dict[str, A
 
 
 def unpaced_connect(environ: Any, config: Config | None = None) -> GitHub:
-    """`commands_github.connect`, without pacing writes when the API is on this machine."""
+    """`pmbot.app.session.connect`, without pacing writes when the API is on this machine."""
     gh = ORIGINAL_CONNECT(environ, config)
     if gh.settings.is_local:
         gh.http.pacer = None
     return gh
 
 
-ORIGINAL_CONNECT = commands_github.connect
+ORIGINAL_CONNECT = session.connect
 
 
 @dataclass
@@ -218,7 +219,7 @@ def sweep_once(base_url: str, counters: Callable[[], dict[str, Any]], memory: bo
         tracemalloc.start()
     start = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()):  # one line per write: not for here
-        code = commands_github.sweep(env, dry_run=False, now=NOW, config_path=None)
+        code = sweep(env, dry_run=False, now=NOW, config_path=None)
     seconds = time.perf_counter() - start
     peak = None
     if memory:
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-writes-max", type=int, default=10000)
     parser.add_argument("--naive-max", type=int, default=10000)
     args = parser.parse_args(argv)
-    commands_github.connect = unpaced_connect
+    session.connect = unpaced_connect
     default_budget = default_config().budget.max_writes_per_run
     rows: list[Row] = []
     started = time.perf_counter()

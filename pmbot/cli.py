@@ -93,7 +93,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 def _cmd_intake(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.app.github_commands import intake
+    from pmbot.app.intake import intake
 
     return intake(
         os.environ,
@@ -106,21 +106,21 @@ def _cmd_intake(args: argparse.Namespace) -> int:
 
 def _cmd_event(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.app.github_commands import event
+    from pmbot.app.event import event
 
     return event(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.app.github_commands import sweep
+    from pmbot.app.sweep import sweep
 
     return sweep(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
-    from pmbot.app.github_commands import report
+    from pmbot.app.report import report
 
     return report(
         os.environ,

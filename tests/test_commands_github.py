@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from test_intake_github import NOW, adapter, env, example, items, run, seed, summaries
 
-from pmbot.app.github_commands import dispatch, event, report, sweep
+from pmbot.app.event import dispatch, event
+from pmbot.app.report import report
+from pmbot.app.sweep import sweep
 from pmbot.core import markers
 from pmbot.core.config import default_config, load_config
 from pmbot.errors import PmbotError

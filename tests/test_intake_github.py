@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from conftest import PLACEHOLDER_TOKEN, REPO, settings_for
 
-from pmbot.app.github_commands import IntakeRun, dispatch, intake, run_intake
+from pmbot.app.event import dispatch
+from pmbot.app.intake import IntakeRun, intake, run_intake
 from pmbot.core import markers
 from pmbot.core.config import Config, default_config, load_config
 from pmbot.github.client import GitHub

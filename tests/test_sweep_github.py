@@ -1,6 +1,6 @@
 """The daily sweep and the owner commands against the sandbox, over real HTTP.
 
-Every test drives the real entry points (`commands_github.sweep` and `commands_github.event`)
+Every test drives the real entry points (`pmbot.app.sweep.sweep` and `pmbot.app.event.event`)
 with the environment GitHub Actions sets. Action items are seeded with the very markers
 intake writes (`tracking.with_markers` / `item_marker`), then the clock (`now`) moves and the
 sandbox shows what pmbot wrote: comments, labels, markers, and the request counters.
@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 from conftest import PLACEHOLDER_TOKEN, REPO
 
-from pmbot.app import github_commands as commands_github
+from pmbot.app.event import event
+from pmbot.app.sweep import sweep
 from pmbot.core import markers
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
@@ -114,7 +115,7 @@ class Repo:
         return issue.number
 
     def sweep(self, now: datetime, *, dry_run: bool = False) -> int:
-        return commands_github.sweep(self.env, dry_run=dry_run, now=now, config_path=None)
+        return sweep(self.env, dry_run=dry_run, now=now, config_path=None)
 
     def comment(self, number: int, text: str, login: str, now: datetime) -> int:
         """`login` comments `text` on #number; the issue_comment workflow runs `pmbot event`."""
@@ -128,7 +129,7 @@ class Repo:
         path = self.tmp / f"event-{comment.id}.json"
         path.write_text(json.dumps(payload), encoding="utf-8")
         env = {**self.env, "GITHUB_EVENT_NAME": "issue_comment", "GITHUB_EVENT_PATH": str(path)}
-        return commands_github.event(env, dry_run=False, now=now, config_path=None)
+        return event(env, dry_run=False, now=now, config_path=None)
 
     # what the sandbox now holds
 
@@ -662,7 +663,7 @@ def test_a_redelivered_command_changes_nothing_the_second_time(repo: Repo) -> No
     path.write_text(json.dumps(payload), encoding="utf-8")
     env = {**repo.env, "GITHUB_EVENT_NAME": "issue_comment", "GITHUB_EVENT_PATH": str(path)}
     repo.sb.counters.reset()
-    assert commands_github.event(env, dry_run=False, now=day(1), config_path=None) == 0
+    assert event(env, dry_run=False, now=day(1), config_path=None) == 0
     assert repo.writes == 0
 
 

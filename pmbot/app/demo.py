@@ -20,8 +20,11 @@ from pathlib import Path
 
 import requests
 
-from pmbot.app import github_commands as commands_github
+from pmbot.app.event import event
 from pmbot.app.init import init
+from pmbot.app.intake import intake
+from pmbot.app.report import report as report_command
+from pmbot.app.sweep import sweep
 from pmbot.sandbox import Sandbox
 
 REPO = "acme/web"
@@ -148,17 +151,13 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
             t,
             clock,
             f"pmbot intake --issue {pm.number}",
-            lambda: commands_github.intake(
-                env, issue=pm.number, dry_run=False, now=clock.now, config_path=None
-            ),
+            lambda: intake(env, issue=pm.number, dry_run=False, now=clock.now, config_path=None),
         )
         _step(
             t,
             clock,
             f"pmbot intake --issue {pm.number} (rerun: nothing to do)",
-            lambda: commands_github.intake(
-                env, issue=pm.number, dry_run=False, now=clock.now, config_path=None
-            ),
+            lambda: intake(env, issue=pm.number, dry_run=False, now=clock.now, config_path=None),
         )
         items = sorted(
             n
@@ -181,15 +180,13 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 t,
                 clock,
                 "pmbot sweep",
-                lambda: commands_github.sweep(env, dry_run=False, now=clock.now, config_path=None),
+                lambda: sweep(env, dry_run=False, now=clock.now, config_path=None),
             )
         _step(
             t,
             clock,
             "pmbot report --post",
-            lambda: commands_github.report(
-                env, fmt="md", now=clock.now, post=True, config_path=None
-            ),
+            lambda: report_command(env, fmt="md", now=clock.now, post=True, config_path=None),
         )
         _export(sb, out, env, clock)
         counters = sb.counters.snapshot()
@@ -260,9 +257,7 @@ def _close(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number
             "issue": _issue_payload(sb, number),
             "sender": {"login": owner},
         }
-        return commands_github.event(
-            _event(env, "issues", payload), dry_run=False, now=clock.now, config_path=None
-        )
+        return event(_event(env, "issues", payload), dry_run=False, now=clock.now, config_path=None)
 
     _step(
         t,
@@ -305,7 +300,7 @@ def _command(
         t,
         clock,
         f"@{owner} comments `{text}` on #{number}",
-        lambda: commands_github.event(
+        lambda: event(
             _event(env, "issue_comment", payload), dry_run=False, now=clock.now, config_path=None
         ),
     )
@@ -314,7 +309,7 @@ def _command(
 def _export(sb: Sandbox, out: Path, env: dict[str, str], clock: Clock) -> None:
     """Copy the documents pmbot committed (on any branch) and the report to `out`."""
     with _quiet() as report:
-        commands_github.report(env, fmt="md", now=clock.now, post=False, config_path=None)
+        report_command(env, fmt="md", now=clock.now, post=False, config_path=None)
     (out / "report.md").write_text(report.getvalue(), encoding="utf-8")
     git = sb.state.git
     with sb.state.lock:

@@ -1,7 +1,7 @@
 """Intake on GitHub, decided: from a postmortem issue and what pmbot already wrote, the writes
 that bring GitHub in line with the form. Pure: snapshots and a clock in, Plans out.
 
-Three plans, applied in order by `pmbot.app.github_commands`:
+Three plans, applied in order by `pmbot.app.intake`:
 
 1. `plan_items` — one issue per action item (created with its labels, owner and the hidden
    `pmbot:item` marker, then linked as a sub-issue), edited rows updated field by field, a

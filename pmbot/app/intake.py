@@ -1,0 +1,312 @@
+"""`pmbot intake`: one postmortem issue, read, reviewed, published and its items opened.
+
+Each reads what it needs through the adapter (`pmbot.github.client`), asks a pure planner what to
+write, and applies the plan with `pmbot.plan.apply` — or prints it for `--dry-run`. At the
+end of every run the request count goes to stderr and, in Actions, to the step summary.
+
+Intake's guarantees, and how they are kept:
+
+- A rerun writes nothing: every planner compares with what GitHub holds (item bodies, titles,
+  labels, assignees and links; blob shas of the document and index; the pull request; the
+  summary comment) and plans only differences.
+- A run killed half-way resumes: state lives in GitHub only. An item issue carries its
+  `pmbot:item` marker from the moment it is created, so the next run finds it and only
+  links it (or updates it); the adapter checks for a lost answer before repeating a POST.
+- Racing runs: two runs that both read "no item yet" both create one; GitHub offers no lock.
+  Each run re-reads the items after creating any, and the newer copy of every key (pmbot's
+  own issues only, never a user's) is closed as `duplicate` with a comment pointing at the
+  kept one; a second summary comment is superseded the same way. The workflow's concurrency
+  group per issue makes this rare; this makes it harmless.
+- Requests: reads are a small constant (issue, login, comments, the action-item list — one
+  per 100 items in the repository — sub-issues, default branch, docs tree, index.json, the
+  branch tree, the pull request, and re-reads after writing); writes are two per new item
+  (create with labels and assignee, link) plus the document change and the comment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from pmbot.app.session import Log, session, stderr_log
+from pmbot.core import markers
+from pmbot.core.config import Config
+from pmbot.core.reading import Intake, read_postmortem
+from pmbot.errors import FormError, PmbotError, Problem
+from pmbot.flows import intake as planner
+from pmbot.flows import publish
+from pmbot.flows.intake import ItemIssue, Publication
+from pmbot.flows.publish import DocsState, Documents
+from pmbot.github.client import GitHub, GitHubHTTPError
+from pmbot.github.models import CommentSnapshot, IssueSnapshot
+from pmbot.plan import ApplyResult, Plan, apply
+from pmbot.render import library
+from pmbot.render.document import document_path
+
+MAX_UNINDEXED_READS = 25  # documents not yet in index.json read per run; the rest next time
+
+
+def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> list[ItemIssue]:
+    """This postmortem's action items: the sub-issues (one read) and the action-item label's
+    list, so an item missing from either is still found (one created by a run that died
+    before linking it, say). The list is limited to issues updated since the postmortem
+    was filed: its items cannot be older, and the rest of the repository's history is not
+    read again on every edit."""
+    label = config.labels.action_item.name
+    labelled = gh.list_issues(labels=[label], state="all", since=issue.created_at)
+    subs = gh.list_sub_issues(issue.number)
+    if subs is None:  # no sub-issues here: the task list in the postmortem is the link
+        linked = {int(n): True for n in re.findall(r"^\s*- \[[ xX]\] #(\d+)", issue.body, re.M)}
+        subs = []
+    else:
+        linked = {s.number: True for s in subs}
+    return planner.items_of(issue.number, [*subs, *labelled], me, linked)
+
+
+def read_summary(
+    gh: GitHub, number: int, me: str
+) -> tuple[CommentSnapshot | None, list[CommentSnapshot]]:
+    """pmbot's summary comment (the oldest, if racing runs left two) and any others."""
+    own = [
+        c
+        for c in gh.list_comments(number)
+        if c.author == me and markers.has(c.body, planner.SUMMARY)
+    ]
+    own.sort(key=lambda c: c.id)
+    return (own[0] if own else None), own[1:]
+
+
+def read_postmortem_issue(gh: GitHub, number: int, config: Config) -> IssueSnapshot:
+    issue = gh.get_issue(number)
+    if issue.is_pull_request or config.postmortem_label not in issue.labels:
+        raise PmbotError(
+            [
+                Problem(
+                    f"issue #{number}",
+                    f"is not labelled `{config.postmortem_label}`, so it is not a postmortem.",
+                    "file it with the Postmortem issue form, or add the label.",
+                )
+            ]
+        )
+    return issue
+
+
+def parse(issue: IssueSnapshot, config: Config) -> Intake | FormError:
+    """The form read and reviewed, or the FormError that the summary comment explains."""
+    try:
+        result = read_postmortem(issue.body, config, issue_number=issue.number)
+        document_path(result.postmortem, config.docs_dir)  # undated: a problem to report
+    except FormError as exc:
+        return exc
+    return result
+
+
+def read_docs(gh: GitHub, docs: Documents, config: Config) -> DocsState:
+    """The library on the default branch and the files on the branch the change goes to."""
+    default = docs.base
+    tree = dict(gh.list_tree(config.docs_dir, ref=default))
+    index_path = f"{config.docs_dir}/{publish.INDEX_JSON}"
+    index = gh.read_file(index_path, ref=default) if index_path in tree else None
+    listed = publish.entries_from_index(index.text if index else None)
+    indexed = publish.present(listed, tree, config.docs_dir)
+    missing = publish.unindexed(tree, indexed, config.docs_dir)[:MAX_UNINDEXED_READS]
+    texts = [(p, f.text) for p in missing if (f := gh.read_file(p, ref=default)) is not None]
+    entries = (*indexed, *library.entries_from_texts(texts, docs_dir=config.docs_dir))
+    state = DocsState(default, entries, tree, True, None, published=tree)
+    if docs.mode == "commit" or state.is_published(docs):
+        return state
+    try:
+        target = dict(gh.list_tree(config.docs_dir, ref=docs.branch))
+    except GitHubHTTPError as exc:
+        if exc.status not in (404, 409, 422):
+            raise
+        return replace(state, target_files={}, target_exists=False)
+    pull = gh.find_open_pull(docs.branch, default)
+    return replace(state, target_files=target, pull=pull)
+
+
+def publication(issue: IssueSnapshot, docs: Documents, state: DocsState) -> Publication:
+    base = issue.html_url.rsplit("/issues/", 1)[0]
+    merged = docs.mode == "commit" or state.is_published(docs)
+    branch = state.default_branch if merged else docs.branch
+    url = f"{base}/blob/{branch}/{docs.path}" if base else None
+    return Publication(docs.path, "commit" if merged else docs.mode, branch, state.pull, url)
+
+
+# --- intake: running ------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeRun:
+    """What one intake run did (for tests, the benchmark and the step summary)."""
+
+    number: int
+    planned: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    allowed: bool = True
+    form_error: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> ApplyResult:
+    """Each action on its own, so one failure costs only that action (and what needs it)."""
+    if dry_run:  # the whole plan at once, grouped by issue
+        result = apply(plan, gh, dry_run=True, log=log)
+        run.planned += list(result.applied)
+        return result
+    result = ApplyResult(dry_run=dry_run)
+    for action in plan.actions:
+        one = apply(Plan((action,)), gh, dry_run=dry_run, log=log)
+        result = ApplyResult(dry_run, result.applied + one.applied, result.failed + one.failed)
+    run.planned += list(result.applied)
+    run.failed += [f"#{f.issue}: {f.error}" for f in result.failed]
+    return result
+
+
+def run_intake(
+    gh: GitHub, number: int, *, now: datetime, config: Config, dry_run: bool, log: Log = stderr_log
+) -> IntakeRun:
+    """Intake of postmortem #number: items, document, summary; a rerun writes nothing."""
+    run = IntakeRun(number)
+    issue = read_postmortem_issue(gh, number, config)
+    me = gh.login()
+    summary, _ = read_summary(gh, number, me)
+    if not planner.allowed(issue, config):
+        run.allowed = False
+        existing = summary.body if summary else None
+        _apply(planner.plan_not_allowed(issue, existing, config), gh, dry_run, log, run)
+        return run
+    result = parse(issue, config)
+    items = read_items(gh, issue, me, config)
+    pub = None
+    if isinstance(result, FormError):
+        run.form_error = True
+    else:
+        items, pub = _changes(gh, issue, result, items, me, now, config, dry_run, log, run)
+    _finish(gh, issue, result, items, pub, summary, now, config, dry_run, log, run)
+    return run
+
+
+@contextlib.contextmanager
+def _repo_template(gh: GitHub, config: Config, ref: str) -> Iterator[Path | None]:
+    """`templates.document` is a path in the repository: fetched once, rendered from a file."""
+    name = config.templates.document
+    if not name:
+        yield None
+        return
+    found = gh.read_file(name, ref=ref)
+    if found is None:
+        raise PmbotError(
+            [Problem("templates.document", f"{name!r} is not in the repository.", "commit "
+                     "the template there, or set templates.document to null.")]
+        )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="pmbot-template-") as folder:
+        path = Path(folder) / "document.md.j2"
+        path.write_text(found.text, encoding="utf-8")
+        yield path
+
+
+def _changes(
+    gh: GitHub,
+    issue: IssueSnapshot,
+    result: Intake,
+    items: list[ItemIssue],
+    me: str,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+    run: IntakeRun,
+) -> tuple[list[ItemIssue], Publication]:
+    """Phase one: the action items and the document. Returns the items as they now are."""
+    pm = result.postmortem
+    default = gh.default_branch()
+    with _repo_template(gh, config, default) as template:
+        docs = publish.documents(pm, result.findings, (), config, default, template)
+        state = read_docs(gh, docs, config)
+        docs = publish.documents(pm, result.findings, state.library, config, default, template)
+    plan = planner.plan_items(pm, items, now, config)
+    plan += Plan(publish.plan_publish(issue.number, docs, state))
+    if plan:
+        _apply(plan, gh, dry_run, log, run)
+    if plan and not dry_run:
+        items = read_items(gh, issue, me, config)
+        dups = planner.plan_duplicates(items)
+        if dups:
+            log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
+            _apply(dups, gh, dry_run, log, run)
+            items = read_items(gh, issue, me, config)
+        if docs.mode != "commit":
+            state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
+    return items, publication(issue, docs, state)
+
+
+def _finish(
+    gh: GitHub,
+    issue: IssueSnapshot,
+    result: Intake | FormError,
+    items: Sequence[ItemIssue],
+    pub: Publication | None,
+    summary: CommentSnapshot | None,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+    run: IntakeRun,
+) -> None:
+    """Phase two: the summary comment and the postmortem's labels, from what now exists."""
+    existing = summary.body if summary else None
+    plan = planner.plan_summary(issue, result, items, pub, existing, now, config)
+    if not plan:
+        return
+    _apply(plan, gh, dry_run, log, run)
+    if summary is None and not dry_run:
+        _supersede_racing_summaries(gh, issue.number, planner.summary_marker(issue.number), log)
+
+
+def _supersede_racing_summaries(gh: GitHub, number: int, marker: str, log: Log) -> None:
+    """Two runs that both found no summary comment both create one: keep the oldest."""
+    _, extra = read_summary(gh, number, gh.login())
+    for comment in extra:
+        log(f"#{number}: a racing run also wrote the summary; superseding comment {comment.id}")
+        gh.edit_comment(comment.id, "_Superseded by pmbot's summary comment above._")
+    if extra:
+        kept, _ = read_summary(gh, number, gh.login())
+        if kept is not None and marker not in kept.body:
+            log(f"#{number}: the summary comment {kept.id} lost its marker")
+
+
+def intake(
+    environ: Mapping[str, str],
+    *,
+    issue: int,
+    dry_run: bool,
+    now: datetime,
+    config_path: Path | None,
+) -> int:
+    """`pmbot intake --issue N`."""
+    what = f"intake #{issue}{' (dry run)' if dry_run else ''}"
+    with session(environ, config_path, what) as (gh, config):
+        log = print if dry_run else stderr_log  # a dry run's plan is its output
+        run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run, log=log)
+    return exit_code(run)
+
+
+def exit_code(run: IntakeRun) -> int:
+    if run.failed:
+        stderr_log(f"pmbot: {len(run.failed)} writes failed; run again to finish: {run.failed}")
+        return 1
+    if not run.planned:
+        stderr_log(f"pmbot: #{run.number} is up to date; nothing to write.")
+    return 0
+
+
+# --- event ----------------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""`pmbot report`: the program's metrics, printed or posted to one report issue."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pmbot.app.intake import parse
+from pmbot.app.session import session, stderr_log
+from pmbot.app.sweep import tracked_items
+from pmbot.core import markers
+from pmbot.core.config import Config
+from pmbot.core.reading import Intake
+from pmbot.github.client import GitHub
+from pmbot.render.document import document_path
+
+REPORT_LABEL = "pmbot-report"
+
+
+def report(
+    environ: Mapping[str, str],
+    *,
+    fmt: str,
+    now: datetime,
+    post: bool,
+    config_path: Path | None,
+) -> int:
+    """`pmbot report`: program metrics on stdout; `--post` also updates the report issue."""
+    from pmbot.flows.report import PostmortemRecord, compute_report, render_report
+
+    with session(environ, config_path, "report") as (gh, config):
+        records = []
+        published = published_dates(gh, config)
+        for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
+            result = parse(issue, config)
+            if isinstance(result, Intake):
+                pm = result.postmortem
+                day = published(pm, issue.number)
+                records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
+        items = tracked_items(gh, config, "all", stderr_log)
+        data = compute_report(records, items, now, config)
+        text = render_report(data, fmt)  # type: ignore[arg-type]
+        sys.stdout.write(text)
+        if post:
+            _post_report(gh, render_report(data, "md") if fmt != "md" else text)
+    return 0
+
+
+PUBLISHED_PAGES = 3  # list pages read to date the documents: 300 recent pulls or commits
+
+
+def published_dates(gh: GitHub, config: Config) -> Callable[[Any, int], date | None]:
+    """When each postmortem's document reached the default branch, where cheaply known: the
+    merge of its `branch_prefix + slug` pull request, or with `publish: commit` the first
+    pmbot commit naming the issue (`Postmortem #N: ...`). A bounded number of list reads
+    (PUBLISHED_PAGES); a document merged before them counts as unmerged."""
+    if config.publish == "commit":
+        first: dict[int, date] = {}
+        for message, at in gh.commit_dates(config.docs_dir, max_pages=PUBLISHED_PAGES):
+            found = re.match(r"Postmortem #(\d+):", message)
+            if found:  # newest first: the last one seen is the first publication
+                first[int(found.group(1))] = at.astimezone(UTC).date()
+        return lambda pm, number: first.get(number)
+    merged = gh.merged_pulls(config.branch_prefix, max_pages=PUBLISHED_PAGES)
+
+    def by_branch(pm: Any, number: int) -> date | None:
+        slug = PurePosixPath(document_path(pm, config.docs_dir)).stem
+        at = merged.get(f"{config.branch_prefix}{slug}")
+        return at.astimezone(UTC).date() if at else None
+
+    return by_branch
+
+
+def _post_report(gh: GitHub, text: str) -> None:
+    """The single report issue pmbot keeps, updated in place."""
+    marker = markers.encode("report", {})
+    body = f"{markers.defuse_markers(text).rstrip()}\n\n{marker}\n"
+    me = gh.login()
+    mine = [
+        i
+        for i in gh.list_issues(labels=[REPORT_LABEL], state="open")
+        if i.author == me and markers.has(i.body, "report")
+    ]
+    if not mine:
+        gh.create_issue("pmbot report", body, labels=[REPORT_LABEL], marker=marker)
+    elif mine[0].body.rstrip() != body.rstrip():
+        gh.update_issue(mine[0].number, body=body)

@@ -1,0 +1,127 @@
+"""`pmbot sweep`: the daily follow-up of every open action item and late postmortem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pmbot.app.intake import parse
+from pmbot.app.session import Log, session, stderr_log
+from pmbot.core import markers
+from pmbot.core.config import Config
+from pmbot.core.reading import Intake
+from pmbot.flows import intake as planner
+from pmbot.github.client import GitHub
+from pmbot.plan import ApplyResult, Plan, apply, trim_to_budget
+from pmbot.render.document import document_path
+
+
+def tracked_items(gh: GitHub, config: Config, state: str, log: Log) -> list[Any]:
+    """Every action item (one read per 100): pmbot's own, whose markers are trusted, and
+    ones filed by hand with the Action item form. An `item` marker in someone else's issue
+    is ignored, since anyone can paste one. Unreadable items are reported and skipped."""
+    from pmbot.flows.tracking import read_items as read_tracked
+
+    me = gh.login()
+    issues = [
+        i
+        for i in gh.list_issues(labels=[config.labels.action_item.name], state=state)
+        if i.author == me or not markers.has(i.body, "item")
+    ]
+    items, problems = read_tracked(issues, sla_days=config.sla_days)
+    for problem in problems:
+        log(f"pmbot: skipping {problem.render()}")
+    return items
+
+
+def _own_comment(gh: GitHub, number: int, kind: str) -> str | None:
+    me = gh.login()
+    found = (
+        c.body for c in gh.list_comments(number) if c.author == me and markers.has(c.body, kind)
+    )
+    return next(found, None)
+
+
+def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:
+    """Open SEV-1/2 postmortems past their document deadline with no document on the
+    default branch: one tree read, then one comment read per late postmortem only."""
+    from pmbot.core.figures import postmortem_due
+    from pmbot.flows.ladder import PM_FOLLOW, PostmortemFollow, read_pm_follow
+
+    business = {str(s): n for s, n in config.severity_due_business_days.items()}
+    published = {path for path, _ in gh.list_tree(config.docs_dir)}
+    late = []
+    for issue in gh.list_issues(labels=[config.postmortem_label], state="open"):
+        result = parse(issue, config) if planner.allowed(issue, config) else None
+        pm = result.postmortem if isinstance(result, Intake) else None
+        if pm is None or pm.resolved is None:
+            continue
+        due = postmortem_due(pm.resolved.date(), pm.severity, business)
+        if due is None or now.date() <= due:
+            continue
+        if document_path(pm, config.docs_dir).as_posix() in published:
+            continue
+        last, count = read_pm_follow(_own_comment(gh, issue.number, PM_FOLLOW))
+        follow = PostmortemFollow(
+            issue.number, pm.severity, pm.resolved.date(), False, pm.incident_commander,
+            pm.authors, last, count,
+        )  # fmt: skip
+        late.append(follow)
+    return late
+
+
+def sweep(
+    environ: Mapping[str, str], *, dry_run: bool, now: datetime, config_path: Path | None
+) -> int:
+    """`pmbot sweep`: reminders, overdue notices and escalations over open action items, and
+    reminders for postmortem documents past their deadline."""
+    from pmbot.flows.ladder import plan_postmortem_reminders, plan_sweep
+
+    notes: list[str] = []
+    what = f"sweep{' (dry run)' if dry_run else ''}"
+    with session(environ, config_path, what, notes) as (gh, config):
+        try:
+            remaining = _remaining(gh, gh.log_rate_limit("start"))
+            items = tracked_items(gh, config, "open", stderr_log)
+            plan = plan_sweep(items, now, config)
+            plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
+            kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
+            floor = config.budget.rate_limit_floor
+            result = apply(
+                kept, gh, dry_run=dry_run, log=stderr_log, remaining=remaining, floor=floor
+            )
+            notes += _sweep_notes(result, deferred)
+        finally:
+            gh.log_rate_limit("end")
+            for note in notes:
+                stderr_log(f"pmbot sweep: {note}")
+    return 1 if result.failed else 0
+
+
+def _remaining(gh: GitHub, start: Any) -> Callable[[], int | None]:
+    """Requests left in the rate-limit window, counted from the start without asking again."""
+    if start is None:
+        return lambda: None
+    used = gh.stats.rate_limited_requests
+    return lambda: int(start.remaining) - (gh.stats.rate_limited_requests - used)
+
+
+def _sweep_notes(result: ApplyResult, deferred: Plan) -> list[str]:
+    notes = []
+    if deferred:
+        notes.append(
+            f"deferred {deferred.writes} writes for {len(deferred.by_issue())} items to the "
+            "next run (budget.max_writes_per_run); the most urgent went first"
+        )
+    if result.stopped_at_floor:
+        notes.append(
+            f"stopped at the rate-limit floor; {len(result.skipped)} items wait for the next run"
+        )
+    if result.failed:
+        notes.append(f"{len(result.failed)} items failed and will be retried next run")
+    return notes
+
+
+# --- report ---------------------------------------------------------------------------------
