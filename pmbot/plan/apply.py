@@ -1,0 +1,103 @@
+"""The one place pmbot writes: apply a plan, item by item, or describe it in a dry run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pmbot.plan.actions import Action, Plan, Writer
+
+
+@dataclass(frozen=True)
+class Failure:
+    issue: int
+    error: str
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    dry_run: bool
+    applied: tuple[str, ...] = ()  # descriptions of writes done (or, in a dry run, planned)
+    failed: tuple[Failure, ...] = ()
+    skipped: tuple[int, ...] = ()  # issues not attempted because the rate limit hit the floor
+    stopped_at_floor: bool = False
+    writes: int = 0  # GitHub write requests made (0 in a dry run)
+    planned_writes: int = 0  # what the plan asked for
+
+
+Log = Callable[[str], None]
+
+
+def apply(
+    plan: Plan,
+    gh: Writer,
+    *,
+    dry_run: bool,
+    log: Log,
+    remaining: Callable[[], int | None] | None = None,
+    floor: int = 0,
+) -> ApplyResult:
+    """Perform the plan item by item; the only place pmbot writes to GitHub.
+
+    `remaining` reports the requests left in the rate-limit window (None when unknown);
+    below `floor` the run stops cleanly and the rest waits for the next run.
+    """
+    planned = plan.writes
+    if dry_run:
+        for line in [*plan.describe(), *plan.notes]:
+            log(line)
+        described = tuple(a.describe() for a in plan.actions)
+        return ApplyResult(dry_run=True, applied=described, planned_writes=planned)
+    done: list[Action] = []
+    failed: list[Failure] = []
+    groups = plan.by_issue()
+    skipped: tuple[int, ...] = ()
+    for position, (issue, actions) in enumerate(groups.items()):
+        left = remaining() if remaining else None
+        if left is not None and left < floor:
+            log(f"rate limit: {left} requests left, below the floor of {floor}; stopping")
+            skipped = tuple(list(groups)[position:])
+            break
+        done += _apply_item(issue, actions, gh, log, failed)
+    for note in plan.notes:
+        log(note)
+    return ApplyResult(
+        dry_run=False,
+        applied=tuple(a.describe() for a in done),
+        failed=tuple(failed),
+        skipped=skipped,
+        stopped_at_floor=bool(skipped),
+        writes=sum(a.writes for a in done),
+        planned_writes=planned,
+    )
+
+
+def _apply_item(
+    issue: int, actions: Sequence[Action], gh: Writer, log: Log, failed: list[Failure]
+) -> list[Action]:
+    """One item's writes in order; a failure stops this item only (the sweep goes on)."""
+    done: list[Action] = []
+    for action in actions:
+        try:
+            action.perform(gh)
+        # The per-item isolation boundary: whatever one item does wrong (a deleted owner,
+        # a 422, a dropped connection) is logged and the sweep moves to the next item.
+        except Exception as exc:  # noqa: BLE001
+            message = f"{type(exc).__name__}: {exc}"
+            log(f"#{issue}: failed to {action.describe()} — {message}; skipping the rest of it")
+            failed.append(Failure(issue, message))
+            return done
+        done.append(action)
+        log(action.describe())
+    return done
+
+
+def summary(result: ApplyResult, deferred: Plan | None = None) -> Mapping[str, int]:
+    """Counts for the log and step summary."""
+    return {
+        "planned_writes": result.planned_writes,
+        "writes": result.writes,
+        "failed_items": len(result.failed),
+        "skipped_items": len(result.skipped),
+        "deferred_writes": deferred.writes if deferred else 0,
+    }
