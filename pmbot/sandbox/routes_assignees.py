@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pmbot.sandbox import events
 from pmbot.sandbox import validate as v
 from pmbot.sandbox.routes_issues import get_issue, touch
 from pmbot.sandbox.routing import ApiError, Request, Response, Router, paginate
@@ -35,12 +36,14 @@ def add_assignees(req: Request) -> Response:
     issue = get_issue(req)
     logins = v.names(v.body(req), "assignees") or []
     if req.state.can_push(req.login):
+        before = list(issue.assignees)
         for login in logins[:10]:
             user = req.state.user(login)
             # GitHub ignores users who cannot be assigned here, unlike on create/update
             if user and user.assignable and user.login not in issue.assignees:
                 issue.assignees.append(user.login)
                 touch(req, issue)
+        events.assignees(req, issue, before)
     return Response(201, req.render.issue(issue))
 
 
@@ -53,6 +56,7 @@ def remove_assignees(req: Request) -> Response:
         v.required(data, "assignees")
     kept = [a for a in issue.assignees if a.lower() not in logins]
     if kept != issue.assignees and req.state.can_push(req.login):
-        issue.assignees = kept
+        before, issue.assignees = issue.assignees, kept
         touch(req, issue)
+        events.assignees(req, issue, before)
     return Response(200, req.render.issue(issue))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pmbot.sandbox import events
 from pmbot.sandbox import validate as v
 from pmbot.sandbox.routing import (
     ApiError,
@@ -115,6 +116,8 @@ def create_issue(req: Request) -> Response:
         assignees=assignees,
         user=req.login,
     )
+    events.labels(req, issue, [])
+    events.assignees(req, issue, [])
     url = f"{req.render.repo_url}/issues/{issue.number}"
     return Response(201, req.render.issue(issue), {"Location": url})
 
@@ -132,6 +135,12 @@ def update_issue(req: Request) -> Response:
     if not state.can_push(req.login) and req.login.lower() != issue.user.lower():
         raise ApiError(403, "Must have push access to edit this issue.")
     before = req.render.issue(issue)
+    title, labels, assignees, open_or_closed = (
+        issue.title,
+        list(issue.labels),
+        list(issue.assignees),
+        issue.state,
+    )
     if "title" in data:
         issue.title = v.text(data, "title", allow_null=False) or issue.title
     if "body" in data:
@@ -145,6 +154,10 @@ def update_issue(req: Request) -> Response:
     _apply_state(req, issue, data)
     if req.render.issue(issue) != before:
         touch(req, issue)
+    events.title(req, issue, title)
+    events.labels(req, issue, labels)
+    events.assignees(req, issue, assignees)
+    events.state(req, issue, open_or_closed)
     return Response(200, req.render.issue(issue))
 
 
@@ -173,6 +186,8 @@ def lock_issue(req: Request) -> Response:
         raise validation_failed("Issue", "lock_reason", "invalid", reason)
     if not req.state.can_push(req.login):
         raise ApiError(403, "Resource not accessible by integration")
+    if not issue.locked:
+        events.record(req, issue, "locked", lock_reason=reason)
     issue.locked, issue.lock_reason = True, reason
     return Response(204)
 
@@ -182,5 +197,7 @@ def unlock_issue(req: Request) -> Response:
     issue = get_issue(req)
     if not req.state.can_push(req.login):
         raise ApiError(403, "Resource not accessible by integration")
+    if issue.locked:
+        events.record(req, issue, "unlocked")
     issue.locked, issue.lock_reason = False, None
     return Response(204)

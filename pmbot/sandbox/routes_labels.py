@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pmbot.sandbox import events
 from pmbot.sandbox import validate as v
 from pmbot.sandbox.routes_issues import check_labels, get_issue, touch
 from pmbot.sandbox.routing import ApiError, Request, Response, Router, paginate, validation_failed
@@ -127,8 +128,10 @@ def add_issue_labels(req: Request) -> Response:
     _require_push(req)
     added = [n for n in names if n not in issue.labels]
     if added:
+        before = list(issue.labels)
         issue.labels += added
         touch(req, issue)
+        events.labels(req, issue, before)
     return Response(200, req.render.issue_labels(issue))
 
 
@@ -138,8 +141,9 @@ def set_issue_labels(req: Request) -> Response:
     names = check_labels(req.state, _names_from_body(req))
     _require_push(req)
     if names != issue.labels:
-        issue.labels = names
+        before, issue.labels = issue.labels, names
         touch(req, issue)
+        events.labels(req, issue, before)
     return Response(200, req.render.issue_labels(issue))
 
 
@@ -148,8 +152,9 @@ def clear_issue_labels(req: Request) -> Response:
     issue = get_issue(req)
     _require_push(req)
     if issue.labels:
-        issue.labels = []
+        before, issue.labels = issue.labels, []
         touch(req, issue)
+        events.labels(req, issue, before)
     return Response(204)
 
 
@@ -161,6 +166,7 @@ def remove_issue_label(req: Request) -> Response:
     kept = [n for n in issue.labels if n.lower() != wanted]
     if kept == issue.labels:
         raise ApiError(404, "Label does not exist")
-    issue.labels = kept
+    before, issue.labels = issue.labels, kept
     touch(req, issue)
+    events.labels(req, issue, before)
     return Response(200, req.render.issue_labels(issue))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pmbot.sandbox import events
 from pmbot.sandbox import validate as v
 from pmbot.sandbox.render import ts
 from pmbot.sandbox.routing import (
@@ -202,8 +203,10 @@ def update_pull(req: Request) -> Response:
     data = v.body(req)
     if not req.state.can_push(req.login) and req.login.lower() != issue.user.lower():
         raise ApiError(403, "Resource not accessible by integration")
+    title = issue.title
     if "title" in data:
         issue.title = v.text(data, "title", allow_null=False) or issue.title
+    events.title(req, issue, title)
     if "body" in data:
         issue.body = v.text(data, "body")
     base = v.text(data, "base")
@@ -218,6 +221,7 @@ def update_pull(req: Request) -> Response:
         now = req.state.now()
         issue.state = new_state
         issue.closed_at = now if new_state == "closed" else None
+        events.record(req, issue, "closed" if new_state == "closed" else "reopened")
     issue.updated_at = req.state.now()
     return Response(200, render_pull(req, issue, full=True))
 
@@ -260,5 +264,7 @@ def merge_pull(req: Request) -> Response:
         merged.parents.append(head_sha)
     pull.merged_at, pull.merged_by, pull.merge_commit_sha = now, req.login, merged.sha
     issue.state, issue.closed_at, issue.updated_at = "closed", now, now
+    events.record(req, issue, "merged", commit_id=merged.sha)
+    events.record(req, issue, "closed")
     body = {"sha": merged.sha, "merged": True, "message": "Pull Request successfully merged"}
     return Response(200, body)

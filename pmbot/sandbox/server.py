@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from pmbot.sandbox import (
     routes_assignees,
     routes_comments,
+    routes_events,
     routes_git,
     routes_issues,
     routes_labels,
@@ -123,6 +124,7 @@ class App:
             routes_labels,
             routes_assignees,
             routes_sub_issues,
+            routes_events,
             routes_repo,
             routes_git,
             routes_pulls,

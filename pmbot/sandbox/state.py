@@ -105,7 +105,25 @@ class Issue:
     comments: int = 0
     parent: int | None = None  # the parent's issue number
     sub_issues: list[int] = field(default_factory=list)  # sub-issue numbers, in order
+    blocked_by: list[int] = field(default_factory=list)  # numbers of the issues blocking it
     pull: PullData | None = None
+
+
+@dataclass
+class IssueEvent:
+    """One entry of an issue's event log (labeled, closed, renamed, …), as recorded then."""
+
+    id: int
+    issue: int  # the issue's number
+    event: str
+    actor: str
+    created_at: datetime
+    label: tuple[str, str] | None = None  # (name, color) at the time
+    assignee: str | None = None
+    rename: tuple[str, str] | None = None  # (from, to)
+    lock_reason: str | None = None
+    state_reason: str | None = None
+    commit_id: str | None = None
 
 
 @dataclass
@@ -145,6 +163,8 @@ class State:
         self.issues: dict[int, Issue] = {}  # by number
         self.issue_by_id: dict[int, Issue] = {}
         self.comments: dict[int, Comment] = {}
+        self.events: list[IssueEvent] = []  # in the order they happened
+        self._event_ids = itertools.count(6_000_000_001)
         self.git = GitStore(default_branch, self.clock())
         self.created_at = self.clock()
         self.seed_user(self.owner, association="OWNER", permission="admin", assignable=True)
@@ -336,6 +356,9 @@ class State:
 
     def new_pull_id(self) -> int:
         return next(self._pull_ids)
+
+    def new_event_id(self) -> int:
+        return next(self._event_ids)
 
     def link_sub_issue(self, parent: Issue, child: Issue) -> None:
         if child.parent is not None:
