@@ -1,0 +1,95 @@
+"""One repository over the transport: its URL, who pmbot is, its default branch, and the
+POST that is never repeated blindly. The git data and issue halves of the adapter build on it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pmbot.github.models import GitHubSettings, RequestStats
+from pmbot.github.transport import (
+    Clock,
+    GitHubHTTPError,
+    Lost,
+    LostWriteError,
+    Sleep,
+    Transport,
+    url_path,
+)
+
+
+class RepoBase:
+    """The transport and the few reads every part of the adapter needs."""
+
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        *,
+        pace: bool = True,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.time,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.settings = settings
+        self.log = logger or logging.getLogger("pmbot.github.client")
+        self.http = Transport(settings, pace, sleep, clock, self.log)
+        self.repo = f"/repos/{settings.owner}/{settings.name}"
+        self._labels: set[str] | None = None
+        self._login: str | None = None
+        self._default_branch: str | None = None
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.http.counters.snapshot()
+
+    def default_branch(self) -> str:
+        if self._default_branch is None:
+            self._default_branch = str(self.http.call("GET", self.repo).data["default_branch"])
+        return self._default_branch
+
+    def login(self) -> str:
+        """Who pmbot is: the token's user; the Actions bot when /user is not open to the token."""
+        if self._login is None:
+            try:
+                self._login = str(self.http.call("GET", "/user").data["login"])
+            except GitHubHTTPError as exc:
+                if exc.status not in (401, 403, 404):
+                    raise
+                self._login = "github-actions[bot]"
+        return self._login
+
+    def _post_once(self, url: str, payload: Any, find: Callable[[], Any]) -> Any:
+        """POST that is never repeated blindly: after a lost answer, `find` looks for its result
+        first, and only when it is absent is the POST sent once more."""
+        for attempt in (1, 2):
+            try:
+                return self.http.call("POST", url, body=payload).data
+            except Lost as lost:
+                self.log.warning("GitHub POST %s: answer lost (%s); checking", url_path(url), lost)
+                found = find()
+                if found is not None:
+                    return found
+                if attempt == 2:
+                    raise LostWriteError(f"POST {url_path(url)}: answer lost twice") from lost
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_or_none(self, url: str) -> Any:
+        try:
+            return self.http.call("GET", url).data
+        except GitHubHTTPError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+
+def parse_time(text: str) -> datetime:
+    """GitHub's `2026-01-09T12:00:00Z`, timezone-aware."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
