@@ -31,6 +31,10 @@ class Renderer:
         self.repo_url = f"{self.api}/repos/{state.full_name}"
         self.html_url = f"{HTML}/{state.full_name}"
 
+    def for_repo(self, state: State) -> Renderer:
+        """The renderer for another repository of the same sandbox."""
+        return self if state is self.state else Renderer(state, self.api)
+
     # -- users ---------------------------------------------------------------------------
 
     def simple_user(self, login: str) -> JSON:
@@ -169,6 +173,7 @@ class Renderer:
             "reactions": self.reactions(f"{url}/reactions"),
             "performed_via_github_app": None,
         }
+        body.update(self._org_extras(issue))
         if issue.parent is not None:
             body["parent_issue_url"] = f"{self.repo_url}/issues/{issue.parent}"
         if issue.pull is not None:
@@ -183,6 +188,11 @@ class Renderer:
                 "merged_at": ts(issue.pull.merged_at),
             }
         return body
+
+    def _org_extras(self, issue: Issue) -> JSON:
+        from pmbot.sandbox.render_org import issue_extras  # it imports this module
+
+        return issue_extras(self.state, issue)
 
     def reactions(self, url: str) -> JSON:
         counts = dict.fromkeys(("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes"), 0)

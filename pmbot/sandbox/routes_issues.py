@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pmbot.sandbox import events
+from pmbot.sandbox import events, issue_extras
 from pmbot.sandbox import validate as v
 from pmbot.sandbox.routing import (
     ApiError,
@@ -107,6 +107,7 @@ def create_issue(req: Request) -> Response:
         assignees = [single, *assignees]
     assignees = check_assignees(state, assignees)
     labels = check_labels(state, labels)
+    extras = issue_extras.read(req, data)
     if not state.can_push(req.login):
         labels, assignees = [], []  # GitHub silently drops them for users without push access
     issue = state.seed_issue(
@@ -118,6 +119,7 @@ def create_issue(req: Request) -> Response:
     )
     events.labels(req, issue, [])
     events.assignees(req, issue, [])
+    extras.apply(req, issue)
     url = f"{req.render.repo_url}/issues/{issue.number}"
     return Response(201, req.render.issue(issue), {"Location": url})
 
@@ -141,6 +143,7 @@ def update_issue(req: Request) -> Response:
         list(issue.assignees),
         issue.state,
     )
+    extras = issue_extras.read(req, data)
     if "title" in data:
         issue.title = v.text(data, "title", allow_null=False) or issue.title
     if "body" in data:
@@ -152,6 +155,7 @@ def update_issue(req: Request) -> Response:
         single = v.text(data, "assignee")
         issue.assignees = check_assignees(state, [single, *logins] if single else logins)
     _apply_state(req, issue, data)
+    extras.apply(req, issue)
     if req.render.issue(issue) != before:
         touch(req, issue)
     events.title(req, issue, title)

@@ -1,4 +1,4 @@
-"""The sandbox HTTP server: GitHub's REST API for one repository, on 127.0.0.1."""
+"""The sandbox HTTP server: GitHub's REST API for an owner's repositories, on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -26,11 +26,15 @@ from pmbot.sandbox import (
     routes_git,
     routes_issues,
     routes_labels,
+    routes_org,
+    routes_projects,
     routes_pulls,
     routes_repo,
+    routes_search,
     routes_sub_issues,
 )
 from pmbot.sandbox.faults import ContentLimits, Faults, RateLimit
+from pmbot.sandbox.org import Org
 from pmbot.sandbox.render import Renderer
 from pmbot.sandbox.routing import ApiError, Request, Response, Router
 from pmbot.sandbox.state import Clock, State
@@ -128,6 +132,9 @@ class App:
             routes_repo,
             routes_git,
             routes_pulls,
+            routes_search,
+            routes_org,
+            routes_projects,
         ):
             self.router.extend(module.router)
         self.router.add("GET", "/rate_limit", self.rate_limit)
@@ -152,7 +159,7 @@ class App:
 
     def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Exchange:
         split = urlsplit(target)
-        path = _REPOSITORIES.sub(f"/repos/{self.state.full_name}", split.path)
+        path = _REPOSITORIES.sub(self._repository_path, split.path)
         path = re.sub(r"^/api/v3(?=/)", "", path)
         query = {k: vals[-1] for k, vals in parse_qs(split.query, keep_blank_values=True).items()}
         ex = Exchange(method, split.path, query, None, Response(500))
@@ -199,11 +206,9 @@ class App:
     def dispatch(self, req: Request) -> Response:
         try:
             route, params = self.router.match(req.method, req.path)
-            if "owner" in params and (
-                f"{params['owner']}/{params.get('repo')}".lower() != self.state.full_name.lower()
-            ):
-                raise ApiError(404, "Not Found")
             req.params = params
+            req.state = self._repository(params)
+            req.render = self.render.for_repo(req.state)
             with self.state.lock:
                 return route.handler(req)
         except ApiError as error:
@@ -211,6 +216,21 @@ class App:
         except Exception:  # noqa: BLE001 - a sandbox bug must answer 500, as GitHub would
             traceback.print_exc(file=sys.stderr)
             return ApiError(500, "Server Error").response()
+
+    def _repository(self, params: dict[str, str]) -> State:
+        """The repository a `/repos/{owner}/{repo}` path names (404 if the sandbox has none
+        such); the first repository for every other path."""
+        if "owner" not in params:
+            return self.state
+        repo = self.state.org.repo(params["owner"], params.get("repo"))
+        if repo is None:
+            raise ApiError(404, "Not Found")
+        return repo
+
+    def _repository_path(self, match: re.Match[str]) -> str:
+        """`/repositories/ID` (the form of GitHub's `Link` headers) -> `/repos/OWNER/NAME`."""
+        repo = self.state.org.repo_by_id(int(match.group(0).rsplit("/", 1)[1]))
+        return f"/repos/{(repo or self.state).full_name}"
 
     def _endpoint(self, method: str, path: str) -> str:
         """The route template, so counters group faulted and refused requests too."""
@@ -352,6 +372,12 @@ class Sandbox:
         self.seed_file = self.state.seed_file
         self.seed_files = self.state.seed_files
         self.create_branch = self.state.create_branch
+
+    @property
+    def org(self) -> Org:
+        """The owner's level: `sb.org.add_repo("api")`, `sb.org.install_app(...)`,
+        `sb.org.seed_project(...)`, `sb.org.seed_issue_type(...)`, `seed_issue_field`."""
+        return self.state.org
 
     @property
     def faults(self) -> Faults:

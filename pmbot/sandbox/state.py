@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from pmbot.sandbox.gitstore import GitStore
+from pmbot.sandbox.org import Org
 
 Clock = Callable[[], datetime]
 
@@ -107,6 +109,8 @@ class Issue:
     sub_issues: list[int] = field(default_factory=list)  # sub-issue numbers, in order
     blocked_by: list[int] = field(default_factory=list)  # numbers of the issues blocking it
     pull: PullData | None = None
+    type: int | None = None  # the organisation's issue type id
+    field_values: dict[int, Any] = field(default_factory=dict)  # issue field id -> value
 
 
 @dataclass
@@ -168,6 +172,7 @@ class State:
         self.git = GitStore(default_branch, self.clock())
         self.created_at = self.clock()
         self.seed_user(self.owner, association="OWNER", permission="admin", assignable=True)
+        self.org = Org(self)  # the owner's level: more repositories, projects, issue types
 
     @property
     def full_name(self) -> str:
