@@ -1,21 +1,16 @@
-"""`.github/pmbot.yml`: typed, validated once at load, every default in `data/defaults.yml`.
+"""The configuration's shape: typed models, validated once at load, no defaults of their own.
 
-The models carry no defaults of their own (bar a few per-entry ones for user-added review
-rules): the shipped file is the single source, and `load_config` deep-merges the user's
-file over it. Every problem is reported at once, with key path, line and fix.
+The models carry no defaults (bar a few per-entry ones for user-added review rules): the
+shipped `data/defaults.yml` is the single source, merged under the user's file by `load`.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from functools import cache
-from importlib import resources
-from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,18 +18,12 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     StringConstraints,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
 from pmbot.core.model import ItemType, Priority, Severity
-from pmbot.errors import ConfigError, Problem
-
-CONFIG_PATH = Path(".github/pmbot.yml")
-DEFAULTS_NAME = "defaults.yml"
 
 # Form field ids whose free text the review reads; "*" in a rule's `applies_to` means all.
 TEXT_FIELDS = (
@@ -371,220 +360,3 @@ def _check_regex(pattern: str) -> None:
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-# --- loading ----------------------------------------------------------------------------
-
-
-def defaults_text() -> str:
-    """The shipped, commented defaults (what `pmbot init` installs)."""
-    return resources.files("pmbot.data").joinpath(DEFAULTS_NAME).read_text(encoding="utf-8")
-
-
-@cache
-def default_config() -> Config:
-    return _build({}, {}, "pmbot.yml")
-
-
-def load_config(path: Path | None = None, text: str | None = None) -> Config:
-    """The defaults with the user's YAML (`text`, or the file at `path`) merged over them."""
-    if text is None and path is None:
-        return default_config()
-    source = str(path) if path is not None else str(CONFIG_PATH)
-    if text is None:
-        assert path is not None
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            fix = f"create it (`pmbot init` writes a commented one) or pass another path: {exc}"
-            raise ConfigError([Problem(source, "cannot read the file.", fix)]) from None
-    data, lines = _parse(text, source)
-    return _build(data, lines, source)
-
-
-def load_repo_config(root: Path) -> Config:
-    """A repository's `.github/pmbot.yml` if it has one, else the defaults."""
-    path = root / CONFIG_PATH
-    return load_config(path) if path.is_file() else default_config()
-
-
-def _build(user: dict[str, Any], lines: dict[tuple[str, ...], int], source: str) -> Config:
-    defaults, _ = _parse(defaults_text(), DEFAULTS_NAME)
-    merged = merge(defaults, user)
-    try:
-        return Config.model_validate(merged)
-    except ValidationError as exc:
-        problems = [_problem(err, merged, lines, source) for err in exc.errors()]
-        raise ConfigError(sorted(problems, key=lambda p: p.line or 0)) from None
-
-
-def merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings key by key, lists of `id`'d mappings by id, anything else replaced."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for key, value in over.items():
-            out[key] = merge(base[key], value) if key in base else value
-        return out
-    if _is_id_list(base) and _is_id_list(over):
-        by_id = {item["id"]: item for item in base}
-        for item in over:
-            by_id[item["id"]] = merge(by_id.get(item["id"], {}), item)
-        return list(by_id.values())
-    return over
-
-
-def _is_id_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value)
-
-
-# --- YAML with line numbers -------------------------------------------------------------
-
-
-def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
-    """The YAML document as data, plus the line of every key path (list items by id/index)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        fix = "fix the YAML syntax there (check indentation, quotes and colons)."
-        raise ConfigError([Problem(source, f"invalid YAML: {reason}.", fix, line)]) from None
-    if data is None or node is None:
-        return {}, {}
-    if not isinstance(data, dict):
-        fix = "write `key: value` settings, e.g. `sla_days: {P0: 7}`."
-        raise ConfigError([Problem(source, "must be a mapping of settings.", fix, 1)])
-    lines: dict[tuple[str, ...], int] = {}
-    problems = list(_walk(node, (), lines))
-    if problems:
-        raise ConfigError([Problem(f"{source}: {f}", m, x, ln) for f, m, x, ln in problems])
-    return data, lines
-
-
-def _walk(
-    node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]
-) -> Iterator[tuple[str, str, str, int]]:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*path, str(key_node.value))
-            line = key_node.start_mark.line + 1
-            if key in lines:
-                fix = f"remove one; the first is on line {lines[key]}."
-                yield _dotted(key), "duplicate key.", fix, line
-            lines[key] = line
-            yield from _walk(value_node, key, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            key = (*path, _item_key(item, index))
-            lines[key] = item.start_mark.line + 1
-            yield from _walk(item, key, lines)
-
-
-def _item_key(node: yaml.Node, index: int) -> str:
-    # Rules are merged by id, so their errors are located by id rather than position.
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
-                return f"[{value_node.value}]"
-    return f"[{index}]"
-
-
-def _dotted(path: tuple[str, ...]) -> str:
-    return ".".join(path).replace(".[", "[")
-
-
-# --- validation errors -> problems ------------------------------------------------------
-
-
-def _problem(
-    err: ErrorDetails, merged: dict[str, Any], lines: dict[tuple[str, ...], int], source: str
-) -> Problem:
-    path = _path(err["loc"], merged)
-    line = next((lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in lines), None)
-    message, fix = _explain(err, path)
-    return Problem(f"{source}: {_dotted(path) or '(top level)'}", message, fix, line)
-
-
-def _path(loc: tuple[int | str, ...], merged: Any) -> tuple[str, ...]:
-    """Pydantic's location as the key path `_walk` records (list items by id)."""
-    path: list[str] = []
-    node = merged
-    for part in loc:
-        if part == "[key]":
-            continue  # pydantic's marker for an invalid mapping key
-        if isinstance(part, int) and isinstance(node, list) and part < len(node):
-            node = node[part]
-            has_id = isinstance(node, dict) and "id" in node
-            path.append(f"[{node['id']}]" if has_id else f"[{part}]")
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-            path.append(str(part))
-    return tuple(path)
-
-
-# Fixes for values whose constraint alone does not say what to write.
-_FIXES = {
-    "color": 'use six hex digits, quoted, e.g. "d73a4a".',
-    "leadership_team": "use an org/team slug, e.g. my-org/eng-leads, or null.",
-    "docs_dir": "use a folder relative to the repository root, e.g. docs/postmortems.",
-    "branch_prefix": "use letters, digits and . _ - /, e.g. postmortem/.",
-    "document": "use a path relative to the repository root, e.g. .github/postmortem.md.j2.",
-    "patterns": "fix the regular expression (Python `re` syntax).",
-    "pattern": "fix the regular expression (Python `re` syntax).",
-}
-
-
-def _explain(err: ErrorDetails, path: tuple[str, ...]) -> tuple[str, str]:
-    kind, msg = err["type"], err["msg"].removeprefix("Value error, ")
-    if kind == "extra_forbidden":
-        return f"unknown key {path[-1]!r}.", _unknown_key_fix(path)
-    if kind == "missing":
-        return "is required.", "add it (see the commented defaults `pmbot init` installs)."
-    if kind in ("enum", "literal_error"):
-        return f"{msg}.", f"use one of {err.get('ctx', {}).get('expected', '')}."
-    key = next((part for part in reversed(path) if not part.startswith("[")), "")
-    if key in _FIXES:
-        return f"{msg}.", _FIXES[key]
-    if kind == "string_type":
-        return f"{msg}.", "quote the value."
-    if kind.startswith(("int_", "greater_than", "less_than")):
-        return f"{msg}.", "use a whole number in the allowed range."
-    return f"{msg}.", "correct the value; `pmbot init` shows the expected form."
-
-
-def _unknown_key_fix(path: tuple[str, ...]) -> str:
-    known = sorted(_known_keys(path[:-1]))
-    close = difflib.get_close_matches(path[-1], known, n=1, cutoff=0.6)
-    fix = f"did you mean {close[0]!r}? Otherwise remove it" if close else "remove it"
-    return f"{fix}; the keys allowed here are {', '.join(known)}." if known else f"{fix}."
-
-
-def _known_keys(path: tuple[str, ...]) -> list[str]:
-    """The keys a model accepts at `path`, for "did you mean" (empty when not a model)."""
-    annotation: Any = Config
-    for part in path:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(part)
-            annotation = field.annotation if field else None
-        else:
-            annotation = _inner(annotation)
-    annotation = _model_in(annotation)
-    return list(annotation.model_fields) if annotation else []
-
-
-def _inner(annotation: Any) -> Any:
-    """The value type of a Mapping or tuple annotation."""
-    args = get_args(annotation)
-    return _model_in(args[-1] if args else None) or (args[0] if args else None)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is not None or get_args(annotation):
-        for arg in get_args(annotation):
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                return arg
-    return None
