@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from pmbot.sandbox import validate as v
@@ -21,6 +22,9 @@ from pmbot.sandbox.routing import (
 
 router = Router()
 R = "/repos/{owner}/{repo}"
+# The raw media type, also in its versioned (`v3.raw`) and `+json` spellings; a directory
+# ignores it and answers the listing, as on GitHub.
+RAW = re.compile(r"application/vnd\.github(?:\.v3)?\.raw(?:\+json)?\b", re.IGNORECASE)
 
 
 def _commit_for(req: Request, ref: str | None) -> Commit:
@@ -55,6 +59,8 @@ def read_contents(req: Request) -> Response:
     commit = _commit_for(req, ref)
     path = req.params["path"].strip("/")
     data = req.state.git.read(commit, path)
+    if data is not None and RAW.search(req.accept):
+        return Response(200, raw=data, media_type="application/vnd.github.raw")
     if data is not None:
         sha = commit.files[path]
         return Response(200, req.render.content_file(path, data, sha, ref))

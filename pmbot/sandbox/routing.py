@@ -45,6 +45,8 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as is, instead of `body` as JSON
+    media_type: str = "application/json"
 
 
 class ApiError(Exception):

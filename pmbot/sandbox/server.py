@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from pmbot.sandbox import (
+    routes_actions,
     routes_assignees,
     routes_comments,
     routes_events,
@@ -135,6 +136,7 @@ class App:
             routes_search,
             routes_org,
             routes_projects,
+            routes_actions,
         ):
             self.router.extend(module.router)
         self.router.add("GET", "/rate_limit", self.rate_limit)
@@ -240,7 +242,8 @@ class App:
             return "?"
 
     def _conditional(self, ex: Exchange, headers: dict[str, str], limit: RateLimit | None) -> None:
-        digest = hashlib.sha256(_encode(ex.response.body)).hexdigest()[:40]
+        payload = ex.response.raw if ex.response.raw is not None else _encode(ex.response.body)
+        digest = hashlib.sha256(payload).hexdigest()[:40]
         etag = f'W/"{digest}"'
         ex.response.headers["ETag"] = etag
         wanted = headers.get("if-none-match")
@@ -263,6 +266,8 @@ class App:
         }
         if ex.dropped:
             entry["dropped"] = True  # applied, but the client never saw this answer
+        if ex.response.raw is not None:
+            entry["media_type"] = ex.response.media_type  # not JSON: the body is left out
         line = json.dumps(entry, separators=(",", ":")) + "\n"
         with self._log_lock:
             if self._log is not None:
@@ -313,12 +318,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         has_body = response.status not in (204, 304) and response.body is not None
         data = _encode(response.body) if has_body else b""
+        if response.raw is not None and response.status not in (204, 304):
+            data = response.raw
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
         self.send_header("X-GitHub-Request-Id", self.server.app.request_id())
         if response.status not in (204, 304):
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", f"{response.media_type}; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if data:
