@@ -32,7 +32,7 @@ def body_file(tmp_path: Path, text: str, name: str = "body.md") -> str:
     [
         ("\nSEV-2\n", "\nSEV-5\n", ["Severity", "line 7", "SEV-5", "Fix: choose one of SEV-1"]),
         ("2026-11-03 14:09", "2026-13-45 09:00", ["Detected (UTC)", "line 27", "Fix:"]),
-        ("| P0 |", "| P9 |", ["Action items", "line 136", "'P9' is not a priority", "Fix: use P0"]),
+        ("| P0 |", "| P9 |", ["Action items", "line 140", "'P9' is not a priority", "Fix: use P0"]),
         ("- [X] This postmortem", "- [ ] This postmortem", ["pledge", "must be checked", "Fix:"]),
     ],
 )

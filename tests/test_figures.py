@@ -57,6 +57,19 @@ def test_error_budget_matches_the_design_numbers() -> None:
     assert error_budget_consumed(0, 99.95, 7) == 0
 
 
+def test_error_budget_counts_only_the_share_affected() -> None:
+    # 90 minutes at 38% on 99.9%/30 days: 34.2 bad minutes of 43.2 allowed is 79%, not 208%.
+    assert error_budget_consumed(90, 99.9, 30, share=0.38) == pytest.approx(34.2 / 43.2)
+    assert round(error_budget_consumed(90, 99.9, 30, share=0.38) * 100) == 79
+    assert error_budget_consumed(90, 99.9, 30, share=1.0) == error_budget_consumed(90, 99.9, 30)
+
+
+@pytest.mark.parametrize("share", [0, -0.1, 1.5])
+def test_error_budget_rejects_impossible_shares(share: float) -> None:
+    with pytest.raises(ValueError, match="share affected"):
+        error_budget_consumed(90, 99.9, 30, share=share)
+
+
 @pytest.mark.parametrize("target", [0, 100, 150, -1])
 def test_error_budget_rejects_impossible_targets(target: float) -> None:
     with pytest.raises(ValueError, match="between 0 and 100"):

@@ -102,3 +102,20 @@ def test_not_allowed_comment_is_polite_and_stable() -> None:
     (action,) = plan.actions
     assert "Thank you" in action.describe() or "Thank you" in getattr(action, "body", "")
     assert not intake.plan_not_allowed(snap, getattr(action, "body", ""), CONFIG)
+
+
+def test_review_notes_stay_in_the_issue_unless_the_config_asks() -> None:
+    from pathlib import Path
+
+    from pmbot.core.config import load_config
+    from pmbot.flows import publish
+
+    body = (Path(__file__).parents[1] / "examples" / "postmortem-issue.md").read_text()
+    result = read_postmortem(body, CONFIG, issue_number=1)
+    assert result.findings  # the example has a blameful sentence the review flags
+    docs = publish.documents(result.postmortem, result.findings, (), CONFIG, "main")
+    document = dict(docs.files)[docs.path]
+    assert "Review notes" not in document and "(line " not in document
+    opted_in = load_config(text="review:\n  in_document: true\n")
+    docs = publish.documents(result.postmortem, result.findings, (), opted_in, "main")
+    assert "## Review notes" in dict(docs.files)[docs.path]

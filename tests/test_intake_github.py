@@ -123,7 +123,7 @@ def test_first_run_files_items_document_and_summary(sandbox: Sandbox) -> None:
     assert p0 is not None and p0["due"] == "2026-11-24"  # P0 SLA: 14 days from the run
     assert sandbox.state.issues[number].sub_issues == [i.number for i in created]
     (summary,) = summaries(sandbox, number)
-    assert "208%" in summary and "#2" in summary and "pull request #" in summary
+    assert "79%" in summary and "#2" in summary and "pull request #" in summary
     assert "`@lnguyen` ⚠️ cannot be assigned here" in summary  # unassignable: flagged
     assert "`@acme/sre` ⚠️ a team" in summary
     pulls = [i for i in sandbox.state.issues.values() if i.pull]

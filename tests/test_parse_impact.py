@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from pmbot.core.parse.common import Unreadable
-from pmbot.core.parse.impact import parse_minutes, parse_slo
+from pmbot.core.parse.impact import parse_minutes, parse_share, parse_slo
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,34 @@ def test_minutes(text: str, minutes: float) -> None:
 def test_bad_minutes(text: str) -> None:
     with pytest.raises(Unreadable, match="not a number of minutes"):
         parse_minutes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("38%", 0.38),
+        ("38 %", 0.38),
+        ("~38% of requests", 0.38),
+        ("0.38", 0.38),
+        ("100%", 1.0),
+        ("12.5% of users", 0.125),
+        (".5", 0.5),
+    ],
+)
+def test_share(text: str, share: float) -> None:
+    assert parse_share(text) == pytest.approx(share)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("38", "no % sign"),
+        ("0%", "not between"),
+        ("150%", "not between"),
+        ("most of them", "not a share"),
+        ("38% " + "x" * 60, "not a share"),
+    ],
+)
+def test_bad_share(text: str, why: str) -> None:
+    with pytest.raises(Unreadable, match=why):
+        parse_share(text)

@@ -75,10 +75,13 @@ def test_example_builds(example: Postmortem) -> None:
 
 def test_example_numbers(example: Postmortem) -> None:
     assert (example.impact.slo_target, example.impact.slo_window_days) == (99.9, 30)
-    assert example.impact.minutes == 90
+    assert example.impact.minutes == 90 and example.impact.share == pytest.approx(0.38)
     assert example.impact.slo_target is not None
-    budget = error_budget_consumed(example.impact.minutes, example.impact.slo_target, 30)
-    assert round(budget * 100) == 208
+    budget = error_budget_consumed(
+        example.impact.minutes, example.impact.slo_target, 30, example.impact.share or 1.0
+    )
+    assert round(budget * 100) == 79  # 90 minutes at 38%, not 208% for a full outage
+    assert example.impact.bad_minutes == pytest.approx(34.2)
     figures = durations(example)
     assert figures.ttd is not None and figures.ttd.total_seconds() == 7 * 60
     assert figures.ttm is not None and figures.ttm.total_seconds() == 92 * 60
@@ -344,3 +347,23 @@ def test_long_hostile_values_are_not_echoed_in_full() -> None:
     values = {**MINIMAL, "severity": junk, "started_at": junk, "slo": junk, "authors": junk}
     for problem in problems_of(values):
         assert len(problem.describe()) < 400
+
+
+def test_an_issue_filed_before_the_share_field_still_parses(tmp_path: Path) -> None:
+    # Issues filed with the form as it was (no "Share affected" section) count every
+    # impact minute in full, as they always did.
+    old = tmp_path / "old.md"
+    old.write_text(EXAMPLE.read_text(encoding="utf-8").replace("### Share affected\n\n38%\n\n", ""))
+    assert "Share affected" not in old.read_text()
+    values, lines = parse(old)
+    pm = build_postmortem(values, lines)
+    assert pm.impact.share is None and pm.impact.bad_minutes == 90
+
+
+def test_an_unreadable_share_names_the_field_and_the_fix(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace("\n38%\n", "\nmost of them\n"))
+    values, lines = parse(bad)
+    [problem] = [p for p in problems_of(values, lines) if "share" in p.message]
+    assert problem.field.startswith("Share affected") and problem.line is not None
+    assert "38%" in problem.fix

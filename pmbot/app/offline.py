@@ -41,7 +41,7 @@ def render(
         similar = library.similar_incidents(pm, entries, window_days=config.similar.window_days)
     text = render_document(
         pm,
-        findings=list(result.findings),
+        findings=list(result.findings) if config.review.in_document else [],
         similar=similar,
         template_path=Path(config.templates.document) if config.templates.document else None,
         now=datetime.now(UTC),

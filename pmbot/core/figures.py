@@ -44,14 +44,20 @@ def allowed_minutes(slo_target_percent: float, window_days: int) -> float:
 
 
 def error_budget_consumed(
-    impact_minutes: float, slo_target_percent: float, window_days: int = 30
+    impact_minutes: float, slo_target_percent: float, window_days: int = 30, share: float = 1.0
 ) -> float:
-    """Fraction of the error budget used: 90 minutes against 99.9%/30 days → 2.083 (208%)."""
+    """Fraction of the error budget used: minutes × share ÷ the minutes the SLO allows.
+
+    90 minutes of full outage against 99.9%/30 days → 2.083 (208%); the same 90 minutes
+    with 38% of requests failing → 0.792 (79%).
+    """
     if not 0 < slo_target_percent < 100:
         raise ValueError(f"SLO target must be between 0 and 100 percent, got {slo_target_percent}")
     if window_days <= 0:
         raise ValueError(f"SLO window must be a positive number of days, got {window_days}")
-    return impact_minutes / allowed_minutes(slo_target_percent, window_days)
+    if not 0 < share <= 1:
+        raise ValueError(f"the share affected must be above 0 and at most 1, got {share}")
+    return impact_minutes * share / allowed_minutes(slo_target_percent, window_days)
 
 
 def add_business_days(start: date, days: int) -> date:

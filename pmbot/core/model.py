@@ -89,7 +89,15 @@ class Impact(Frozen):
     slo_target: float | None = None  # percent, e.g. 99.9
     slo_window_days: int = 30
     minutes: float | None = None  # minutes of SLO-violating impact
+    share: float | None = None  # fraction of requests or users affected in them; None: all
     description: str | None = None
+
+    @property
+    def bad_minutes(self) -> float | None:
+        """Minutes as a full outage would count them: minutes × the share affected."""
+        if self.minutes is None:
+            return None
+        return self.minutes * (1.0 if self.share is None else self.share)
 
 
 class Postmortem(Frozen):

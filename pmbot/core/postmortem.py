@@ -17,7 +17,7 @@ from pmbot.core.model import Impact, Postmortem, Severity
 from pmbot.core.parse.action_items import parse_action_items
 from pmbot.core.parse.common import FieldReader, Unreadable, short, split_list
 from pmbot.core.parse.factors import parse_factors
-from pmbot.core.parse.impact import parse_minutes, parse_slo
+from pmbot.core.parse.impact import parse_minutes, parse_share, parse_slo
 from pmbot.core.parse.timeline import parse_timeline
 from pmbot.core.parse.times import parse_moment
 from pmbot.core.parse.users import parse_user, parse_users
@@ -41,6 +41,7 @@ LABELS = {
     "impact_revenue": "Revenue impact",
     "slo": "SLO",
     "impact_minutes": "Impact minutes",
+    "impact_share": "Share affected",
     "impact": "Impact",
     "summary": "Summary",
     "timeline": "Timeline",
@@ -222,6 +223,7 @@ def _impact(form: _Values) -> Impact:
         slo_target=slo[0] if slo else None,
         slo_window_days=slo[1] if slo else 30,
         minutes=minutes,
+        share=form.parsed("impact_share", parse_share),
         description=form.text("impact"),
     )
 

@@ -571,7 +571,9 @@ def _figures(pm: Postmortem) -> str:
     impact = pm.impact
     if impact.minutes is not None and impact.slo_target is not None:
         try:
-            used = error_budget_consumed(impact.minutes, impact.slo_target, impact.slo_window_days)
+            used = error_budget_consumed(
+                impact.minutes, impact.slo_target, impact.slo_window_days, impact.share or 1.0
+            )
         except ValueError:
             return text
         text += (

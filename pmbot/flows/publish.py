@@ -141,9 +141,8 @@ def documents(
     path = document_path(pm, config.docs_dir).as_posix()
     others = [e for e in library_entries if e.issue != pm.issue_number or e.issue is None]
     similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
-    text = render_document(
-        pm, findings=list(findings), similar=similar, template_path=template_path
-    )
+    notes = list(findings) if config.review.in_document else []  # they belong in the issue
+    text = render_document(pm, findings=notes, similar=similar, template_path=template_path)
     readme, index = library.build_index([*others, library.entry_from_postmortem(pm)])
     files = (
         (path, text),

@@ -80,6 +80,7 @@ class ImpactContext:
     revenue: str | None
     description: str | None
     minutes: float | None
+    share_percent: float | None  # of requests or users affected; None when all were
     slo_target: float | None
     slo_window_days: int
 
@@ -202,10 +203,16 @@ def _budget_percent(pm: Postmortem) -> float | None:
     if impact.minutes is None or impact.slo_target is None:
         return None
     try:
-        used = fig.error_budget_consumed(impact.minutes, impact.slo_target, impact.slo_window_days)
+        used = fig.error_budget_consumed(
+            impact.minutes, impact.slo_target, impact.slo_window_days, _share(pm)
+        )
     except ValueError:
         return None  # an impossible SLO is the review's finding to report, not a crash here
     return _number(used * 100)
+
+
+def _share(pm: Postmortem) -> float:
+    return 1.0 if pm.impact.share is None else pm.impact.share
 
 
 def _figures(pm: Postmortem, given: Mapping[str, float | None] | None) -> FigureContext:
@@ -357,6 +364,7 @@ def build_context(
             revenue=_text(pm.impact.revenue),
             description=_text(pm.impact.description),
             minutes=_number(pm.impact.minutes),
+            share_percent=None if pm.impact.share is None else _number(pm.impact.share * 100),
             slo_target=pm.impact.slo_target,
             slo_window_days=pm.impact.slo_window_days,
         ),

@@ -241,6 +241,7 @@ class AllowSpec(Model):
 
 class Review(Model):
     max_action_items: PositiveInt
+    in_document: bool  # publish the review's notes in the document too
     required_sections: tuple[Section, ...]
     rules: tuple[RuleSpec, ...]
     allow: tuple[AllowSpec, ...]  # after `rules`: its validator checks rule ids against them

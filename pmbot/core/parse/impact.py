@@ -1,4 +1,5 @@
-"""Impact numbers: the SLO (`99.9% over 30 days`) and minutes of SLO-violating impact."""
+"""Impact numbers: the SLO (`99.9% over 30 days`), minutes of SLO-violating impact and the
+share of requests (or users) those minutes affected."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pmbot.core.parse.common import Unreadable, short
 
 SLO_FIX = "write the target and window like '99.9% over 30 days' (the window defaults to 30)."
 MINUTES_FIX = "write a number of minutes, e.g. 90 (or '1h 30m')."
+SHARE_FIX = "write the share as a percentage, e.g. 38%, or leave it empty when everything failed."
 
 _SLO = re.compile(
     r"(?P<target>\d{1,3}(?:\.\d+)?)\s*%"
@@ -16,6 +18,11 @@ _SLO = re.compile(
     re.IGNORECASE,
 )
 _MAX_NUMBER_TEXT = 40
+_SHARE = re.compile(
+    r"(?:~|about|approx\.?|approximately|ca\.?)?\s*(?P<n>\d{1,3}(?:\.\d+)?|\.\d+)\s*(?P<pct>%)?"
+    r"(?:\s+(?:of\s+)?(?:\w+\s*){0,4})?",
+    re.IGNORECASE,
+)
 _SPAN = re.compile(
     r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m)?\b", re.IGNORECASE
 )
@@ -46,3 +53,19 @@ def parse_minutes(text: str) -> float:
     if not parts or re.sub(_SPAN, "", cleaned).strip(" and"):
         raise Unreadable(f"'{short(text)}' is not a number of minutes.", MINUTES_FIX)
     return sum(float(p["n"]) * (60 if (p["unit"] or "m")[0].lower() == "h" else 1) for p in parts)
+
+
+def parse_share(text: str) -> float:
+    """'38%', '~38% of requests', '0.38' → 0.38: the fraction of requests (or users) failing."""
+    cleaned = text.strip().rstrip(".")
+    match = _SHARE.fullmatch(cleaned) if len(cleaned) <= _MAX_NUMBER_TEXT else None
+    if match is None:
+        raise Unreadable(f"'{short(text)}' is not a share of requests or users.", SHARE_FIX)
+    value = float(match["n"])
+    if match["pct"] is None and value >= 1:
+        # "38" could be 38% or 38 users: only a fraction below 1 reads without a % sign.
+        raise Unreadable(f"'{short(text)}' has no % sign.", SHARE_FIX)
+    share = value / 100 if match["pct"] else value
+    if not 0 < share <= 1:
+        raise Unreadable(f"a share of {short(text)} is not between 0 and 100%.", SHARE_FIX)
+    return share
