@@ -4,12 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+# The locks (requirements/*.lock) pin every dependency, with hashes; `make lock` makes them
+# again from pyproject.toml after a dependency changes (see requirements/README.md).
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
+LOCK_UPGRADE ?=
 
-$(STAMP): pyproject.toml
+.PHONY: demo test lint typecheck bench lock clean
+
+$(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -27,6 +32,12 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile $(LOCK_FLAGS) $(LOCK_UPGRADE) --quiet pyproject.toml requirements/build.in \
+		-o requirements/action.lock
+	$(BIN)/uv pip compile $(LOCK_FLAGS) $(LOCK_UPGRADE) --quiet pyproject.toml requirements/build.in \
+		--extra dev -o requirements/dev.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
