@@ -118,6 +118,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return sweep(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
 
 
+def _cmd_labels(args: argparse.Namespace) -> int:
+    from pmbot.app.labels import labels
+
+    return labels(os.environ, dry_run=args.dry_run, config_path=_config_path(args))
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     from pmbot.app.report import report
@@ -222,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--issue", type=int, required=True, metavar="N")
         p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
         p.add_argument("--now", metavar="ISO", help="the clock (default: now)")
+
+    p = command("labels", _cmd_labels, "create the labels pmbot and its forms use, if missing")
+    p.add_argument("--dry-run", action="store_true", help="list what would be created")
 
     p = command("report", _cmd_report, "program metrics")
     p.add_argument("--now", metavar="ISO")

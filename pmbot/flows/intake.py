@@ -349,7 +349,7 @@ def _label_specs(
     wanted = {n for row in rows for n in item_labels(row, config)}
     wanted |= {config.labels.removed.name} if removed else set()
     specs = {s.name: s for s in config.all_labels() if s.name in wanted}
-    return tuple(_gh_spec(s) for s in specs.values())
+    return tuple(adapter_label(s) for s in specs.values())
 
 
 def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> CreateItem:
@@ -691,10 +691,10 @@ def _pm_labels(
 
 
 def _spec(name: str, config: Config) -> LabelSpec:
-    return _gh_spec(next(s for s in config.all_labels() if s.name == name))
+    return adapter_label(next(s for s in config.all_labels() if s.name == name))
 
 
-def _gh_spec(s: ConfigLabel) -> LabelSpec:
+def adapter_label(s: ConfigLabel) -> LabelSpec:
     """The adapter's label type from the config's (which carries GitHub's length limits)."""
     return LabelSpec(name=s.name, color=s.color, description=s.description)
 

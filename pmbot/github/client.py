@@ -154,19 +154,25 @@ class GitHub(GitData):
         data = self.http.call("PATCH", url, body=changes, repeatable=True).data
         return IssueSnapshot.from_api(data)
 
-    def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:
-        """Create the labels that do not exist yet; returns the names created."""
+    def label_names(self) -> frozenset[str]:
+        """The repository's label names, lower-cased (one read per 100, once per run)."""
         if self._labels is None:
             self._labels = {
                 label["name"].lower() for label in self.http.pages(f"{self.repo}/labels")
             }
+        return frozenset(self._labels)
+
+    def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:
+        """Create the labels that do not exist yet; returns the names created."""
+        known = set(self.label_names())
         created = []
         for spec in specs:
-            if spec.name.lower() in self._labels:
+            if spec.name.lower() in known:
                 continue
             self._create_label(spec)
-            self._labels.add(spec.name.lower())
+            known.add(spec.name.lower())
             created.append(spec.name)
+        self._labels = known
         return created
 
     def _create_label(self, spec: LabelSpec) -> None:

@@ -1,0 +1,40 @@
+"""`pmbot labels [--dry-run]`: create every label pmbot and its issue forms use, with the
+names, colours and descriptions of the configuration, before the first postmortem is filed.
+
+One read (the repository's labels, per 100), then one write per missing label; a rerun
+writes nothing. The installed `pmbot-labels.yml` workflow runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pmbot.app.report import REPORT_LABEL
+from pmbot.app.session import session
+from pmbot.errors import PmbotError, Problem
+from pmbot.flows.labels import plan_labels, wanted_labels
+from pmbot.github.models import LabelSpec
+from pmbot.plan import apply
+
+REPORT = LabelSpec(name=REPORT_LABEL, color="bfd4f2", description="pmbot's program report")
+
+
+def labels(environ: Mapping[str, str], *, dry_run: bool, config_path: Path | None) -> int:
+    """Create the missing labels (or, with dry_run, list them); PmbotError if GitHub refuses."""
+    what = f"labels{' (dry run)' if dry_run else ''}"
+    with session(environ, config_path, what) as (gh, config):
+        plan = plan_labels(wanted_labels(config, (REPORT,)), gh.label_names())
+        result = apply(plan, gh, dry_run=dry_run, log=print)
+    if result.failed:
+        raise PmbotError(
+            [
+                Problem(
+                    "GITHUB_TOKEN",
+                    f"GitHub refused to create a label: {result.failed[0].error}.",
+                    "run it with a token that may write issues (the pmbot labels workflow has "
+                    "`issues: write`), or create the labels `pmbot labels --dry-run` lists.",
+                )
+            ]
+        )
+    return 0
