@@ -159,7 +159,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from pmbot.app.init import init, print_result
 
-    return print_result(init(Path(args.dir), force=args.force))
+    return print_result(init(Path(args.dir), action=args.action, force=args.force))
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -275,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_init)
     p.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    p.add_argument(
+        "--action",
+        metavar="OWNER/REPO@SHA",
+        help="the pmbot action the workflows run, pinned by its 40-hex commit SHA "
+        "(default: the one the installed workflows already name)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite files pmbot installed before")
     return parser
 

@@ -1,5 +1,6 @@
-"""`pmbot init`: installs the forms, workflows and a commented config; reruns change
-nothing; a file the user changed is never overwritten."""
+"""`pmbot init --action OWNER/REPO@SHA`: installs the forms, workflows (running that pinned
+action) and a commented config; the reference is remembered; `./` only into pmbot's own
+checkout; reruns change nothing; a file the user changed is never overwritten."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ import yaml
 from pmbot.app.init import (
     ACTION_MARKER,
     CONFIG_PATH,
-    check_action_ref,
+    SELF_REF,
+    ActionRef,
     commented_config,
     init,
+    parse_action_ref,
+    plan,
     print_result,
+    remembered_action,
+    with_action_ref,
 )
 from pmbot.core.config import load_config
 from pmbot.errors import PmbotError
@@ -30,6 +36,8 @@ EXPECTED = (
     + [CONFIG_PATH]
 )
 SHA = "0123456789abcdef0123456789abcdef01234567"
+OTHER_SHA = "89abcdef01234567" * 2 + "89abcdef"
+ACTION = f"acme/pmbot@{SHA}"
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -40,23 +48,37 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+def installed_refs(root: Path) -> set[str]:
+    """The `uses:` values of every installed workflow's `# pmbot-action` line."""
+    refs = set()
+    for name in WORKFLOWS:
+        text = (root / ".github" / "workflows" / name).read_text(encoding="utf-8")
+        (line,) = [ln for ln in text.splitlines() if "uses:" in ln and ACTION_MARKER in ln]
+        refs.add(line.split("uses:")[1].split("#")[0].strip())
+    return refs
+
+
 def test_init_installs_everything(tmp_path: Path) -> None:
-    result = init(tmp_path)
+    result = init(tmp_path, action=ACTION)
     assert result.created == tuple(EXPECTED)
     assert "postmortem.yml" in FORMS
-    assert {"pmbot-intake.yml", "pmbot-sweep.yml"} <= set(WORKFLOWS)
+    assert {"pmbot-intake.yml", "pmbot-sweep.yml", "pmbot-labels.yml"} <= set(WORKFLOWS)
     for name in FORMS:
         installed = tmp_path / ".github" / "ISSUE_TEMPLATE" / name
         assert installed.read_bytes() == (ROOT / "issue_templates" / name).read_bytes()
     for name in WORKFLOWS:
         installed = tmp_path / ".github" / "workflows" / name
-        assert installed.read_bytes() == (ROOT / "workflows" / name).read_bytes()
-    # The local action reference cannot work elsewhere: init says so.
-    assert any("not published" in note for note in result.notes)
+        source = (ROOT / "workflows" / name).read_text(encoding="utf-8")
+        text = installed.read_text(encoding="utf-8")
+        assert "uses: ./" not in text
+        # The source with its one action line pointing at the pinned reference, and only that.
+        assert text == source.replace("uses: ./ # pmbot-action", f"uses: {ACTION} # pmbot-action")
+    assert installed_refs(tmp_path) == {ACTION}
+    assert not result.notes
 
 
 def test_the_config_is_all_comments_and_means_the_defaults(tmp_path: Path) -> None:
-    init(tmp_path)
+    init(tmp_path, action=ACTION)
     text = (tmp_path / CONFIG_PATH).read_text(encoding="utf-8")
     assert all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines())
     assert yaml.safe_load(text) is None
@@ -73,9 +95,9 @@ def test_uncommenting_a_setting_restores_it() -> None:
 
 
 def test_a_second_init_changes_nothing(tmp_path: Path) -> None:
-    init(tmp_path)
+    init(tmp_path, action=ACTION)
     before = snapshot(tmp_path)
-    again = init(tmp_path)
+    again = init(tmp_path, action=ACTION)
     assert again.unchanged == tuple(EXPECTED)
     assert not again.created and not again.skipped and not again.overwritten
     assert snapshot(tmp_path) == before
@@ -83,7 +105,7 @@ def test_a_second_init_changes_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("force", [False, True])
 def test_a_changed_config_is_never_overwritten(tmp_path: Path, force: bool) -> None:
-    init(tmp_path)
+    init(tmp_path, action=ACTION)
     config = tmp_path / CONFIG_PATH
     config.write_text("sla_days: {P0: 7}\n", encoding="utf-8")
     result = init(tmp_path, force=force)
@@ -95,7 +117,7 @@ def test_a_changed_workflow_is_kept_without_force(tmp_path: Path) -> None:
     workflow = tmp_path / ".github" / "workflows" / "pmbot-intake.yml"
     workflow.parent.mkdir(parents=True)
     workflow.write_text("# mine\n", encoding="utf-8")
-    result = init(tmp_path)
+    result = init(tmp_path, action=ACTION)
     assert result.skipped == (".github/workflows/pmbot-intake.yml",)
     assert workflow.read_text(encoding="utf-8") == "# mine\n"
     assert len(result.created) == len(EXPECTED) - 1
@@ -103,21 +125,22 @@ def test_a_changed_workflow_is_kept_without_force(tmp_path: Path) -> None:
 
 
 def test_force_replaces_pmbot_files_only(tmp_path: Path) -> None:
-    init(tmp_path)
+    init(tmp_path, action=ACTION)
     workflow = tmp_path / ".github" / "workflows" / "pmbot-intake.yml"
     workflow.write_text("# old pmbot version\n", encoding="utf-8")
     (tmp_path / CONFIG_PATH).write_text("publish: commit\n", encoding="utf-8")
-    result = init(tmp_path, force=True)
+    result = init(tmp_path, force=True, action=ACTION)
     assert result.overwritten == (".github/workflows/pmbot-intake.yml",)
     assert result.skipped == (CONFIG_PATH,)
-    assert workflow.read_bytes() == (ROOT / "workflows" / "pmbot-intake.yml").read_bytes()
+    source = (ROOT / "workflows" / "pmbot-intake.yml").read_text(encoding="utf-8")
+    assert workflow.read_text(encoding="utf-8") == with_action_ref(source, ActionRef(ACTION))
 
 
 def test_other_files_are_left_alone(tmp_path: Path) -> None:
     own = tmp_path / ".github" / "workflows" / "build.yml"
     own.parent.mkdir(parents=True)
     own.write_text("on: push\n", encoding="utf-8")
-    init(tmp_path, force=True)
+    init(tmp_path, force=True, action=ACTION)
     assert own.read_text(encoding="utf-8") == "on: push\n"
 
 
@@ -131,28 +154,130 @@ def test_never_writes_through_a_symbolic_link(tmp_path: Path) -> None:
     victim = outside / "victim.yml"
     victim.write_text("keep\n", encoding="utf-8")
     (repo / CONFIG_PATH).symlink_to(victim)
-    result = init(repo, force=True)
+    result = init(repo, force=True, action=ACTION)
     assert CONFIG_PATH in result.skipped
     assert all(f".github/workflows/{n}" in result.skipped for n in WORKFLOWS)
     assert sorted(p.name for p in outside.iterdir()) == ["victim.yml"]
     assert victim.read_text(encoding="utf-8") == "keep\n"
 
 
-def test_a_pinned_action_reference_is_written(tmp_path: Path) -> None:
-    result = init(tmp_path, action_ref=f"acme/pmbot@{SHA} # v0.1.0")
-    assert not result.notes
+def test_a_version_note_is_written_beside_the_reference(tmp_path: Path) -> None:
+    result = init(tmp_path, action=f"acme/pmbot@{SHA} # v0.1.0")
+    assert result.action == ActionRef(ACTION, "v0.1.0")
     for name in WORKFLOWS:
         text = (tmp_path / ".github" / "workflows" / name).read_text(encoding="utf-8")
-        assert f"uses: acme/pmbot@{SHA} # v0.1.0 {ACTION_MARKER}\n" in text
-        assert "uses: ./" not in text
+        assert f"uses: {ACTION} # v0.1.0 {ACTION_MARKER}\n" in text
+
+
+def test_a_later_init_remembers_the_reference(tmp_path: Path) -> None:
+    init(tmp_path, action=f"acme/pmbot@{SHA} # v0.1.0")
+    before = snapshot(tmp_path)
+    (tmp_path / ".github" / "workflows" / "pmbot-sweep.yml").unlink()
+    again = init(tmp_path)
+    assert again.action == ActionRef(ACTION, "v0.1.0")
+    assert again.created == (".github/workflows/pmbot-sweep.yml",)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_new_reference_updates_the_workflows_init_wrote(tmp_path: Path) -> None:
+    init(tmp_path, action=ACTION)
+    mine = tmp_path / ".github" / "workflows" / "pmbot-report.yml"
+    mine.write_text(mine.read_text(encoding="utf-8") + "# my change\n", encoding="utf-8")
+    result = init(tmp_path, action=f"acme/pmbot@{OTHER_SHA}")
+    workflows = {f".github/workflows/{n}" for n in WORKFLOWS}
+    assert set(result.updated) == workflows - {".github/workflows/pmbot-report.yml"}
+    assert result.skipped == (".github/workflows/pmbot-report.yml",)
+    assert mine.read_text(encoding="utf-8").endswith("# my change\n")
+    assert f"uses: {ACTION} # {ACTION_MARKER}" in mine.read_text(encoding="utf-8")
+    assert installed_refs(tmp_path) == {ACTION, f"acme/pmbot@{OTHER_SHA}"}
+    for path in result.updated:  # only the action line changed
+        source = (ROOT / "workflows" / Path(path).name).read_text(encoding="utf-8")
+        expected = with_action_ref(source, ActionRef(f"acme/pmbot@{OTHER_SHA}"))
+        assert (tmp_path / path).read_text(encoding="utf-8") == expected
+
+
+def test_without_action_and_nothing_installed_init_asks_for_it(tmp_path: Path) -> None:
+    with pytest.raises(PmbotError, match="--action: is missing") as caught:
+        init(tmp_path)
+    assert "--action OWNER/REPO@<40-hex commit SHA>" in str(caught.value)
+    assert snapshot(tmp_path) == {}
+
+
+def test_installed_workflows_naming_different_actions_need_a_choice(tmp_path: Path) -> None:
+    init(tmp_path, action=ACTION)
+    sweep = tmp_path / ".github" / "workflows" / "pmbot-sweep.yml"
+    sweep.write_text(sweep.read_text().replace(SHA, OTHER_SHA), encoding="utf-8")
+    before = snapshot(tmp_path)
+    with pytest.raises(PmbotError, match="name different pmbot actions"):
+        init(tmp_path)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_hand_edited_unpinned_reference_is_named_with_its_line(tmp_path: Path) -> None:
+    init(tmp_path, action=ACTION)
+    sweep = tmp_path / ".github" / "workflows" / "pmbot-sweep.yml"
+    sweep.write_text(sweep.read_text().replace(ACTION, "acme/pmbot@main"), encoding="utf-8")
+    with pytest.raises(PmbotError, match=r"pmbot-sweep.yml \(line \d+\).*'main' is a tag"):
+        init(tmp_path)
 
 
 @pytest.mark.parametrize(
-    "ref", ["pmbot/pmbot@v1", "pmbot/pmbot@main", "pmbot/pmbot", f"pmbot/pmbot@{SHA[:12]}", ""]
+    ("ref", "message", "fix"),
+    [
+        ("acme/pmbot@v1", "'v1' is a tag or branch", "git ls-remote https://github.com/acme/pmbot"),
+        ("acme/pmbot@main", "'main' is a tag or branch", "acme/pmbot@<40-hex sha>"),
+        (f"acme/pmbot@{SHA[:12]}", "is a short commit SHA", f"git rev-parse {SHA[:12]}"),
+        (f"acme/pmbot@{SHA}0", "is a tag or branch", "acme/pmbot@<40-hex sha>"),
+        ("acme/pmbot", "names no commit", "acme/pmbot@<sha>"),
+        ("acme/pmbot@", "names no commit", "acme/pmbot@<sha>"),
+        ("", "is empty", "--action OWNER/REPO@<40-hex commit SHA>"),
+        ("docker://alpine:3", "is not an action reference", "OWNER/REPO@<40-hex commit SHA>"),
+        (f"acme/pmbot@{SHA} # v1\nrun: x", "the note after `#`", "`# v0.2.0`"),
+    ],
 )
-def test_an_unpinned_action_reference_is_refused(ref: str) -> None:
-    with pytest.raises(PmbotError, match="commit SHA"):
-        check_action_ref(ref)
+def test_an_unpinned_action_reference_is_refused(ref: str, message: str, fix: str) -> None:
+    with pytest.raises(PmbotError) as caught:
+        parse_action_ref(ref)
+    (problem,) = caught.value.problems
+    assert problem.field == "--action"
+    assert message in problem.message
+    assert fix in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ACTION, ActionRef(ACTION)),
+        (f"acme/pmbot@{SHA.upper()}", ActionRef(ACTION)),
+        (f"  acme/pmbot@{SHA}  #  v0.2.0 ", ActionRef(ACTION, "v0.2.0")),
+        (f"acme/pmbot/sub/dir@{SHA}", ActionRef(f"acme/pmbot/sub/dir@{SHA}")),
+        ("./", ActionRef(SELF_REF)),
+    ],
+)
+def test_pinned_references_are_read(text: str, expected: ActionRef) -> None:
+    assert parse_action_ref(text) == expected
+
+
+def test_the_local_action_is_refused_in_another_repository(tmp_path: Path) -> None:
+    with pytest.raises(PmbotError, match=r"--action: `uses: \./`"):
+        init(tmp_path, action="./")
+    # A look-alike is not pmbot's checkout either.
+    (tmp_path / "action.yml").write_text("name: other\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "other"\n', encoding="utf-8")
+    with pytest.raises(PmbotError, match="only pmbot's own repository"):
+        init(tmp_path, action="./")
+    assert not (tmp_path / ".github").exists()
+
+
+def test_pmbot_own_github_folder_is_what_init_installs_there() -> None:
+    """pmbot's own `.github/` is `pmbot init` into its checkout (the reference `./`, read
+    back from its workflows): every form and workflow is exactly what init would write."""
+    assert remembered_action(ROOT) == ActionRef(SELF_REF)
+    planned = plan(ROOT, ActionRef(SELF_REF))
+    assert {p.path for p in planned} == set(EXPECTED)
+    for file in planned:
+        if file.kind != "config":  # the config is this repository's own settings
+            assert (ROOT / file.path).read_bytes() == file.content, file.path
 
 
 def test_the_target_must_be_a_directory(tmp_path: Path) -> None:
@@ -162,9 +287,9 @@ def test_the_target_must_be_a_directory(tmp_path: Path) -> None:
 
 
 def test_print_result_lists_every_file_and_the_next_steps(tmp_path: Path) -> None:
-    init(tmp_path)
+    init(tmp_path, action=ACTION)
     out = io.StringIO()
-    assert print_result(init(tmp_path), out) == 0
+    assert print_result(init(tmp_path, action=ACTION), out) == 0
     text = out.getvalue()
     for path in EXPECTED:
         assert f"unchanged    {path}" in text
@@ -174,6 +299,24 @@ def test_print_result_lists_every_file_and_the_next_steps(tmp_path: Path) -> Non
 def test_the_cli_runs_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pmbot.cli import main
 
-    assert main(["init", str(tmp_path)]) == 0
-    assert "created" in capsys.readouterr().out
+    assert main(["init", str(tmp_path), "--action", f"{ACTION} # v0.1.0"]) == 0
+    out = capsys.readouterr().out
+    assert f"(action: {ACTION} # v0.1.0)" in out
+    assert "gh workflow run pmbot-labels.yml" in out
     assert (tmp_path / CONFIG_PATH).is_file()
+    assert installed_refs(tmp_path) == {ACTION}
+    assert main(["init", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("ref", [None, "acme/pmbot@v1", "./"])
+def test_the_cli_refuses_a_missing_or_unpinned_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ref: str | None
+) -> None:
+    from pmbot.cli import main
+
+    argv = ["init", str(tmp_path)] + (["--action", ref] if ref is not None else [])
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pmbot: error: --action: ")
+    assert "Fix:" in err and "Traceback" not in err
+    assert not (tmp_path / ".github").exists()

@@ -28,6 +28,8 @@ from pmbot.app.sweep import sweep
 from pmbot.sandbox import Sandbox
 
 REPO = "acme/web"
+# The sandbox runs no workflow, so the installed ones only need a well-formed pinned reference.
+DEMO_ACTION = "acme/pmbot@" + "0" * 40
 START = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)  # the morning after the example incident
 PEOPLE = {  # login → (association, permission), as in examples/postmortem-issue.md
     "mrivera": ("MEMBER", "maintain"),  # incident commander
@@ -204,7 +206,7 @@ def _seed_repo(sb: Sandbox, t: Transcript) -> None:
     for login, (association, permission) in PEOPLE.items():
         sb.seed_user(login, association=association, permission=permission)
     with tempfile.TemporaryDirectory() as tmp, _quiet():
-        init(Path(tmp))
+        init(Path(tmp), action=DEMO_ACTION)
         files: dict[str, str | bytes] = {
             p.relative_to(tmp).as_posix(): p.read_text(encoding="utf-8")
             for p in Path(tmp).rglob("*")

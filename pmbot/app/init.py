@@ -1,22 +1,28 @@
-"""`pmbot init [DIR]`: install pmbot's issue forms, workflows and a commented config.
+"""`pmbot init [DIR] --action OWNER/REPO@SHA`: install pmbot's issue forms, workflows and a
+commented config.
 
 What is installed, from where:
 
 - the issue forms, `issue_templates/*.yml` → `.github/ISSUE_TEMPLATE/`;
 - the workflows, `workflows/*.yml` → `.github/workflows/`, with the line marked
-  `# pmbot-action` pointing at `PMBOT_ACTION_REF`;
+  `# pmbot-action` naming the pmbot action given with `--action`, pinned by commit SHA;
 - the configuration, `pmbot/data/defaults.yml` → `.github/pmbot.yml`, every setting
   commented out (an all-comment file means "all defaults").
 
-The forms and workflows live at the repository's top level (the single source of truth;
-pmbot's own `.github/` copies them, and a test keeps them in step). An installed package
-finds them as package data under `pmbot/data/` (symbolic links to the top-level folders,
-which the wheel and sdist builds resolve into real files); a source checkout falls back to
-the top-level folders themselves.
+The action reference is remembered in the installed workflows themselves: a later `init`
+without `--action` reads it back from their `# pmbot-action` lines. `uses: ./` (the action
+from the repository's own root) is accepted only into a checkout of pmbot itself, which is
+how pmbot's own `.github/` is installed; anywhere else it would fail on the first run.
 
-An existing file is never overwritten silently: identical → `unchanged`; different →
-`skipped` (the user's version stays). `force` replaces a differing form or workflow (the
-files pmbot owns), but never `.github/pmbot.yml`, which is the user's.
+The forms and workflows live at the repository's top level (the single source of truth).
+An installed package finds them as package data under `pmbot/data/` (symbolic links to the
+top-level folders, which the wheel and sdist builds resolve into real files); a source
+checkout falls back to the top-level folders themselves.
+
+An existing file is never overwritten silently: identical → `unchanged`; exactly what init
+installed before with another action reference → `updated` (only that line changes);
+different → `skipped` (the user's version stays). `force` replaces a differing form or
+workflow (the files pmbot owns), but never `.github/pmbot.yml`, which is the user's.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import enum
 import re
 import sys
+import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -33,15 +40,8 @@ from typing import Literal, TextIO
 from pmbot import __version__
 from pmbot.errors import PmbotError, Problem
 
-PMBOT_ACTION_REF = "./"
-"""The `uses:` value `pmbot init` writes for the pmbot composite action.
-
-`./` is how pmbot's own repository runs it: its `action.yml` is at the repository root and
-each workflow checks the repository out first. In any other repository that line must name
-the published action pinned by commit SHA, e.g. `pmbot/pmbot@<40-hex commit> # v0.2.0`
-(the `# ...` part is kept as a comment). pmbot is not published yet, so this stays `./`
-and `init` says so; a release sets it here, in this one place.
-"""
+SELF_REF = "./"
+"""The action at the repository's own root: right only in a checkout of pmbot itself."""
 
 ACTION_MARKER = "pmbot-action"
 """The comment that marks the one line in each workflow naming the pmbot action."""
@@ -49,22 +49,40 @@ ACTION_MARKER = "pmbot-action"
 FORMS_DIR = ".github/ISSUE_TEMPLATE"
 WORKFLOWS_DIR = ".github/workflows"
 CONFIG_PATH = ".github/pmbot.yml"
+ACTION_FLAG = "--action"
+ACTION_FORMAT = "OWNER/REPO@<40-hex commit SHA>"
 
 Kind = Literal["form", "workflow", "config"]
 
 _ACTION_LINE = re.compile(
     rf"^(?P<lead>[ \t]*(?:-[ \t]+)?uses:)[ \t]*(?P<ref>\S+)[ \t]*#(?P<note>[^\n]*?)"
-    rf"\b{re.escape(ACTION_MARKER)}[ \t]*$",
+    rf"[ \t]*\b{re.escape(ACTION_MARKER)}[ \t]*$",
     re.MULTILINE,
 )
-_PINNED_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+(?:/[^@\s]+)?@[0-9a-f]{40}")
+_REPO = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}(?:/[A-Za-z0-9._/-]+)?"
+_PINNED_REF = re.compile(rf"(?P<repo>{_REPO})@(?P<sha>[0-9a-fA-F]{{40}})")
+_ANY_REF = re.compile(rf"(?P<repo>{_REPO})(?:@(?P<rev>\S*))?")
+_NOTE = re.compile(r"[A-Za-z0-9 ._+/:-]{0,80}")
 
 
 class Outcome(enum.StrEnum):
     CREATED = "created"
     UNCHANGED = "unchanged"
+    UPDATED = "updated"
     SKIPPED = "skipped"
     OVERWRITTEN = "overwritten"
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """The pmbot action the workflows run: `OWNER/REPO@SHA` (or `./`), and an optional note
+    such as the version the commit stands for (written as a comment beside it)."""
+
+    target: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.target} # {self.note}" if self.note else self.target
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,7 @@ class InstalledFile:
 class InitResult:
     target: Path
     files: tuple[InstalledFile, ...]
+    action: ActionRef
     notes: tuple[str, ...] = ()
 
     def paths(self, outcome: Outcome) -> tuple[str, ...]:
@@ -99,17 +118,31 @@ class InitResult:
         return self.paths(Outcome.UNCHANGED)
 
     @property
+    def updated(self) -> tuple[str, ...]:
+        return self.paths(Outcome.UPDATED)
+
+    @property
     def overwritten(self) -> tuple[str, ...]:
         return self.paths(Outcome.OVERWRITTEN)
 
 
-def init(
-    target_dir: Path, *, force: bool = False, action_ref: str = PMBOT_ACTION_REF
-) -> InitResult:
+@dataclass(frozen=True)
+class Planned:
+    """A file init means to install, and the contents that count as pmbot's own earlier
+    install of it (replaced without --force: the user did not change them)."""
+
+    path: str
+    kind: Kind
+    content: bytes
+    earlier: frozenset[bytes] = frozenset()
+
+
+def init(target_dir: Path, *, action: str | None = None, force: bool = False) -> InitResult:
     """Install the forms, workflows and commented config into the repository at target_dir.
 
-    Raises PmbotError when target_dir is not a directory, action_ref is not pinned, or the
-    files to install cannot be found (a broken installation).
+    action is `--action` (None: the reference the installed workflows already name).
+    Raises PmbotError when target_dir is not a directory, the action reference is missing,
+    not pinned or `./` outside pmbot's own checkout, or the files to install cannot be found.
     """
     if not target_dir.is_dir():
         raise PmbotError(
@@ -122,41 +155,43 @@ def init(
                 )
             ]
         )
-    check_action_ref(action_ref)
-    planned: list[tuple[str, Kind, bytes]] = []
-    for name, text in _sources("issue_templates"):
-        planned.append((f"{FORMS_DIR}/{name}", "form", text.encode("utf-8")))
-    for name, text in _sources("workflows"):
-        workflow = with_action_ref(text, action_ref)
-        planned.append((f"{WORKFLOWS_DIR}/{name}", "workflow", workflow.encode("utf-8")))
-    defaults = resources.files("pmbot.data").joinpath("defaults.yml").read_text(encoding="utf-8")
-    planned.append((CONFIG_PATH, "config", commented_config(defaults).encode("utf-8")))
-
+    ref = resolve_action(target_dir, action)
     files = tuple(
-        _install(target_dir, rel, kind, content, force=force and kind != "config")
-        for rel, kind, content in planned
+        _install(target_dir, p, force=force and p.kind != "config") for p in plan(target_dir, ref)
     )
     notes: list[str] = []
-    if _target_of(action_ref) == "./":
-        notes.append(
-            "The installed workflows run the pmbot action as `uses: ./` (the lines marked "
-            f"`# {ACTION_MARKER}`), which works only in a repository that contains pmbot "
-            "itself. pmbot is not published yet: point those lines at the pmbot repository "
-            "you install from, pinned by commit SHA (OWNER/pmbot@<40-hex commit>)."
-        )
     if any(f.outcome is Outcome.SKIPPED for f in files):
         notes.append(
             "Skipped files differ from pmbot's version and were left as they are; compare "
-            "them with `pmbot init` into an empty folder"
+            "them with `pmbot init --action ...` into an empty folder"
             + (", or rerun with --force to replace the forms and workflows." if not force else ".")
         )
-    return InitResult(target=target_dir, files=files, notes=tuple(notes))
+    return InitResult(target=target_dir, files=files, action=ref, notes=tuple(notes))
+
+
+def plan(target_dir: Path, ref: ActionRef) -> list[Planned]:
+    """What init installs into target_dir with the action ref, file by file."""
+    planned = [
+        Planned(f"{FORMS_DIR}/{name}", "form", text.encode("utf-8"))
+        for name, text in _sources("issue_templates")
+    ]
+    for name, text in _sources("workflows"):
+        rel = f"{WORKFLOWS_DIR}/{name}"
+        earlier = {
+            with_action_ref(text, old).encode("utf-8")
+            for old in _refs_in(target_dir / WORKFLOWS_DIR / name)
+        }
+        content = with_action_ref(text, ref).encode("utf-8")
+        planned.append(Planned(rel, "workflow", content, frozenset(earlier)))
+    defaults = resources.files("pmbot.data").joinpath("defaults.yml").read_text(encoding="utf-8")
+    planned.append(Planned(CONFIG_PATH, "config", commented_config(defaults).encode("utf-8")))
+    return planned
 
 
 def print_result(result: InitResult, out: TextIO | None = None) -> int:
     """Print what `init` did, file by file, and the next steps. Returns the exit code (0)."""
     stream = out if out is not None else sys.stdout
-    print(f"pmbot init into {result.target}:", file=stream)
+    print(f"pmbot init into {result.target} (action: {result.action}):", file=stream)
     width = max(len(o.value) for o in Outcome)
     for f in result.files:
         reason = f" ({f.reason})" if f.reason else ""
@@ -166,8 +201,8 @@ def print_result(result: InitResult, out: TextIO | None = None) -> int:
     print(
         "\nNext steps:\n"
         "  1. Review, commit and push the files under .github/.\n"
-        "  2. Create the `postmortem` label (the form applies it; GitHub drops labels that do\n"
-        "     not exist): gh label create postmortem\n"
+        "  2. Create the labels pmbot uses (the forms apply them; GitHub drops labels that do\n"
+        "     not exist): run the `pmbot labels` workflow, e.g. gh workflow run pmbot-labels.yml\n"
         "  3. Settings > Actions > General > Workflow permissions: allow GitHub Actions to\n"
         "     create and approve pull requests (pmbot proposes each document as a pull\n"
         "     request), or set `publish: commit` in .github/pmbot.yml.",
@@ -176,29 +211,157 @@ def print_result(result: InitResult, out: TextIO | None = None) -> int:
     return 0
 
 
-def check_action_ref(action_ref: str) -> None:
-    """`./`, or OWNER/REPO[/PATH]@<40-hex commit SHA>, optionally followed by `# comment`."""
-    target = _target_of(action_ref)
-    if target == "./" or _PINNED_REF.fullmatch(target):
-        return
+# --- the action reference --------------------------------------------------------------
+
+
+def resolve_action(target_dir: Path, given: str | None) -> ActionRef:
+    """The reference to install: `--action`, else the one the installed workflows name."""
+    ref = parse_action_ref(given) if given is not None else remembered_action(target_dir)
+    if ref.target == SELF_REF and not is_pmbot_checkout(target_dir):
+        raise PmbotError(
+            [
+                Problem(
+                    ACTION_FLAG,
+                    f"`uses: {SELF_REF}` runs an action.yml at the root of the repository "
+                    "itself, which only pmbot's own repository has; in this one every "
+                    "workflow would fail.",
+                    f"pass {ACTION_FLAG} {ACTION_FORMAT}, the pmbot repository and commit to run.",
+                )
+            ]
+        )
+    return ref
+
+
+def parse_action_ref(text: str) -> ActionRef:
+    """`--action`: OWNER/REPO[/PATH]@<40-hex commit SHA> (or `./`), optionally followed by
+    `# note` (e.g. `# v0.2.0`, written beside it)."""
+    target, _, note = (part.strip() for part in text.partition("#"))
+    if not _NOTE.fullmatch(note):
+        raise _bad_ref(
+            f"the note after `#` ({note!r}) may hold only letters, digits, spaces and "
+            "`. _ + / : -`.",
+            "shorten it to a version such as `# v0.2.0`.",
+        )
+    if target == SELF_REF:
+        return ActionRef(SELF_REF, note)
+    pinned = _PINNED_REF.fullmatch(target)
+    if pinned:
+        return ActionRef(f"{pinned['repo']}@{pinned['sha'].lower()}", note)
+    raise _unpinned(target)
+
+
+def _unpinned(target: str) -> PmbotError:
+    found = _ANY_REF.fullmatch(target)
+    if not target:
+        return _bad_ref("is empty.", f"pass {ACTION_FLAG} {ACTION_FORMAT}.")
+    if found is None:
+        return _bad_ref(
+            f"{target!r} is not an action reference.",
+            f"use {ACTION_FORMAT}, e.g. {ACTION_FLAG} acme/pmbot@<the full commit SHA>.",
+        )
+    repo, rev = found["repo"], found["rev"]
+    if not rev:
+        return _bad_ref(
+            f"{target!r} names no commit.",
+            f"append `@` and the full 40-hex commit SHA: {repo}@<sha> "
+            f"(`git ls-remote https://github.com/{repo} HEAD` prints the newest).",
+        )
+    if re.fullmatch(r"[0-9a-fA-F]{4,39}", rev):
+        return _bad_ref(
+            f"{rev!r} is a short commit SHA; only all 40 hex digits name one commit for sure.",
+            f"use the full SHA ({repo}@<40-hex sha>; `git rev-parse {rev}` in a pmbot "
+            "checkout prints it).",
+        )
+    return _bad_ref(
+        f"{rev!r} is a tag or branch, which can be moved to run other code with your "
+        "repository's token.",
+        f"pin the commit it points to: {repo}@<40-hex sha> (`git ls-remote "
+        f"https://github.com/{repo} {rev}` prints it), optionally followed by `# {rev}`.",
+    )
+
+
+def _bad_ref(message: str, fix: str) -> PmbotError:
+    return PmbotError([Problem(ACTION_FLAG, message, fix)])
+
+
+def remembered_action(target_dir: Path) -> ActionRef:
+    """The one reference the installed pmbot workflows name (what an earlier init wrote)."""
+    found: dict[ActionRef, str] = {}
+    for name, _ in _sources("workflows"):
+        for ref in _refs_in(target_dir / WORKFLOWS_DIR / name, strict=True):
+            found.setdefault(ref, f"{WORKFLOWS_DIR}/{name}")
+    if len(found) == 1:
+        return next(iter(found))
+    if not found:
+        raise PmbotError(
+            [
+                Problem(
+                    ACTION_FLAG,
+                    "is missing, and no pmbot workflow is installed here yet to take the "
+                    "action reference from.",
+                    f"pass {ACTION_FLAG} {ACTION_FORMAT}, the pmbot repository and commit "
+                    "the workflows should run (later runs of init remember it).",
+                )
+            ]
+        )
+    listed = "; ".join(f"{ref.target} in {where}" for ref, where in found.items())
     raise PmbotError(
         [
             Problem(
-                "action reference",
-                f"{target!r} is not pinned by a full commit SHA; tags and branches can be "
-                "moved to run other code with your repository's token.",
-                "use OWNER/REPO@<40-hex commit SHA>, optionally followed by `# vX.Y.Z`.",
+                ACTION_FLAG,
+                f"the installed workflows name different pmbot actions ({listed}).",
+                f"pass {ACTION_FLAG} {ACTION_FORMAT} to choose one.",
             )
         ]
     )
 
 
-def with_action_ref(workflow: str, action_ref: str) -> str:
-    """The workflow with its `# pmbot-action` line(s) pointing at action_ref."""
-    target = _target_of(action_ref)
-    note = action_ref.partition("#")[2].strip()
-    comment = f"{note} {ACTION_MARKER}" if note else ACTION_MARKER
-    return _ACTION_LINE.sub(lambda m: f"{m['lead']} {target} # {comment}", workflow)
+def _refs_in(path: Path, *, strict: bool = False) -> list[ActionRef]:
+    """The action references on the `# pmbot-action` lines of an installed workflow.
+
+    strict: a reference that is not pinned is an error naming the file and line;
+    otherwise it is left out (that file then cannot count as pmbot's own earlier install).
+    """
+    if path.is_symlink() or not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    refs = []
+    for match in _ACTION_LINE.finditer(text):
+        try:
+            refs.append(parse_action_ref(f"{match['ref']} # {match['note']}"))
+        except PmbotError as exc:
+            if strict:
+                line = text.count("\n", 0, match.start()) + 1
+                (problem,) = exc.problems
+                where = f"{path.name} (line {line}), the `# {ACTION_MARKER}` line"
+                raise PmbotError(
+                    [Problem(where, problem.message, f"{problem.fix} Or pass {ACTION_FLAG}.")]
+                ) from None
+    return refs
+
+
+def is_pmbot_checkout(path: Path) -> bool:
+    """A checkout of pmbot itself: its action.yml at the root and its own pyproject.toml."""
+    pyproject = path / "pyproject.toml"
+    if not (path / "action.yml").is_file() or not pyproject.is_file():
+        return False
+    try:
+        name = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["name"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        return False
+    return bool(name == "pmbot")
+
+
+def with_action_ref(workflow: str, ref: ActionRef) -> str:
+    """The workflow with its `# pmbot-action` line(s) pointing at ref."""
+    comment = f"{ref.note} {ACTION_MARKER}" if ref.note else ACTION_MARKER
+    return _ACTION_LINE.sub(lambda m: f"{m['lead']} {ref.target} # {comment}", workflow)
+
+
+# --- the config ---------------------------------------------------------------------------
 
 
 def commented_config(defaults: str) -> str:
@@ -221,8 +384,7 @@ def commented_config(defaults: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _target_of(action_ref: str) -> str:
-    return action_ref.partition("#")[0].strip()
+# --- files --------------------------------------------------------------------------------
 
 
 def _sources(folder: str) -> list[tuple[str, str]]:
@@ -253,7 +415,8 @@ def _source_root(folder: str) -> Traversable:
     return Path(__file__).resolve().parents[2] / folder
 
 
-def _install(target: Path, rel: str, kind: Kind, content: bytes, *, force: bool) -> InstalledFile:
+def _install(target: Path, planned: Planned, *, force: bool) -> InstalledFile:
+    rel, kind, content = planned.path, planned.kind, planned.content
     path = target.joinpath(*rel.split("/"))
     # Never write through a symbolic link or outside DIR.
     if path.is_symlink():
@@ -263,8 +426,12 @@ def _install(target: Path, rel: str, kind: Kind, content: bytes, *, force: bool)
     if path.exists():
         if not path.is_file():
             return InstalledFile(rel, kind, Outcome.SKIPPED, "not a regular file")
-        if path.read_bytes() == content:
+        existing = path.read_bytes()
+        if existing == content:
             return InstalledFile(rel, kind, Outcome.UNCHANGED)
+        if existing in planned.earlier:
+            path.write_bytes(content)
+            return InstalledFile(rel, kind, Outcome.UPDATED, "new action reference")
         if not force:
             reason = (
                 "yours, kept" if kind == "config" else "differs from pmbot's version; kept yours"
