@@ -200,12 +200,14 @@ def print_result(result: InitResult, out: TextIO | None = None) -> int:
         print(f"\nNote: {note}", file=stream)
     print(
         "\nNext steps:\n"
-        "  1. Review, commit and push the files under .github/.\n"
-        "  2. Create the labels pmbot uses (the forms apply them; GitHub drops labels that do\n"
-        "     not exist): run the `pmbot labels` workflow, e.g. gh workflow run pmbot-labels.yml\n"
-        "  3. Settings > Actions > General > Workflow permissions: allow GitHub Actions to\n"
+        "  1. Settings > Actions > General > Workflow permissions: allow GitHub Actions to\n"
         "     create and approve pull requests (pmbot proposes each document as a pull\n"
-        "     request), or set `publish: commit` in .github/pmbot.yml.",
+        "     request), or set `publish: commit` in .github/pmbot.yml.\n"
+        "  2. Review, commit and push the files under .github/ to the default branch.\n"
+        "  3. That push runs the `pmbot labels` workflow, which creates the labels pmbot uses\n"
+        "     (the forms apply them; GitHub drops a label that does not exist). Check it ran\n"
+        "     before filing a postmortem: gh run list --workflow pmbot-labels.yml\n"
+        "     (run it again any time: gh workflow run pmbot-labels.yml).",
         file=stream,
     )
     return 0
