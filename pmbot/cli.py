@@ -294,6 +294,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader left (`pmbot init | head`): stop quietly, and keep Python from failing
+        # again when it flushes stdout at exit.
+        # https://docs.python.org/3/library/signal.html#note-on-sigpipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
     except Exception:  # noqa: BLE001 — the one place unexpected failures become exit 3
         traceback.print_exc()
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,21 @@ def test_bad_now_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "sweep", "--now", "next tuesday")
     assert code == 1
     assert "--now" in err and "ISO 8601" in err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
+    # `pmbot init ... | head -1`: here the pipe's reading end is closed before pmbot writes.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pmbot", "init", str(tmp_path), "--action", "a/b@" + "0" * 40],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")
+    assert (tmp_path / ".github" / "pmbot.yml").is_file()  # the work itself was done
