@@ -283,6 +283,89 @@ class RequestStats(Frozen):
         )
 
 
+# ---- an organisation: search results, issue types and fields, a Projects board -----------------
+
+FieldValue = str | float  # a text, date (YYYY-MM-DD) or single-select option name, or a number
+
+
+class OrgIssue(Frozen):
+    """An issue an organisation-wide search found: its repository, the issue, and the issue
+    type and issue field values GitHub reports where the organisation has them."""
+
+    repository: str  # owner/name
+    issue: IssueSnapshot
+    issue_type: str | None = None
+    field_values: tuple[tuple[str, FieldValue], ...] = ()  # (issue field name, value)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> OrgIssue:
+        path = urllib.parse.urlsplit(str(data["repository_url"])).path
+        owner, name = path.rstrip("/").split("/")[-2:]
+        kind = data.get("type")
+        values = tuple(
+            (str(v.get("issue_field_name") or v["issue_field_id"]), v["value"])
+            for v in data.get("issue_field_values") or ()
+            if v.get("value") is not None
+        )
+        return cls(
+            repository=f"{owner}/{name}",
+            issue=IssueSnapshot.from_api(data),
+            issue_type=kind["name"] if isinstance(kind, Mapping) else None,
+            field_values=values,
+        )
+
+
+class IssueFieldDef(Frozen):
+    """An organisation's issue field (`/orgs/{org}/issue-fields`)."""
+
+    id: int
+    name: str
+    data_type: str  # text, date, single_select, multi_select, number
+    options: tuple[str, ...] = ()
+
+
+class ProjectRef(Frozen):
+    """A Projects (v2) board: an organisation's (`/orgs/…`) or a user's (`/users/…`)."""
+
+    owner: str
+    number: int
+    owner_is_org: bool = True
+
+    @property
+    def path(self) -> str:
+        kind = "orgs" if self.owner_is_org else "users"
+        return f"/{kind}/{self.owner}/projectsV2/{self.number}"
+
+
+class ProjectFieldSpec(Frozen):
+    """A field pmbot keeps on a board, created on first use."""
+
+    name: str
+    data_type: Literal["text", "number", "date", "single_select"]
+    options: tuple[str, ...] = ()  # single-select option names, in order
+
+
+class BoardItem(Frozen):
+    """What one issue's item on the board should show: field name -> value (None clears)."""
+
+    issue_id: int
+    values: tuple[tuple[str, FieldValue | None], ...]
+
+
+class BoardSync(Frozen):
+    """What a board sync did; a rerun with the same items reports no writes."""
+
+    fields_created: tuple[str, ...] = ()
+    items_added: int = 0
+    items_updated: int = 0
+    values_written: int = 0
+    problems: tuple[str, ...] = ()  # values it could not write, each saying why
+
+    @property
+    def writes(self) -> int:
+        return len(self.fields_created) + self.items_added + self.items_updated
+
+
 def _label_name(label: Any) -> str:
     return label if isinstance(label, str) else str(label["name"])
 

@@ -276,6 +276,10 @@ class Transport:
         self.counters.retries += 1
         self._wait(seconds)
 
+    def pause(self, seconds: float) -> None:
+        """Wait on purpose before a request (counted and bounded like every wait)."""
+        self._wait(seconds)
+
     def _wait(self, seconds: float) -> None:
         if seconds > self.settings.max_wait_seconds:
             bound = self.settings.max_wait_seconds
