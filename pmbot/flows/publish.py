@@ -10,7 +10,6 @@ of files however large the library grows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from pmbot.core.config import Config
 from pmbot.core.markers import defuse_markers
 from pmbot.core.model import Postmortem
 from pmbot.core.review import Finding
-from pmbot.github.models import PullSnapshot
+from pmbot.github.models import PullSnapshot, git_blob_sha
 from pmbot.plan import Action, Writer
 from pmbot.render import library
 from pmbot.render.document import document_path, render_document
@@ -30,12 +29,6 @@ from pmbot.render.library import LibraryEntry
 
 INDEX_JSON = "index.json"
 README = "README.md"
-
-
-def blob_sha(text: str) -> str:
-    """The sha git gives a file with this text (compared with the tree's, so no read is needed)."""
-    data = text.encode()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ class DocsState:
 
     def is_published(self, docs: Documents) -> bool:
         """The default branch already holds exactly these files (the pull request merged)."""
-        return all(self.published.get(p) == blob_sha(t) for p, t in docs.files)
+        return all(self.published.get(p) == git_blob_sha(t) for p, t in docs.files)
 
 
 @dataclass(frozen=True)
@@ -173,7 +166,7 @@ def pull_body(pm: Postmortem, path: str) -> str:
 
 def changed_files(docs: Documents, state: DocsState) -> tuple[tuple[str, str], ...]:
     current = state.target_files if state.target_exists else {}
-    return tuple((p, t) for p, t in docs.files if current.get(p) != blob_sha(t))
+    return tuple((p, t) for p, t in docs.files if current.get(p) != git_blob_sha(t))
 
 
 def plan_publish(issue: int, docs: Documents, state: DocsState) -> tuple[Action, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pmbot.core import markers
 from pmbot.github.base import iso
-from pmbot.github.git import GitData, git_blob_sha
+from pmbot.github.git import GitData
 from pmbot.github.models import (
     AssignResult,
     CommentResult,
@@ -25,6 +25,7 @@ from pmbot.github.models import (
     LabelSpec,
     RateLimit,
     SubIssueResult,
+    git_blob_sha,
 )
 from pmbot.github.transport import GitHubHTTPError, LostWriteError, RateLimitError
 

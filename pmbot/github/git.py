@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -11,14 +10,15 @@ from typing import Any
 
 from pmbot.errors import GitHubError, Problem
 from pmbot.github.base import RepoBase, parse_time
-from pmbot.github.models import BranchResult, FileSnapshot, FilesResult, PullResult, PullSnapshot
+from pmbot.github.models import (
+    BranchResult,
+    FileSnapshot,
+    FilesResult,
+    PullResult,
+    PullSnapshot,
+    git_blob_sha,
+)
 from pmbot.github.transport import GitHubHTTPError, Lost, LostWriteError, url_path
-
-
-def git_blob_sha(text: str) -> str:
-    """The sha git (and the contents API) gives a file with this text."""
-    data = text.encode()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 class GitData(RepoBase):

@@ -6,6 +6,7 @@ code never touches an object that might fetch lazily behind its back.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -178,6 +179,13 @@ class LabelSpec(Frozen):
             raise ValueError(
                 f"label {self.name!r}: color must be six hex digits, not {self.color!r}"
             )
+
+
+def git_blob_sha(text: str) -> str:
+    """The sha git (and the contents API) gives a file with this text, so a file can be
+    compared with the tree's listing without reading it."""
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 class FileSnapshot(Frozen):
