@@ -165,7 +165,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _config_path(args: argparse.Namespace) -> Path | None:
     if args.config:
         return Path(args.config)
-    default = Path(".github/pmbot.yml")
+    from pmbot.core.config import CONFIG_PATH
+
+    default = Path(CONFIG_PATH)
     return default if default.is_file() else None
 
 

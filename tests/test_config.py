@@ -8,12 +8,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pmbot.core.config import (
-    CONFIG_PATH,
     Config,
     default_config,
     defaults_text,
     load_config,
-    load_repo_config,
 )
 from pmbot.core.model import ItemType, Priority, Severity
 from pmbot.errors import ConfigError, Problem
@@ -178,13 +176,6 @@ def test_load_from_path(tmp_path: Path) -> None:
 def test_missing_path_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.yml")
-
-
-def test_repo_config_falls_back_to_defaults(tmp_path: Path) -> None:
-    assert load_repo_config(tmp_path) == default_config()
-    (tmp_path / CONFIG_PATH).parent.mkdir(parents=True)
-    (tmp_path / CONFIG_PATH).write_text("publish: commit\n", encoding="utf-8")
-    assert load_repo_config(tmp_path).publish == "commit"
 
 
 # --- errors -----------------------------------------------------------------------------

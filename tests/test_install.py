@@ -13,7 +13,6 @@ import yaml
 
 from pmbot.app.init import (
     ACTION_MARKER,
-    CONFIG_PATH,
     SELF_REF,
     ActionRef,
     commented_config,
@@ -24,7 +23,7 @@ from pmbot.app.init import (
     remembered_action,
     with_action_ref,
 )
-from pmbot.core.config import load_config
+from pmbot.core.config import CONFIG_PATH, load_config
 from pmbot.errors import PmbotError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 import requests
@@ -25,6 +24,7 @@ from pmbot.app.init import init
 from pmbot.app.intake import intake
 from pmbot.app.report import report as report_command
 from pmbot.app.sweep import sweep
+from pmbot.core.shipped import data_text
 from pmbot.sandbox import Sandbox
 
 REPO = "acme/web"
@@ -48,9 +48,7 @@ escalation:
 
 
 def example_body() -> str:
-    return (resources.files("pmbot") / "data" / "examples" / "postmortem-issue.md").read_text(
-        encoding="utf-8"
-    )
+    return data_text("examples", "postmortem-issue.md")
 
 
 @dataclass

@@ -32,12 +32,12 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, TextIO
 
 from pmbot import __version__
+from pmbot.core.config import CONFIG_PATH, defaults_text
+from pmbot.core.shipped import data_path
 from pmbot.errors import PmbotError, Problem
 
 SELF_REF = "./"
@@ -48,7 +48,6 @@ ACTION_MARKER = "pmbot-action"
 
 FORMS_DIR = ".github/ISSUE_TEMPLATE"
 WORKFLOWS_DIR = ".github/workflows"
-CONFIG_PATH = ".github/pmbot.yml"
 ACTION_FLAG = "--action"
 ACTION_FORMAT = "OWNER/REPO@<40-hex commit SHA>"
 
@@ -183,8 +182,9 @@ def plan(target_dir: Path, ref: ActionRef) -> list[Planned]:
         }
         content = with_action_ref(text, ref).encode("utf-8")
         planned.append(Planned(rel, "workflow", content, frozenset(earlier)))
-    defaults = resources.files("pmbot.data").joinpath("defaults.yml").read_text(encoding="utf-8")
-    planned.append(Planned(CONFIG_PATH, "config", commented_config(defaults).encode("utf-8")))
+    planned.append(
+        Planned(CONFIG_PATH, "config", commented_config(defaults_text()).encode("utf-8"))
+    )
     return planned
 
 
@@ -391,7 +391,7 @@ def commented_config(defaults: str) -> str:
 
 def _sources(folder: str) -> list[tuple[str, str]]:
     """The `*.yml` files of a top-level folder (forms, workflows): (name, text), by name."""
-    root = _source_root(folder)
+    root = data_path(folder)
     found = sorted(
         (entry.name, entry.read_text(encoding="utf-8"))
         for entry in root.iterdir()
@@ -408,13 +408,6 @@ def _sources(folder: str) -> list[tuple[str, str]]:
             ]
         )
     return found
-
-
-def _source_root(folder: str) -> Traversable:
-    packaged = resources.files("pmbot.data").joinpath(folder)
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / folder
 
 
 def _install(target: Path, planned: Planned, *, force: bool) -> InstalledFile:

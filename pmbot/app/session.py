@@ -9,11 +9,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from pmbot.core.config import Config, load_config
+from pmbot.core.config import CONFIG_PATH, Config, load_config
 from pmbot.github.client import GitHub
 from pmbot.github.models import GitHubSettings
 
-CONFIG_FILE = ".github/pmbot.yml"
 Log = Callable[[str], None]
 
 
@@ -40,7 +39,7 @@ def repo_config(gh: GitHub, config_path: Path | None) -> Config:
     """`--config` when given, else the repository's `.github/pmbot.yml`, else the defaults."""
     if config_path is not None:
         return load_config(config_path)
-    found = gh.read_file(CONFIG_FILE)
+    found = gh.read_file(CONFIG_PATH)
     return load_config(text=found.text) if found is not None else load_config()
 
 

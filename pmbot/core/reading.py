@@ -4,13 +4,13 @@ CLI's `render`/`review` and by `intake` on GitHub."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 from pmbot.core.config import Config
 from pmbot.core.forms import Form, ParsedForm, load_form, parse_body, validate_required
 from pmbot.core.model import Postmortem
 from pmbot.core.postmortem import build_postmortem
 from pmbot.core.review import Finding, review
+from pmbot.core.shipped import data_text
 from pmbot.errors import FormError, Problem
 
 
@@ -25,9 +25,7 @@ class Intake:
 
 def shipped_form_text() -> str:
     """The postmortem form pmbot ships (the one `pmbot init` installs)."""
-    return (resources.files("pmbot") / "data" / "issue_templates" / "postmortem.yml").read_text(
-        encoding="utf-8"
-    )
+    return data_text("issue_templates", "postmortem.yml")
 
 
 def check_size(body: str | None, config: Config) -> None:

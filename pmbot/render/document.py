@@ -24,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pmbot.core import figures as fig
 from pmbot.core.markers import defuse_markers
 from pmbot.core.model import Postmortem, utc
+from pmbot.core.shipped import PACKAGE
 from pmbot.core.slug import document_name
 from pmbot.render.library import LibraryEntry, entry_from_postmortem, link_target, link_text, shared
 
@@ -35,9 +36,7 @@ FIGURE_KEYS = (
     "duration_minutes",
     "error_budget_consumed_percent",
 )
-# Next to this module rather than via importlib.resources: pmbot is never imported from a
-# zip, and resources.files() fails when an editable install exposes pmbot as a namespace.
-SHIPPED_TEMPLATE = Path(__file__).with_name("templates") / "postmortem.md.j2"
+SHIPPED_TEMPLATE = PACKAGE / "render" / "templates" / "postmortem.md.j2"
 # libyaml's safe dumper when present: same output, several times faster.
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SAFE_NAME = re.compile(r"[0-9]{4}/[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.md")

@@ -10,7 +10,6 @@ from pmbot.core.config.load import (
     default_config,
     defaults_text,
     load_config,
-    load_repo_config,
     merge,
 )
 from pmbot.core.config.schema import (
@@ -52,6 +51,5 @@ __all__ = [
     "default_config",
     "defaults_text",
     "load_config",
-    "load_repo_config",
     "merge",
 ]

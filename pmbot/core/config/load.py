@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,16 @@ from pydantic import ValidationError
 
 from pmbot.core.config.problems import dotted, problem
 from pmbot.core.config.schema import Config
+from pmbot.core.shipped import data_text
 from pmbot.errors import ConfigError, Problem
 
-CONFIG_PATH = Path(".github/pmbot.yml")
+CONFIG_PATH = ".github/pmbot.yml"  # in the repository pmbot runs for
 DEFAULTS_NAME = "defaults.yml"
 
 
 def defaults_text() -> str:
     """The shipped, commented defaults (what `pmbot init` installs)."""
-    return resources.files("pmbot.data").joinpath(DEFAULTS_NAME).read_text(encoding="utf-8")
+    return data_text(DEFAULTS_NAME)
 
 
 @cache
@@ -34,7 +34,7 @@ def load_config(path: Path | None = None, text: str | None = None) -> Config:
     """The defaults with the user's YAML (`text`, or the file at `path`) merged over them."""
     if text is None and path is None:
         return default_config()
-    source = str(path) if path is not None else str(CONFIG_PATH)
+    source = str(path) if path is not None else CONFIG_PATH
     if text is None:
         assert path is not None
         try:
@@ -44,12 +44,6 @@ def load_config(path: Path | None = None, text: str | None = None) -> Config:
             raise ConfigError([Problem(source, "cannot read the file.", fix)]) from None
     data, lines = _parse(text, source)
     return _build(data, lines, source)
-
-
-def load_repo_config(root: Path) -> Config:
-    """A repository's `.github/pmbot.yml` if it has one, else the defaults."""
-    path = root / CONFIG_PATH
-    return load_config(path) if path.is_file() else default_config()
 
 
 def _build(user: dict[str, Any], lines: dict[tuple[str, ...], int], source: str) -> Config:
