@@ -3,7 +3,6 @@ every problem reported at once with its key path, line and fix."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from pmbot.core import yamlread
 from pmbot.core.config.problems import dotted, problem
 from pmbot.core.config.schema import Config
 from pmbot.core.shipped import data_text
+from pmbot.core.yamlread import KeyPath
 from pmbot.errors import ConfigError, Problem
 
 CONFIG_PATH = ".github/pmbot.yml"  # in the repository pmbot runs for
@@ -46,7 +47,7 @@ def load_config(path: Path | None = None, text: str | None = None) -> Config:
     return _build(data, lines, source)
 
 
-def _build(user: dict[str, Any], lines: dict[tuple[str, ...], int], source: str) -> Config:
+def _build(user: dict[str, Any], lines: dict[KeyPath, int], source: str) -> Config:
     defaults, _ = _parse(defaults_text(), DEFAULTS_NAME)
     merged = merge(defaults, user)
     try:
@@ -75,18 +76,12 @@ def _is_id_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value)
 
 
-# --- YAML with line numbers -------------------------------------------------------------
-
-
-def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
     """The YAML document as data, plus the line of every key path (list items by id/index)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = yamlread.compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
+        reason, line = yamlread.syntax_error(exc)
         fix = "fix the YAML syntax there (check indentation, quotes and colons)."
         raise ConfigError([Problem(source, f"invalid YAML: {reason}.", fix, line)]) from None
     if data is None or node is None:
@@ -94,36 +89,17 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[str, ...]
     if not isinstance(data, dict):
         fix = "write `key: value` settings, e.g. `sla_days: {P0: 7}`."
         raise ConfigError([Problem(source, "must be a mapping of settings.", fix, 1)])
-    lines: dict[tuple[str, ...], int] = {}
-    problems = list(_walk(node, (), lines))
-    if problems:
-        raise ConfigError([Problem(f"{source}: {f}", m, x, ln) for f, m, x, ln in problems])
+    lines, duplicates = yamlread.key_lines(node)
+    if duplicates:
+        raise ConfigError(
+            [
+                Problem(
+                    f"{source}: {dotted(key)}",
+                    "duplicate key.",
+                    f"remove one; the first is on line {first}.",
+                    line,
+                )
+                for key, line, first in duplicates
+            ]
+        )
     return data, lines
-
-
-def _walk(
-    node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]
-) -> Iterator[tuple[str, str, str, int]]:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*path, str(key_node.value))
-            line = key_node.start_mark.line + 1
-            if key in lines:
-                fix = f"remove one; the first is on line {lines[key]}."
-                yield dotted(key), "duplicate key.", fix, line
-            lines[key] = line
-            yield from _walk(value_node, key, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            key = (*path, _item_key(item, index))
-            lines[key] = item.start_mark.line + 1
-            yield from _walk(item, key, lines)
-
-
-def _item_key(node: yaml.Node, index: int) -> str:
-    # Rules are merged by id, so their errors are located by id rather than position.
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
-                return f"[{value_node.value}]"
-    return f"[{index}]"

@@ -12,7 +12,9 @@ from typing import Any
 
 import yaml
 
+from pmbot.core import yamlread
 from pmbot.core.forms.model import ELEMENT_TYPES, Field, Form, heading_key, option_key
+from pmbot.core.yamlread import line_of
 from pmbot.errors import FormError, Problem
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -43,7 +45,7 @@ def load_form(text: str, *, source: str = "form") -> Form:
                     field=f"{source}: body",
                     message="the form has no `body:` list of elements.",
                     fix="add `body:` with at least one input, textarea, dropdown or checkboxes.",
-                    line=_line(root, "body"),
+                    line=line_of(root, "body"),
                 )
             ]
         )
@@ -61,7 +63,7 @@ def load_form(text: str, *, source: str = "form") -> Form:
                 field=f"{source}: body",
                 message="the form has no fields to parse (only markdown elements).",
                 fix="add at least one input, textarea, dropdown or checkboxes element.",
-                line=_line(root, "body"),
+                line=line_of(root, "body"),
             )
         )
     if problems:
@@ -71,28 +73,20 @@ def load_form(text: str, *, source: str = "form") -> Form:
 
 
 def _load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
-    loader = _FormLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        data, root = yamlread.compose(text, _FormLoader)
+    except yaml.YAMLError as exc:
+        reason, line = yamlread.syntax_error(exc)
         raise FormError(
             [
                 Problem(
                     field=source,
-                    message=f"is not valid YAML: {exc.problem or exc.context}.",
+                    message=f"is not valid YAML: {reason}.",
                     fix="correct the YAML syntax at that line (indentation, quotes, colons).",
-                    line=mark.line + 1 if mark is not None else None,
+                    line=line,
                 )
             ]
         ) from None
-    except yaml.YAMLError as exc:
-        raise FormError(
-            [Problem(field=source, message=f"is not valid YAML: {exc}.", fix="correct the YAML.")]
-        ) from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise FormError(
             [
@@ -107,28 +101,6 @@ def _load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     return data, root
 
 
-def _line(node: yaml.Node | None, *path: str | int) -> int | None:
-    """The 1-based line of the deepest node along `path` that exists."""
-    if node is None:
-        return None
-    for step in path:
-        child = _child(node, step)
-        if child is None:
-            break
-        node = child
-    return node.start_mark.line + 1
-
-
-def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == step:
-                return value  # type: ignore[no-any-return]
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-        return node.value[step]  # type: ignore[no-any-return]
-    return None
-
-
 @dataclass(frozen=True)
 class _Where:
     source: str
@@ -137,7 +109,7 @@ class _Where:
 
     def problem(self, key: str, message: str, fix: str) -> Problem:
         path = [k for k in key.split(".") if k]
-        line = _line(self.root, "body", self.index, *path)
+        line = line_of(self.root, "body", self.index, *path)
         return Problem(f"{self.source}: body[{self.index}].{key}".rstrip("."), message, fix, line)
 
 
