@@ -319,3 +319,21 @@ def test_the_cli_refuses_a_missing_or_unpinned_reference(
     assert err.startswith("pmbot: error: --action: ")
     assert "Fix:" in err and "Traceback" not in err
     assert not (tmp_path / ".github").exists()
+
+
+def test_kept_workflows_that_run_another_action_are_named(tmp_path: Path) -> None:
+    """An install made before --action existed (`uses: ./`, edited by hand elsewhere)."""
+    init(tmp_path, action=ACTION)
+    intake = tmp_path / ".github" / "workflows" / "pmbot-intake.yml"
+    old = intake.read_text(encoding="utf-8").replace(ACTION, "./") + "# edited\n"
+    intake.write_text(old, encoding="utf-8")
+    result = init(tmp_path, action=f"acme/pmbot@{OTHER_SHA}")
+    assert ".github/workflows/pmbot-intake.yml" in result.skipped
+    assert intake.read_text(encoding="utf-8") == old
+    (note,) = [n for n in result.notes if "another pmbot action" in n]
+    assert "pmbot-intake.yml (`./`)" in note
+    assert f"uses: acme/pmbot@{OTHER_SHA}" in note and "--force" in note
+    # --force replaces it, and then nothing is left to point out.
+    forced = init(tmp_path, action=f"acme/pmbot@{OTHER_SHA}", force=True)
+    assert not any("another pmbot action" in n for n in forced.notes)
+    assert installed_refs(tmp_path) == {f"acme/pmbot@{OTHER_SHA}"}

@@ -31,6 +31,7 @@ import enum
 import re
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
@@ -165,7 +166,31 @@ def init(target_dir: Path, *, action: str | None = None, force: bool = False) ->
             "them with `pmbot init --action ...` into an empty folder"
             + (", or rerun with --force to replace the forms and workflows." if not force else ".")
         )
+    stale = _other_actions(target_dir, files, ref)
+    if stale:
+        notes.append(
+            f"Kept workflows that run another pmbot action than {ref.target}: "
+            f"{'; '.join(stale)}. Change their `# {ACTION_MARKER}` line to `uses: {ref.target}`"
+            + (", or rerun with --force." if not force else ".")
+        )
     return InitResult(target=target_dir, files=files, action=ref, notes=tuple(notes))
+
+
+def _other_actions(target_dir: Path, files: Sequence[InstalledFile], ref: ActionRef) -> list[str]:
+    """The skipped workflows whose `# pmbot-action` line names another action than ref."""
+    found = []
+    for f in files:
+        path = target_dir / f.path
+        if f.kind != "workflow" or f.outcome is not Outcome.SKIPPED or path.is_symlink():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        others = sorted({m["ref"] for m in _ACTION_LINE.finditer(text)} - {ref.target})
+        if others:
+            found.append(f"{f.path} (`{'`, `'.join(others)}`)")
+    return found
 
 
 def plan(target_dir: Path, ref: ActionRef) -> list[Planned]:
