@@ -134,6 +134,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         now=now,
         post=args.post,
         config_path=_config_path(args),
+        dry_run=args.dry_run,
     )
 
 
@@ -238,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", metavar="ISO")
     p.add_argument("--format", choices=("md", "json", "csv"), default="md")
     p.add_argument("--post", action="store_true", help="also update the report issue on GitHub")
+    p.add_argument(
+        "--dry-run", action="store_true", help="with --post: print the plan, write nothing"
+    )
 
     p = sub.add_parser("sandbox", help="serve the local GitHub sandbox on 127.0.0.1")
     p.set_defaults(handler=_cmd_sandbox)

@@ -105,6 +105,30 @@ def test_report_prints_and_posts_one_issue(
     assert len(posted) == 1
 
 
+def test_report_post_dry_run_prints_the_plan_and_writes_nothing(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    capsys.readouterr()
+    sandbox.counters.reset()
+    code = report(
+        env(sandbox, tmp_path), fmt="json", now=NOW, post=True, config_path=None, dry_run=True
+    )
+    out, err = capsys.readouterr()
+    assert code == 0 and sandbox.counters.writes == 0
+    assert json.loads(out)  # stdout stays the report alone
+    assert "create issue: pmbot report" in err
+    report(env(sandbox, tmp_path), fmt="md", now=NOW, post=True, config_path=None)
+    later = NOW + timedelta(days=20)
+    report(env(sandbox, tmp_path), fmt="md", now=later, post=True, config_path=None, dry_run=True)
+    assert "edit body of #" in capsys.readouterr().err
+    sandbox.counters.reset()
+    report(env(sandbox, tmp_path), fmt="md", now=later, post=True, config_path=None)
+    assert sandbox.counters.writes == 1  # the one report issue, edited in place
+    assert len([i for i in sandbox.state.issues.values() if "pmbot-report" in i.labels]) == 1
+
+
 @pytest.mark.parametrize("text", ["/pmbot wont-do meh", "/pmbot frobnicate"])
 def test_a_refused_command_only_replies_and_skips_intake(sandbox: Sandbox, text: str) -> None:
     number = seed(sandbox, example())

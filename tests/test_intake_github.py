@@ -162,6 +162,30 @@ def test_dry_run_prints_the_plan_and_writes_nothing(sandbox: Sandbox) -> None:
     assert len(result.planned) >= 9
 
 
+def test_the_write_budget_defers_whole_items_most_urgent_first(sandbox: Sandbox) -> None:
+    number = seed(sandbox, with_items(list(reversed(rows(4)))))  # P3, P2, P1, P0 in the form
+    for spec in default_config().all_labels():
+        sandbox.seed_label(spec.name, spec.color, spec.description)
+    config = load_config(text="budget:\n  max_writes_per_run: 5\n")
+    first = run(sandbox, number, config=config)
+    # Two items (2 writes each) fit; the next would not, so it and all after it wait.
+    assert [i.title[:4] for i in items(sandbox)] == ["[P1]", "[P0]"]  # in form order
+    assert all(i.parent == number for i in items(sandbox))
+    assert first.deferred == 2 + 2 + 5 and not first.failed
+    assert sandbox.counters.writes == 5  # and the summary says what is still to be created
+    assert "to be created" in summaries(sandbox, number)[0]
+    for _ in range(3):
+        again = run(sandbox, number, config=config)
+        assert sum(1 for line in again.planned if "create" in line or "edit" in line) <= 5
+    assert sorted(i.title[:4] for i in items(sandbox)) == ["[P0]", "[P1]", "[P2]", "[P3]"]
+    assert all(i.parent == number for i in items(sandbox))
+    summary = summaries(sandbox, number)[0]
+    assert "to be created" not in summary and "in pull request #" in summary
+    sandbox.counters.reset()
+    assert run(sandbox, number, config=config).planned == []
+    assert sandbox.counters.writes == 0
+
+
 # --- edits ----------------------------------------------------------------------------------
 
 

@@ -7,13 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from pmbot.core import markers
 from pmbot.core.model import Priority
+from pmbot.errors import GitHubError
 from pmbot.github.client import GitHub
 from pmbot.plan import (
+    FIRST,
     AddLabels,
     CreateComment,
     CreateIssue,
+    CreateSubIssue,
+    EnsureLabels,
     Plan,
     RemoveLabel,
     SetAssignees,
@@ -49,7 +55,7 @@ class FakeGitHub:
     def issue(self, number: int) -> FakeIssue:
         self.calls.append(("write", number))
         if number in self.failing:
-            raise RuntimeError(f"issue {number} was deleted")
+            raise GitHubError(f"issue {number} was deleted")
         return self.issues.setdefault(number, FakeIssue())
 
     def create_comment(self, number: int, body: str) -> None:
@@ -177,9 +183,38 @@ def test_one_failing_item_is_reported_and_the_rest_continue() -> None:
     )
     result = apply(plan, gh, dry_run=False, log=log.append)
     assert result.writes == 6
-    assert [(f.issue, f.error) for f in result.failed] == [(2, "RuntimeError: issue 2 was deleted")]
+    assert [(f.issue, f.error) for f in result.failed] == [
+        (2, "GitHubError: input: issue 2 was deleted Fix: see the message above")
+    ]
     assert gh.issues[3].labels == ["overdue"] and gh.issues[3].body == "state"
     assert any("#2: failed to comment on #2" in line for line in log)
+
+
+def test_a_bug_in_pmbot_stops_the_run_instead_of_passing_as_a_failed_item() -> None:
+    class Broken(FakeGitHub):
+        def add_labels(self, number: int, labels: Sequence[str]) -> None:
+            raise AttributeError("'Broken' object has no attribute 'labels_for'")
+
+    with pytest.raises(AttributeError):
+        apply(item_plan(1, Priority.P1, 0), Broken(), dry_run=False, log=lambda _: None)
+
+
+def test_each_new_sub_issue_is_an_item_of_its_own_for_the_budget() -> None:
+    creates = tuple(
+        CreateSubIssue(
+            7, key=f"A{n}", title="t", body="b", marker=f"m{n}", urgency=urgency(p, 0, 7)
+        )
+        for n, p in ((1, Priority.P3), (2, Priority.P0), (3, Priority.P1))
+    )
+    plan = Plan((EnsureLabels(0, specs=(), urgency=FIRST), *creates))
+    kept, deferred = trim_to_budget(plan, max_writes=4)
+    assert [a.describe().split(" as ")[0] for a in kept.actions] == [
+        "ensure labels exist: ",
+        "create action item A2",
+        "create action item A3",
+    ]
+    assert [a.item for a in deferred.actions] == [(7, "A1")]
+    assert list(plan.by_issue()) == [0, 7]  # the dry run still shows them under #7
 
 
 def test_stops_cleanly_below_the_rate_limit_floor() -> None:
@@ -223,12 +258,12 @@ def test_apply_performs_each_kind_of_write() -> None:
     assert gh.issues[6].body == "new"
 
 
-def test_the_real_adapter_satisfies_the_writer_protocol() -> None:
-    def as_writer(gh: GitHub) -> Writer:
-        return gh  # mypy checks the types; the loop below checks the parameter names
-
-    methods = ["create_comment", "upsert_comment", "update_issue", "add_labels", "remove_label"]
-    for name in [*methods, "set_assignees", "create_issue"]:
+def test_the_real_adapter_has_every_writer_method_with_the_same_parameters() -> None:
+    # mypy checks the types wherever a plan is applied with the adapter; this checks the
+    # parameter names too (a keyword call to a renamed parameter would pass mypy's check of
+    # the protocol but fail at run time).
+    methods = [n for n, v in vars(Writer).items() if callable(v) and not n.startswith("_")]
+    assert len(methods) == 13
+    for name in methods:
         ours = list(inspect.signature(getattr(Writer, name)).parameters)
         assert ours == list(inspect.signature(getattr(GitHub, name)).parameters), name
-    assert as_writer.__name__ == "as_writer"

@@ -11,6 +11,7 @@ from test_tracking import make_item
 from pmbot.core import markers
 from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority, Severity
+from pmbot.errors import GitHubError
 from pmbot.flows.ladder import (
     PostmortemFollow,
     plan_postmortem_reminders,
@@ -122,7 +123,7 @@ class FailingComments(FakeGitHub):
     def create_comment(self, number: int, body: str) -> None:
         if self.fail:
             self.fail -= 1
-            raise RuntimeError("502 Bad Gateway")
+            raise GitHubError("502 Bad Gateway")
         super().create_comment(number, body)
 
 

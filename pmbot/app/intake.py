@@ -44,7 +44,7 @@ from pmbot.flows.intake import ItemIssue, Publication
 from pmbot.flows.publish import DocsState, Documents
 from pmbot.github.client import GitHub, GitHubHTTPError
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
-from pmbot.plan import ApplyResult, Plan, apply
+from pmbot.plan import ApplyResult, Plan, apply, trim_to_budget
 from pmbot.render import library
 from pmbot.render.document import document_path
 
@@ -146,8 +146,10 @@ class IntakeRun:
     """What one intake run did (for tests, the benchmark and the step summary)."""
 
     number: int
+    budget: int  # writes this run may still plan (budget.max_writes_per_run)
     planned: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    deferred: int = 0  # writes left for the next run by the budget
     allowed: bool = True
     form_error: bool = False
 
@@ -157,15 +159,15 @@ class IntakeRun:
 
 
 def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> ApplyResult:
-    """Each action on its own, so one failure costs only that action (and what needs it)."""
-    if dry_run:  # the whole plan at once, grouped by issue
-        result = apply(plan, gh, dry_run=True, log=log)
-        run.planned += list(result.applied)
-        return result
-    result = ApplyResult(dry_run=dry_run)
-    for action in plan.actions:
-        one = apply(Plan((action,)), gh, dry_run=dry_run, log=log)
-        result = ApplyResult(dry_run, result.applied + one.applied, result.failed + one.failed)
+    """Apply what fits the run's write budget (whole items, most urgent first; the rest
+    waits for the next run), in plan order so items are numbered as the form lists them.
+    A failure costs only its item: the others go on."""
+    kept, deferred = trim_to_budget(plan, run.budget)
+    chosen = {id(a) for a in kept.actions}
+    kept = Plan(tuple(a for a in plan.actions if id(a) in chosen), kept.notes)
+    run.budget -= kept.writes
+    run.deferred += deferred.writes
+    result = apply(kept, gh, dry_run=dry_run, log=log)
     run.planned += list(result.applied)
     run.failed += [f"#{f.issue}: {f.error}" for f in result.failed]
     return result
@@ -175,7 +177,7 @@ def run_intake(
     gh: GitHub, number: int, *, now: datetime, config: Config, dry_run: bool, log: Log = stderr_log
 ) -> IntakeRun:
     """Intake of postmortem #number: items, document, summary; a rerun writes nothing."""
-    run = IntakeRun(number)
+    run = IntakeRun(number, budget=config.budget.max_writes_per_run)
     issue = read_postmortem_issue(gh, number, config)
     me = gh.login()
     summary, _ = read_summary(gh, number, me)
@@ -269,19 +271,9 @@ def _finish(
         return
     _apply(plan, gh, dry_run, log, run)
     if summary is None and not dry_run:
-        _supersede_racing_summaries(gh, issue.number, planner.summary_marker(issue.number), log)
-
-
-def _supersede_racing_summaries(gh: GitHub, number: int, marker: str, log: Log) -> None:
-    """Two runs that both found no summary comment both create one: keep the oldest."""
-    _, extra = read_summary(gh, number, gh.login())
-    for comment in extra:
-        log(f"#{number}: a racing run also wrote the summary; superseding comment {comment.id}")
-        gh.edit_comment(comment.id, "_Superseded by pmbot's summary comment above._")
-    if extra:
-        kept, _ = read_summary(gh, number, gh.login())
-        if kept is not None and marker not in kept.body:
-            log(f"#{number}: the summary comment {kept.id} lost its marker")
+        # Two runs that both found no summary comment both create one: keep the oldest.
+        _, extra = read_summary(gh, issue.number, gh.login())
+        _apply(planner.plan_supersede(issue.number, extra), gh, dry_run, log, run)
 
 
 def intake(
@@ -301,6 +293,12 @@ def intake(
 
 
 def exit_code(run: IntakeRun) -> int:
+    if run.deferred:
+        stderr_log(
+            f"pmbot: #{run.number}: deferred {run.deferred} writes to the next run "
+            "(budget.max_writes_per_run); the most urgent went first. Run intake again, or "
+            "edit the issue, to finish."
+        )
     if run.failed:
         stderr_log(f"pmbot: {len(run.failed)} writes failed; run again to finish: {run.failed}")
         return 1

@@ -12,13 +12,12 @@ from typing import Any
 from pmbot.app.intake import parse
 from pmbot.app.session import session, stderr_log
 from pmbot.app.sweep import tracked_items
-from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.core.reading import Intake
+from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.client import GitHub
+from pmbot.plan import apply
 from pmbot.render.document import document_path
-
-REPORT_LABEL = "pmbot-report"
 
 
 def report(
@@ -28,8 +27,10 @@ def report(
     now: datetime,
     post: bool,
     config_path: Path | None,
+    dry_run: bool = False,
 ) -> int:
-    """`pmbot report`: program metrics on stdout; `--post` also updates the report issue."""
+    """`pmbot report`: program metrics on stdout; `--post` also updates the report issue
+    (with `--dry-run`, prints what it would write instead)."""
     from pmbot.flows.report import PostmortemRecord, compute_report, render_report
 
     with session(environ, config_path, "report") as (gh, config):
@@ -46,7 +47,9 @@ def report(
         text = render_report(data, fmt)  # type: ignore[arg-type]
         sys.stdout.write(text)
         if post:
-            _post_report(gh, render_report(data, "md") if fmt != "md" else text)
+            return _post_report(
+                gh, render_report(data, "md") if fmt != "md" else text, dry_run=dry_run
+            )
     return 0
 
 
@@ -75,17 +78,10 @@ def published_dates(gh: GitHub, config: Config) -> Callable[[Any, int], date | N
     return by_branch
 
 
-def _post_report(gh: GitHub, text: str) -> None:
-    """The single report issue pmbot keeps, updated in place."""
-    marker = markers.encode("report", {})
-    body = f"{markers.defuse_markers(text).rstrip()}\n\n{marker}\n"
-    me = gh.login()
-    mine = [
-        i
-        for i in gh.list_issues(labels=[REPORT_LABEL], state="open")
-        if i.author == me and markers.has(i.body, "report")
-    ]
-    if not mine:
-        gh.create_issue("pmbot report", body, labels=[REPORT_LABEL], marker=marker)
-    elif mine[0].body.rstrip() != body.rstrip():
-        gh.update_issue(mine[0].number, body=body)
+def _post_report(gh: GitHub, text: str, *, dry_run: bool) -> int:
+    """The single report issue pmbot keeps, updated in place (a dry run prints the plan)."""
+    issues = gh.list_issues(labels=[REPORT_LABEL], state="open")
+    plan = plan_report_post(text, own_reports(issues, gh.login()))
+    # stderr: stdout carries the report itself (JSON or CSV that a pipe may be reading)
+    result = apply(plan, gh, dry_run=dry_run, log=stderr_log)
+    return 1 if result.failed else 0

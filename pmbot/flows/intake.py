@@ -22,7 +22,6 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol, cast
 
 from pmbot.core import markers
 from pmbot.core.config import Config
@@ -33,16 +32,23 @@ from pmbot.core.reading import Intake
 from pmbot.core.review import format_findings
 from pmbot.errors import FormError, Problem
 from pmbot.flows.tracking import Change, ItemInfo, item_marker, with_markers
-from pmbot.github.models import IssueSnapshot, LabelSpec, PullSnapshot
+from pmbot.github.models import CommentSnapshot, IssueSnapshot, LabelSpec, PullSnapshot
 from pmbot.plan import (
+    FIRST,
     Action,
     AddLabels,
     CreateComment,
+    CreateSubIssue,
+    EditComment,
+    EditIssue,
+    EnsureLabels,
+    LinkSubIssue,
     Plan,
     RemoveLabel,
+    SetAssignees,
     SetState,
     UpsertComment,
-    Writer,
+    urgency,
 )
 
 SUMMARY = "summary"
@@ -225,106 +231,6 @@ def _most_similar(row: ActionItem, issues: Sequence[ItemIssue]) -> ItemIssue | N
 # --- action items: the plan ---------------------------------------------------------------
 
 
-class IntakeWriter(Writer, Protocol):
-    """The adapter methods intake's own actions use, beyond the plan's Writer."""
-
-    def ensure_labels(self, specs: Iterable[LabelSpec]) -> Any: ...
-    def add_sub_issue(
-        self, parent_number: int, child_issue_id: int, *, child_number: int
-    ) -> Any: ...
-    def set_assignees(self, number: int, logins: Sequence[str]) -> Any: ...
-
-
-@dataclass(frozen=True)
-class EnsureLabels(Action):
-    specs: tuple[LabelSpec, ...]
-
-    @property
-    def writes(self) -> int:
-        return 0  # usually none; a first run creates the missing ones
-
-    def describe(self) -> str:
-        return f"ensure labels exist: {', '.join(s.name for s in self.specs)}"
-
-    def perform(self, gh: Writer) -> None:
-        cast(IntakeWriter, gh).ensure_labels(self.specs)
-
-
-@dataclass(frozen=True)
-class CreateItem(Action):
-    """Create the item's issue (its marker lets a lost answer be found), then link it."""
-
-    key: str
-    title: str
-    body: str
-    labels: tuple[str, ...]
-    assignees: tuple[str, ...]
-    marker: str
-
-    @property
-    def writes(self) -> int:
-        return 2
-
-    def describe(self) -> str:
-        owner = f", assigned to {', '.join(self.assignees)}" if self.assignees else ""
-        return f"create action item {self.key} as a sub-issue of #{self.issue}: {self.title}{owner}"
-
-    def perform(self, gh: Writer) -> None:
-        w = cast(IntakeWriter, gh)
-        child = w.create_issue(
-            title=self.title,
-            body=self.body,
-            labels=list(self.labels),
-            assignees=list(self.assignees),
-            marker=self.marker,
-        )
-        w.add_sub_issue(self.issue, child.id, child_number=child.number)
-
-
-@dataclass(frozen=True)
-class LinkItem(Action):
-    """Link an existing item under its postmortem (a run stopped between create and link)."""
-
-    parent: int
-    child_id: int
-
-    def describe(self) -> str:
-        return f"link #{self.issue} as a sub-issue of #{self.parent}"
-
-    def perform(self, gh: Writer) -> None:
-        cast(IntakeWriter, gh).add_sub_issue(self.parent, self.child_id, child_number=self.issue)
-
-
-@dataclass(frozen=True)
-class EditItem(Action):
-    """Change an item's title and/or body: only the fields that differ are sent."""
-
-    title: str | None = None
-    body: str | None = None
-    why: str = "edited in the postmortem form"
-
-    def describe(self) -> str:
-        fields = [n for n, v in (("title", self.title), ("body", self.body)) if v is not None]
-        return f"edit {' and '.join(fields)} of #{self.issue}: {self.why}"
-
-    def perform(self, gh: Writer) -> None:
-        changes = {n: v for n, v in (("title", self.title), ("body", self.body)) if v is not None}
-        gh.update_issue(self.issue, **changes)
-
-
-@dataclass(frozen=True)
-class AssignItem(Action):
-    """Assign the owner; a login GitHub refuses leaves the item unassigned (not an error)."""
-
-    logins: tuple[str, ...]
-
-    def describe(self) -> str:
-        return f"assign #{self.issue} to {', '.join(self.logins) or 'nobody'}"
-
-    def perform(self, gh: Writer) -> None:
-        cast(IntakeWriter, gh).set_assignees(self.issue, list(self.logins))
-
-
 def plan_items(pm: Postmortem, issues: Sequence[ItemIssue], now: datetime, config: Config) -> Plan:
     """Create, update, relink and mark removed: the writes that make items match the form."""
     matched, unclaimed = match_items(pm.action_items, issues)
@@ -340,7 +246,7 @@ def plan_items(pm: Postmortem, issues: Sequence[ItemIssue], now: datetime, confi
     if not actions:
         return Plan()
     labels = _label_specs(pm.action_items, config, removed=bool(unclaimed))
-    return Plan((EnsureLabels(0, specs=labels), *actions))
+    return Plan((EnsureLabels(0, specs=labels, urgency=FIRST), *actions))
 
 
 def _label_specs(
@@ -352,9 +258,9 @@ def _label_specs(
     return tuple(adapter_label(s) for s in specs.values())
 
 
-def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> CreateItem:
+def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> CreateSubIssue:
     info = new_info(pm, row, now.date(), config)
-    return CreateItem(
+    return CreateSubIssue(
         pm.issue_number or 0,
         key=row.key,
         title=item_title(row),
@@ -362,6 +268,7 @@ def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> C
         labels=item_labels(row, config),
         assignees=assignee(row),
         marker=item_marker(info),
+        urgency=urgency(row.priority, 0, pm.issue_number or 0),
     )
 
 
@@ -377,20 +284,22 @@ def _update(
     actions: list[Action] = []
     if title != issue.title or body.rstrip() != issue.body.rstrip():
         actions.append(
-            EditItem(
+            EditIssue(
                 issue.number,
                 title=title if title != issue.title else None,
                 body=body if body.rstrip() != issue.body.rstrip() else None,
+                why=FORM_REASON,
             )
         )
     if due_change is not None:
         actions.append(CreateComment(issue.number, _due_note(pm, due_change)))
     actions += _relabel(row, issue, config)
     if info.owner != issue.info.owner:
-        actions.append(AssignItem(issue.number, logins=assignee(row)))
+        actions.append(SetAssignees(issue.number, assignee(row)))
     if not issue.linked:
-        actions.append(LinkItem(issue.number, parent=pm.issue_number or 0, child_id=issue.id))
-    return actions
+        actions.append(LinkSubIssue(issue.number, parent=pm.issue_number or 0, child_id=issue.id))
+    rank = urgency(row.priority, 0, issue.number)
+    return [replace(a, urgency=rank) for a in actions]
 
 
 def _updated_info(
@@ -697,6 +606,16 @@ def _spec(name: str, config: Config) -> LabelSpec:
 def adapter_label(s: ConfigLabel) -> LabelSpec:
     """The adapter's label type from the config's (which carries GitHub's length limits)."""
     return LabelSpec(name=s.name, color=s.color, description=s.description)
+
+
+SUPERSEDED = "_Superseded by pmbot's summary comment above._"
+
+
+def plan_supersede(number: int, extra: Sequence[CommentSnapshot]) -> Plan:
+    """Racing runs that each created the summary comment: the newer copies say so (and lose
+    the marker, so no run reads them as the summary again)."""
+    why = "a racing run also wrote the summary; superseded"
+    return Plan(tuple(EditComment(number, c.id, SUPERSEDED, why=why) for c in extra))
 
 
 def plan_not_allowed(issue: IssueSnapshot, existing: str | None, config: Config) -> Plan:

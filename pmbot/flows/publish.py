@@ -15,14 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, cast
+from typing import Any
 
 from pmbot.core.config import Config
 from pmbot.core.markers import defuse_markers
 from pmbot.core.model import Postmortem
 from pmbot.core.review import Finding
 from pmbot.github.models import PullSnapshot, git_blob_sha
-from pmbot.plan import Action, Writer
+from pmbot.plan import Action, PublishFiles
 from pmbot.render import library
 from pmbot.render.document import document_path, render_document
 from pmbot.render.library import LibraryEntry
@@ -180,44 +180,15 @@ def plan_publish(issue: int, docs: Documents, state: DocsState) -> tuple[Action,
     )
     if not files and pull_current:
         return ()
-    return (PublishDocuments(issue, docs=docs, files=files, branch_exists=state.target_exists),)
-
-
-class Publisher(Writer, Protocol):
-    def ensure_branch(self, name: str, from_branch: str) -> Any: ...
-    def commit_files(
-        self, branch: str, files: Mapping[str, str], message: str, *, head: str | None = None
-    ) -> Any: ...
-    def open_or_update_pull(self, head: str, base: str, title: str, body: str) -> Any: ...
-
-
-@dataclass(frozen=True)
-class PublishDocuments(Action):
-    docs: Documents
-    files: tuple[tuple[str, str], ...]  # only the files that differ
-    branch_exists: bool
-
-    @property
-    def writes(self) -> int:
-        pull = 0 if self.docs.mode == "commit" else 1
-        commit = 3 if self.files else 0  # one commit whatever the files: tree, commit, ref
-        return commit + pull + (0 if self.branch_exists else pull)
-
-    def describe(self) -> str:
-        names = ", ".join(p for p, _ in self.files) or "no files"
-        if self.docs.mode == "commit":
-            return f"commit to {self.docs.branch}: {names}"
-        return f"pull request from {self.docs.branch}: {names}"
-
-    def perform(self, gh: Writer) -> None:
-        pub = cast(Publisher, gh)
-        message = f"Postmortem #{self.issue}: {self.docs.title}"[:200]
-        head = None  # with publish: commit, commit_files reads the default branch itself
-        if self.docs.mode != "commit":
-            head = pub.ensure_branch(self.docs.branch, self.docs.base).sha
-        if self.files:
-            pub.commit_files(self.docs.branch, dict(self.files), message, head=head)
-        if self.docs.mode != "commit":
-            pub.open_or_update_pull(
-                self.docs.branch, self.docs.base, self.docs.title, self.docs.body
-            )
+    pull = docs.mode != "commit"
+    publish = PublishFiles(
+        issue,
+        branch=docs.branch,
+        base=docs.base,
+        files=files,
+        message=f"Postmortem #{issue}: {docs.title}"[:200],
+        branch_exists=state.target_exists,
+        pull_title=docs.title if pull else None,
+        pull_body=docs.body if pull else "",
+    )
+    return (publish,)

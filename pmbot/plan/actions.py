@@ -1,18 +1,29 @@
-"""The writes pmbot can intend, as frozen actions with a `describe()`, and the Plan that
-groups them by issue."""
+"""The writes pmbot can intend, as frozen actions with a `describe()`, the Writer they are
+performed with, and the Plan that groups them by item.
+
+Every write pmbot makes is one of these actions, performed by `pmbot.plan.apply`: a dry run
+prints them and the budget trims them, whichever command planned them. `Writer` names every
+adapter method an action calls, so mypy checks that the adapter (`pmbot.github.client.GitHub`)
+can perform every plan: no action casts the writer to a wider protocol at run time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pmbot.core.model import Priority
 from pmbot.core.parse.common import short
+from pmbot.github.models import LabelSpec
+from pmbot.plan.writer import Writer
 
 # (priority rank, minus days overdue, issue number): sorts most urgent first.
 Urgency = tuple[int, int, int]
 LOW_URGENCY: Urgency = (len(Priority), 0, 0)
+FIRST: Urgency = (-1, 0, 0)  # what the rest of a plan needs (labels that must exist)
+# The unit the budget and failures work in: (issue, part). An item's actions share it; a new
+# action item, which has no number yet, is its postmortem's number and the item's key.
+ItemKey = tuple[int, str]
 
 
 def urgency(priority: Priority | str | None, days_overdue: int, issue: int) -> Urgency:
@@ -37,6 +48,11 @@ class Action:
     @property
     def writes(self) -> int:
         return 1
+
+    @property
+    def item(self) -> ItemKey:
+        """The item this write belongs to: its writes are budgeted and fail together."""
+        return (self.issue, "")
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -147,30 +163,141 @@ class CreateIssue(Action):
     assignees: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        return f"create issue for #{self.issue}: {_short(self.title)}"
+        where = f" for #{self.issue}" if self.issue else ""
+        return f"create issue{where}: {_short(self.title)}"
 
     def perform(self, gh: Writer) -> None:
         gh.create_issue(self.title, self.body, self.labels, self.assignees, marker=self.marker)
 
 
-class Writer(Protocol):
-    """The write half of the GitHub adapter (pmbot.github), as plans use it."""
+@dataclass(frozen=True)
+class EditIssue(Action):
+    """Change an issue's title and/or body: only the fields given are sent."""
 
-    def create_comment(self, number: int, body: str) -> Any: ...
-    def upsert_comment(self, number: int, marker_kind: str, body: str) -> Any: ...
-    def update_issue(self, number: int, **changes: Any) -> Any: ...
-    def add_labels(self, number: int, labels: Sequence[str]) -> Any: ...
-    def remove_label(self, number: int, name: str) -> Any: ...
-    def set_assignees(self, number: int, logins: Sequence[str]) -> Any: ...
-    def create_issue(
-        self,
-        title: str,
-        body: str,
-        labels: Sequence[str] = (),
-        assignees: Sequence[str] = (),
-        *,
-        marker: str,
-    ) -> Any: ...
+    title: str | None = None
+    body: str | None = None
+    why: str = "edited in the postmortem form"
+
+    def describe(self) -> str:
+        fields = [n for n, v in (("title", self.title), ("body", self.body)) if v is not None]
+        return f"edit {' and '.join(fields)} of #{self.issue}: {self.why}"
+
+    def perform(self, gh: Writer) -> None:
+        changes = {n: v for n, v in (("title", self.title), ("body", self.body)) if v is not None}
+        gh.update_issue(self.issue, **changes)
+
+
+@dataclass(frozen=True)
+class EditComment(Action):
+    """Replace the text of comment `comment_id` on issue `issue`."""
+
+    comment_id: int
+    body: str
+    why: str = "edit comment"
+
+    def describe(self) -> str:
+        return f"edit comment {self.comment_id} on #{self.issue}: {self.why}"
+
+    def perform(self, gh: Writer) -> None:
+        gh.edit_comment(self.comment_id, self.body)
+
+
+@dataclass(frozen=True)
+class EnsureLabels(Action):
+    """Create the labels that do not exist yet (the adapter lists them once per run)."""
+
+    specs: tuple[LabelSpec, ...]
+
+    @property
+    def writes(self) -> int:
+        return 0  # usually none; a first run creates the missing ones
+
+    def describe(self) -> str:
+        return f"ensure labels exist: {', '.join(s.name for s in self.specs)}"
+
+    def perform(self, gh: Writer) -> None:
+        gh.ensure_labels(self.specs)
+
+
+@dataclass(frozen=True)
+class CreateSubIssue(Action):
+    """Create an issue (its `marker` lets a lost answer be found), then link it under
+    `issue` as a sub-issue. `key` names it among its parent's new sub-issues, so each is an
+    item of its own for the budget and for failures."""
+
+    key: str
+    title: str
+    body: str
+    marker: str
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> int:
+        return 2
+
+    @property
+    def item(self) -> ItemKey:
+        return (self.issue, self.key)
+
+    def describe(self) -> str:
+        owner = f", assigned to {', '.join(self.assignees)}" if self.assignees else ""
+        return f"create action item {self.key} as a sub-issue of #{self.issue}: {self.title}{owner}"
+
+    def perform(self, gh: Writer) -> None:
+        child = gh.create_issue(
+            self.title, self.body, list(self.labels), list(self.assignees), marker=self.marker
+        )
+        gh.add_sub_issue(self.issue, child.id, child_number=child.number)
+
+
+@dataclass(frozen=True)
+class LinkSubIssue(Action):
+    """Link issue `issue` (id `child_id`) under `parent` (a run stopped between create and link)."""
+
+    parent: int
+    child_id: int
+
+    def describe(self) -> str:
+        return f"link #{self.issue} as a sub-issue of #{self.parent}"
+
+    def perform(self, gh: Writer) -> None:
+        gh.add_sub_issue(self.parent, self.child_id, child_number=self.issue)
+
+
+@dataclass(frozen=True)
+class PublishFiles(Action):
+    """Files for issue `issue` in one commit: on `branch` with a pull request into `base`, or
+    (`pull_title` None) straight on `branch`, the default branch."""
+
+    branch: str
+    base: str
+    files: tuple[tuple[str, str], ...]  # (path, text): only the files that differ
+    message: str
+    branch_exists: bool
+    pull_title: str | None = None
+    pull_body: str = ""
+
+    @property
+    def writes(self) -> int:
+        pull = 0 if self.pull_title is None else 1
+        commit = 3 if self.files else 0  # one commit whatever the files: tree, commit, ref
+        return commit + pull + (0 if self.branch_exists else pull)
+
+    def describe(self) -> str:
+        names = ", ".join(p for p, _ in self.files) or "no files"
+        if self.pull_title is None:
+            return f"commit to {self.branch}: {names}"
+        return f"pull request from {self.branch}: {names}"
+
+    def perform(self, gh: Writer) -> None:
+        head = None  # straight on the default branch, commit_files reads its head itself
+        if self.pull_title is not None:
+            head = gh.ensure_branch(self.branch, self.base).sha
+        if self.files:
+            gh.commit_files(self.branch, dict(self.files), self.message, head=head)
+        if self.pull_title is not None:
+            gh.open_or_update_pull(self.branch, self.base, self.pull_title, self.pull_body)
 
 
 @dataclass(frozen=True)
@@ -194,6 +321,13 @@ class Plan:
         for action in self.actions:
             groups.setdefault(action.issue, []).append(action)
         return {issue: tuple(actions) for issue, actions in groups.items()}
+
+    def by_item(self) -> dict[ItemKey, tuple[Action, ...]]:
+        """Actions grouped by item (see `Action.item`), in plan order within each item."""
+        groups: dict[ItemKey, list[Action]] = {}
+        for action in self.actions:
+            groups.setdefault(action.item, []).append(action)
+        return {key: tuple(actions) for key, actions in groups.items()}
 
     def describe(self) -> list[str]:
         """Every intended write, grouped by item: the dry-run output."""

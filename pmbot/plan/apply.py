@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pmbot.plan.actions import Action, Plan, Writer
+from pmbot.errors import GitHubError
+from pmbot.plan.actions import Action, ItemKey, Plan
+from pmbot.plan.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,15 @@ def apply(
         return ApplyResult(dry_run=True, applied=described, planned_writes=planned)
     done: list[Action] = []
     failed: list[Failure] = []
-    groups = plan.by_issue()
+    groups = plan.by_item()
     skipped: tuple[int, ...] = ()
-    for position, (issue, actions) in enumerate(groups.items()):
+    for position, (key, actions) in enumerate(groups.items()):
         left = remaining() if remaining else None
         if left is not None and left < floor:
             log(f"rate limit: {left} requests left, below the floor of {floor}; stopping")
-            skipped = tuple(list(groups)[position:])
+            skipped = _issues(list(groups)[position:])
             break
-        done += _apply_item(issue, actions, gh, log, failed)
+        done += _apply_item(key[0], actions, gh, log, failed)
     for note in plan.notes:
         log(note)
     return ApplyResult(
@@ -72,6 +74,10 @@ def apply(
     )
 
 
+def _issues(keys: Sequence[ItemKey]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(issue for issue, _ in keys))
+
+
 def _apply_item(
     issue: int, actions: Sequence[Action], gh: Writer, log: Log, failed: list[Failure]
 ) -> list[Action]:
@@ -80,9 +86,10 @@ def _apply_item(
     for action in actions:
         try:
             action.perform(gh)
-        # The per-item isolation boundary: whatever one item does wrong (a deleted owner,
-        # a 422, a dropped connection) is logged and the sweep moves to the next item.
-        except Exception as exc:  # noqa: BLE001
+        # The per-item isolation boundary: whatever GitHub refuses for one item (a deleted
+        # issue, a 422, an answer lost twice) is logged and the run moves to the next item.
+        # Anything else is a bug in pmbot and stops the run with its traceback.
+        except GitHubError as exc:
             message = f"{type(exc).__name__}: {exc}"
             log(f"#{issue}: failed to {action.describe()} — {message}; skipping the rest of it")
             failed.append(Failure(issue, message))

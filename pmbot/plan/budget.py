@@ -17,7 +17,7 @@ def trim_to_budget(plan: Plan, max_writes: int) -> tuple[Plan, Plan]:
     Stopping rather than squeezing in smaller, less urgent items keeps the promise that
     what is deferred is never more urgent than what was done.
     """
-    groups = sorted(plan.by_issue().values(), key=_group_urgency)
+    groups = sorted(plan.by_item().values(), key=_group_urgency)
     kept: list[Action] = []
     deferred: list[Action] = []
     used = 0
