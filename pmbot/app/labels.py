@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pmbot.app.report import REPORT_LABEL
 from pmbot.app.session import session
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.labels import plan_labels, wanted_labels
+from pmbot.flows.report_post import REPORT_LABEL
 from pmbot.github.models import LabelSpec
 from pmbot.plan import apply
 

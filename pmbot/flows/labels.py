@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
 
 from pmbot.core.config import Config
 from pmbot.flows.intake import adapter_label
@@ -23,10 +22,6 @@ POSTMORTEM_COLOR = "e99695"
 POSTMORTEM_DESCRIPTION = "A postmortem filed with the Postmortem form; pmbot reviews and tracks it"
 
 
-class LabelWriter(Writer, Protocol):
-    def ensure_labels(self, specs: Iterable[LabelSpec]) -> Any: ...
-
-
 @dataclass(frozen=True)
 class CreateLabel(Action):
     spec: LabelSpec
@@ -36,7 +31,7 @@ class CreateLabel(Action):
 
     def perform(self, gh: Writer) -> None:
         # ensure_labels checks for a lost answer and takes "already exists" as done.
-        cast(LabelWriter, gh).ensure_labels((self.spec,))
+        gh.ensure_labels((self.spec,))
 
 
 def wanted_labels(config: Config, extra: Sequence[LabelSpec] = ()) -> tuple[LabelSpec, ...]:
