@@ -11,18 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pmbot.app.init import (
+from pmbot.app.action_ref import (
     ACTION_MARKER,
     SELF_REF,
     ActionRef,
-    commented_config,
-    init,
-    parse_action_ref,
-    plan,
-    print_result,
     remembered_action,
     with_action_ref,
 )
+from pmbot.app.init import WORKFLOWS_DIR, commented_config, init, plan, print_result
 from pmbot.core.config import CONFIG_PATH, load_config
 from pmbot.errors import PmbotError
 
@@ -220,43 +216,6 @@ def test_a_hand_edited_unpinned_reference_is_named_with_its_line(tmp_path: Path)
         init(tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("ref", "message", "fix"),
-    [
-        ("acme/pmbot@v1", "'v1' is a tag or branch", "git ls-remote https://github.com/acme/pmbot"),
-        ("acme/pmbot@main", "'main' is a tag or branch", "acme/pmbot@<40-hex sha>"),
-        (f"acme/pmbot@{SHA[:12]}", "is a short commit SHA", f"git rev-parse {SHA[:12]}"),
-        (f"acme/pmbot@{SHA}0", "is a tag or branch", "acme/pmbot@<40-hex sha>"),
-        ("acme/pmbot", "names no commit", "acme/pmbot@<sha>"),
-        ("acme/pmbot@", "names no commit", "acme/pmbot@<sha>"),
-        ("", "is empty", "--action OWNER/REPO@<40-hex commit SHA>"),
-        ("docker://alpine:3", "is not an action reference", "OWNER/REPO@<40-hex commit SHA>"),
-        (f"acme/pmbot@{SHA} # v1\nrun: x", "the note after `#`", "`# v0.2.0`"),
-    ],
-)
-def test_an_unpinned_action_reference_is_refused(ref: str, message: str, fix: str) -> None:
-    with pytest.raises(PmbotError) as caught:
-        parse_action_ref(ref)
-    (problem,) = caught.value.problems
-    assert problem.field == "--action"
-    assert message in problem.message
-    assert fix in problem.fix
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (ACTION, ActionRef(ACTION)),
-        (f"acme/pmbot@{SHA.upper()}", ActionRef(ACTION)),
-        (f"  acme/pmbot@{SHA}  #  v0.2.0 ", ActionRef(ACTION, "v0.2.0")),
-        (f"acme/pmbot/sub/dir@{SHA}", ActionRef(f"acme/pmbot/sub/dir@{SHA}")),
-        ("./", ActionRef(SELF_REF)),
-    ],
-)
-def test_pinned_references_are_read(text: str, expected: ActionRef) -> None:
-    assert parse_action_ref(text) == expected
-
-
 def test_the_local_action_is_refused_in_another_repository(tmp_path: Path) -> None:
     with pytest.raises(PmbotError, match=r"--action: `uses: \./`"):
         init(tmp_path, action="./")
@@ -271,7 +230,8 @@ def test_the_local_action_is_refused_in_another_repository(tmp_path: Path) -> No
 def test_pmbot_own_github_folder_is_what_init_installs_there() -> None:
     """pmbot's own `.github/` is `pmbot init` into its checkout (the reference `./`, read
     back from its workflows): every form and workflow is exactly what init would write."""
-    assert remembered_action(ROOT) == ActionRef(SELF_REF)
+    own = [f"{WORKFLOWS_DIR}/{name}" for name in WORKFLOWS]
+    assert remembered_action(ROOT, own) == ActionRef(SELF_REF)
     planned = plan(ROOT, ActionRef(SELF_REF))
     assert {p.path for p in planned} == set(EXPECTED)
     for file in planned:

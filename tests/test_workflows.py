@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pmbot.app.init import ACTION_MARKER, init
+from pmbot.app.action_ref import ACTION_MARKER
+from pmbot.app.init import init
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLABLE = ROOT / "workflows"
