@@ -4,6 +4,7 @@ nothing twice, requests stay about two per new item."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -184,6 +185,38 @@ def test_the_write_budget_defers_whole_items_most_urgent_first(sandbox: Sandbox)
     sandbox.counters.reset()
     assert run(sandbox, number, config=config).planned == []
     assert sandbox.counters.writes == 0
+
+
+def test_no_write_github_refuses_for_owners_it_cannot_assign(tmp_path: Path) -> None:
+    log = tmp_path / "sandbox.jsonl"
+    with Sandbox(repo=REPO, log_path=log) as sb:
+        number = seed(sb, example())  # lnguyen owns a row and cannot be assigned here
+        first = run(sb, number)
+        assert not first.failed
+        lnguyen = [i for i in items(sb) if "lnguyen" in i.body]
+        assert len(lnguyen) == 1 and lnguyen[0].assignees == []
+        people = [i for i in items(sb) if i not in lnguyen and "@acme/sre" not in i.body]
+        assert len(people) == 5 and all(len(i.assignees) == 1 for i in people)
+        assert any("`@lnguyen` ⚠️ cannot be assigned here" in s for s in summaries(sb, number))
+        before = len(log.read_text(encoding="utf-8").splitlines())
+        run(sb, number)  # a rerun asks nothing more: the items already record their owners
+    exchanges = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    refused = [
+        (e["method"], e["path"], e["status"])
+        for e in exchanges
+        if e["status"] >= 400 and e["method"] in WRITES
+    ]
+    assert refused == []  # (reads may answer 404: the branch not made yet, lnguyen's check)
+    checks = [e["path"] for e in exchanges if "/assignees/" in e["path"]]
+    # one read per distinct owner of a new item, none on the rerun
+    assert sorted(p.rsplit("/", 1)[1] for p in checks) == [
+        "dkim",
+        "jchen",
+        "lnguyen",
+        "mrivera",
+        "spatel",
+    ]
+    assert not [e for e in exchanges[before:] if "/assignees/" in e["path"]]
 
 
 # --- edits ----------------------------------------------------------------------------------

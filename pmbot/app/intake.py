@@ -19,8 +19,9 @@ Intake's guarantees, and how they are kept:
   group per issue makes this rare; this makes it harmless.
 - Requests: reads are a small constant (issue, login, comments, the action-item list — one
   per 100 items in the repository — sub-issues, default branch, docs tree, index.json, the
-  branch tree, the pull request, and re-reads after writing); writes are two per new item
-  (create with labels and assignee, link) plus the document change and the comment.
+  branch tree, the pull request, and re-reads after writing) plus one assignability check
+  per distinct owner of a new item; writes are two per new item (create with labels and
+  assignee, link) plus the document change and the comment. No write GitHub would refuse.
 """
 
 from __future__ import annotations
@@ -235,7 +236,9 @@ def _changes(
         docs = publish.documents(pm, result.findings, (), config, default, template)
         state = read_docs(gh, docs, config)
         docs = publish.documents(pm, result.findings, state.library, config, default, template)
-    plan = planner.plan_items(pm, items, now, config)
+    # One read per owner to be assigned, so GitHub is never asked for an assignee it refuses.
+    refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]
+    plan = planner.plan_items(pm, items, now, config, refused)
     plan += Plan(publish.plan_publish(issue.number, docs, state))
     if plan:
         _apply(plan, gh, dry_run, log, run)

@@ -19,7 +19,7 @@ and an interrupted run resumable: state lives in GitHub, not here.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -163,8 +163,27 @@ def managed_labels(config: Config) -> frozenset[str]:
     return frozenset(names | {config.labels.action_item.name})
 
 
-def assignee(item: ActionItem) -> tuple[str, ...]:
-    return () if item.owner is None or item.owner_is_team else (item.owner,)
+def assignee(item: ActionItem, unassignable: Collection[str] = ()) -> tuple[str, ...]:
+    """Who the item's issue is assigned to: its owner, unless a team or one GitHub would
+    refuse here (then nobody, and the summary says so)."""
+    if item.owner is None or item.owner_is_team or item.owner in unassignable:
+        return ()
+    return (item.owner,)
+
+
+def owners_to_check(pm: Postmortem, issues: Sequence[ItemIssue]) -> list[str]:
+    """Owners whose assignability decides a write this run: of rows to be created or given a
+    new owner. An owner already assigned on their item is assignable; no read for them."""
+    matched, _ = match_items(pm.action_items, issues)
+    wanted: dict[str, None] = {}
+    for row in pm.action_items:
+        (owner,) = assignee(row) or (None,)
+        existing = matched.get(row.key)
+        if owner is None or (existing is not None and existing.info.owner == row.owner):
+            continue
+        if existing is None or owner not in existing.assignees:
+            wanted[owner] = None
+    return list(wanted)
 
 
 def new_info(pm: Postmortem, item: ActionItem, opened: date, config: Config) -> ItemInfo:
@@ -231,16 +250,24 @@ def _most_similar(row: ActionItem, issues: Sequence[ItemIssue]) -> ItemIssue | N
 # --- action items: the plan ---------------------------------------------------------------
 
 
-def plan_items(pm: Postmortem, issues: Sequence[ItemIssue], now: datetime, config: Config) -> Plan:
-    """Create, update, relink and mark removed: the writes that make items match the form."""
+def plan_items(
+    pm: Postmortem,
+    issues: Sequence[ItemIssue],
+    now: datetime,
+    config: Config,
+    unassignable: Collection[str] = (),
+) -> Plan:
+    """Create, update, relink and mark removed: the writes that make items match the form.
+    Owners in `unassignable` (GitHub answered 404 for them) are not asked for: a refused
+    write still counts against the rate limits."""
     matched, unclaimed = match_items(pm.action_items, issues)
     actions: list[Action] = []
     for row in pm.action_items:
         existing = matched.get(row.key)
         if existing is None:
-            actions.append(_create(pm, row, now, config))
+            actions.append(_create(pm, row, now, config, unassignable))
         else:
-            actions += _update(pm, row, existing, now, config)
+            actions += _update(pm, row, existing, now, config, unassignable)
     for issue in unclaimed:
         actions += _removed(pm, issue, config)
     if not actions:
@@ -258,7 +285,9 @@ def _label_specs(
     return tuple(adapter_label(s) for s in specs.values())
 
 
-def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> CreateSubIssue:
+def _create(
+    pm: Postmortem, row: ActionItem, now: datetime, config: Config, unassignable: Collection[str]
+) -> CreateSubIssue:
     info = new_info(pm, row, now.date(), config)
     return CreateSubIssue(
         pm.issue_number or 0,
@@ -266,14 +295,19 @@ def _create(pm: Postmortem, row: ActionItem, now: datetime, config: Config) -> C
         title=item_title(row),
         body=with_markers(item_body(pm, row, info, config), info),
         labels=item_labels(row, config),
-        assignees=assignee(row),
+        assignees=assignee(row, unassignable),
         marker=item_marker(info),
         urgency=urgency(row.priority, 0, pm.issue_number or 0),
     )
 
 
 def _update(
-    pm: Postmortem, row: ActionItem, issue: ItemIssue, now: datetime, config: Config
+    pm: Postmortem,
+    row: ActionItem,
+    issue: ItemIssue,
+    now: datetime,
+    config: Config,
+    unassignable: Collection[str],
 ) -> list[Action]:
     info, due_change = _updated_info(pm, row, issue.info, now, config)
     body = with_markers(item_body(pm, row, info, config), info)
@@ -294,8 +328,9 @@ def _update(
     if due_change is not None:
         actions.append(CreateComment(issue.number, _due_note(pm, due_change)))
     actions += _relabel(row, issue, config)
-    if info.owner != issue.info.owner:
-        actions.append(SetAssignees(issue.number, assignee(row)))
+    logins = assignee(row, unassignable)
+    if info.owner != issue.info.owner and (logins or issue.assignees):
+        actions.append(SetAssignees(issue.number, logins))
     if not issue.linked:
         actions.append(LinkSubIssue(issue.number, parent=pm.issue_number or 0, child_id=issue.id))
     rank = urgency(row.priority, 0, issue.number)
