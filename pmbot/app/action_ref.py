@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pmbot.core.logins import REPOSITORY
 from pmbot.errors import PmbotError, Problem
 
 SELF_REF = "./"
@@ -30,7 +31,7 @@ _ACTION_LINE = re.compile(
     rf"[ \t]*\b{re.escape(ACTION_MARKER)}[ \t]*$",
     re.MULTILINE,
 )
-_REPO = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}(?:/[A-Za-z0-9._/-]+)?"
+_REPO = rf"{REPOSITORY}(?:/[A-Za-z0-9._/-]+)?"  # an action may sit in a folder
 _PINNED_REF = re.compile(rf"(?P<repo>{_REPO})@(?P<sha>[0-9a-fA-F]{{40}})")
 _ANY_REF = re.compile(rf"(?P<repo>{_REPO})(?:@(?P<rev>\S*))?")
 _NOTE = re.compile(r"[A-Za-z0-9 ._+/:-]{0,80}")

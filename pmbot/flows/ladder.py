@@ -24,7 +24,6 @@ and `closed_at`, not from labels. It also keeps the sweep's writes to open items
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -32,6 +31,7 @@ from datetime import date, datetime, timedelta
 from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.core.figures import postmortem_due
+from pmbot.core.logins import LOGIN_OR_TEAM
 from pmbot.core.model import Priority, Severity, utc
 from pmbot.flows.tracking import (
     FollowState,
@@ -55,7 +55,6 @@ from pmbot.plan import urgency as make_urgency
 
 REMINDER = "reminder"  # marker kind on every notice pmbot posts
 PM_FOLLOW = "pm-follow"  # marker kind of the postmortem reminder state comment
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?$")
 
 WHAT_TO_DO = (
     "If it is done, please close this issue. If it needs more time, comment "
@@ -92,7 +91,7 @@ class Ladder:
 def mention(login: str) -> str:
     """`@login` for a well-formed login or team; anything else is quoted so it pings nobody."""
     name = login.lstrip("@")
-    return f"@{name}" if _LOGIN.match(name) else f"`{name.replace('`', '')}`"
+    return f"@{name}" if LOGIN_OR_TEAM.fullmatch(name) else f"`{name.replace('`', '')}`"
 
 
 def quoted(login: str | None) -> str:

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from pmbot.core import markers
 from pmbot.core.config import Config
+from pmbot.core.logins import LOGIN_OR_TEAM
 from pmbot.flows.ladder import current_follow, mention, quoted
 from pmbot.flows.tracking import Change, FollowState, TrackedItem, iso, with_markers
 from pmbot.plan import (
@@ -42,7 +43,6 @@ MAX_REASON = 280
 MAX_SNOOZE_DAYS = 30
 MAX_DUE_AHEAD_DAYS = 366
 MAINTAINER_PERMISSIONS = frozenset({"admin", "maintain"})
-_LOGIN = re.compile(r"^@?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?)$")
 
 USAGE = (
     "`/pmbot due YYYY-MM-DD <reason>`, `/pmbot snooze <N>d <reason>`, "
@@ -125,10 +125,10 @@ def _snooze(rest: str) -> Command | Invalid:
 
 def _owner(rest: str) -> Command | Invalid:
     head, reason = _split(rest)
-    match = _LOGIN.fullmatch(head)
-    if not match:
+    owner = head.removeprefix("@")
+    if not LOGIN_OR_TEAM.fullmatch(owner):
         return _needs("owner", "a GitHub user (or org/team) to hand the item to")
-    return Command("owner", reason=reason, owner=match.group(1))
+    return Command("owner", reason=reason, owner=owner)
 
 
 def _wont_do(rest: str) -> Command | Invalid:

@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime
 
+from pmbot.core.logins import REPOSITORY
 from pmbot.core.model import Frozen
 from pmbot.errors import PmbotError, Problem
 
 DEFAULT_API_URL = "https://api.github.com"
-_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_REPOSITORY = re.compile(rf"^{REPOSITORY}$")
 _LABEL_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 
 

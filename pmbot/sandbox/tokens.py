@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from pmbot.sandbox.state import APP_SLUG, ASSOCIATIONS, PERMISSION_FOR_ASSOCIATION, State
 
-LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+# GitHub's rule (the sandbox keeps its own copy: it imports nothing of pmbot): 1-39 letters,
+# digits or single hyphens, not at either end.
+LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
 @dataclass(frozen=True)

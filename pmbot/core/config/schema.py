@@ -12,17 +12,18 @@ from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     NonNegativeInt,
     PositiveInt,
-    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from pmbot.core.logins import TEAM
 from pmbot.core.model import ItemType, Priority, Severity
 
 # Form field ids whose free text the review reads; "*" in a rule's `applies_to` means all.
@@ -72,7 +73,13 @@ Association = Literal[
 ]
 
 
-Team = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")]
+def _team(value: str) -> str:
+    if not re.fullmatch(TEAM, value):
+        raise ValueError("must be a GitHub team as org/team-slug")
+    return value
+
+
+Team = Annotated[str, AfterValidator(_team)]
 
 
 class Model(BaseModel):

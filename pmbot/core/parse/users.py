@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pmbot.core.logins import LOGIN, TEAM
 from pmbot.core.parse.common import Unreadable, short, split_list
 
-# GitHub logins: 1-39 letters, digits or single inner hyphens; apps end in "[bot]".
-_LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
-_USER = re.compile(rf"{_LOGIN}(?:\[bot\])?")
-_TEAM = re.compile(rf"{_LOGIN}/[A-Za-z0-9][A-Za-z0-9_.-]{{0,99}}")
+_USER = re.compile(rf"{LOGIN}(?:\[bot\])?")  # apps' logins end in "[bot]"
+_TEAM = re.compile(TEAM)
 
 USER_FIX = "write a GitHub login such as @alice, or a team such as @acme/payments."
 
