@@ -18,8 +18,10 @@ from typing import Any
 
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
+from pmbot.flows.items import TrackedItem, read_items
 from pmbot.flows.ladder import plan_sweep
-from pmbot.flows.tracking import FollowState, ItemInfo, Step, TrackedItem, item_marker, with_markers
+from pmbot.flows.tracking import FollowState, ItemInfo, Step, item_marker, with_markers
+from pmbot.github.models import IssueSnapshot
 from pmbot.plan import apply, trim_to_budget
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -38,7 +40,8 @@ class Store:
         return self.issues[number]
 
     def create_comment(self, number: int, body: str) -> None:
-        self._issue(number)
+        issue = self._issue(number)
+        issue["comments"] = issue.get("comments", 0) + 1  # GitHub's count, as the list gives it
 
     def upsert_comment(self, number: int, marker_kind: str, body: str) -> None:
         self._issue(number)
@@ -103,13 +106,36 @@ def _issue(number: int, rng: random.Random) -> dict[str, Any]:
     return {"title": f"Action item {number}", "body": body, "labels": labels, "state": state}
 
 
-def _read(store: Store) -> list[TrackedItem]:
+BOT = "pmbot[bot]"
+
+
+def _snapshots(store: Store) -> list[IssueSnapshot]:
+    """The issues as the adapter hands them over (built before the clock starts)."""
     return [
-        TrackedItem.from_issue(
-            number=n, title=i["title"], body=i["body"], labels=i["labels"], state=i["state"]
+        IssueSnapshot(
+            id=n,
+            number=n,
+            title=i["title"],
+            body=i["body"],
+            state=i["state"],
+            state_reason=None,
+            labels=tuple(i["labels"]),
+            assignees=(),
+            author=BOT,
+            author_association="NONE",
+            created_at=NOW,
+            updated_at=NOW,
+            closed_at=None,
+            html_url="",
+            is_pull_request=False,
+            comments=i.get("comments", 0),
         )
         for n, i in store.issues.items()
     ]
+
+
+def _read(snapshots: list[IssueSnapshot]) -> list[TrackedItem]:
+    return list(read_items(snapshots, bot_login=BOT, config=default_config()).items)
 
 
 def bench(n: int) -> dict[str, float | int]:
@@ -117,19 +143,20 @@ def bench(n: int) -> dict[str, float | int]:
     store = Store()
     store.issues = {k: _issue(k, rng) for k in range(1, n + 1)}
     config = default_config()
+    snapshots = _snapshots(store)
     start = time.perf_counter()
-    items = _read(store)
+    items = _read(snapshots)
     read_s = time.perf_counter() - start
     start = time.perf_counter()
     plan = plan_sweep(items, NOW, config)
     plan_s = time.perf_counter() - start
     kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
     tracemalloc.start()  # a second, traced pass: tracing slows the timed one down
-    plan_sweep(_read(store), NOW, config)
+    plan_sweep(_read(_snapshots(store)), NOW, config)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     apply(plan, store, dry_run=False, log=lambda _: None)  # everything, as repeated runs would
-    rerun = plan_sweep(_read(store), NOW, config)
+    rerun = plan_sweep(_read(_snapshots(store)), NOW, config)
     return {
         "items": n,
         "read_s": read_s,

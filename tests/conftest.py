@@ -3,16 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
+from pmbot.core.config import Config, default_config
+from pmbot.flows.items import TrackedItem, read_item
 from pmbot.github.client import GitHub
-from pmbot.github.models import GitHubSettings
+from pmbot.github.models import GitHubSettings, IssueSnapshot
 from pmbot.sandbox import Sandbox
 
 REPO = "acme/web"
 # Any token works against the sandbox; this placeholder is the only one tests may contain.
 PLACEHOLDER_TOKEN = "sandbox-token"
+
+
+BOT = "pmbot-bot"  # pmbot's own login in tests that read items without a sandbox
+FILED = datetime(2026, 2, 1, 15, 30, tzinfo=UTC)
+
+
+def snapshot(number: int, body: str, **fields: object) -> IssueSnapshot:
+    """An issue as the adapter hands it over; authored by pmbot (`BOT`) unless `author`."""
+    data: dict[str, object] = {
+        "id": number * 10,
+        "number": number,
+        "title": "t",
+        "body": body,
+        "state": "open",
+        "state_reason": None,
+        "labels": (),
+        "assignees": (),
+        "author": BOT,
+        "author_association": "NONE",
+        "created_at": FILED,
+        "updated_at": FILED,
+        "closed_at": None,
+        "html_url": "",
+        "is_pull_request": False,
+        "comments": 0,
+        **fields,
+    }
+    data["labels"], data["assignees"] = tuple(data["labels"]), tuple(data["assignees"])  # type: ignore[arg-type]
+    return IssueSnapshot(**data)  # type: ignore[arg-type]
+
+
+def tracked(number: int, body: str, config: Config | None = None, **fields: object) -> TrackedItem:
+    """`read_item` over `snapshot(number, body, **fields)`, as pmbot (`BOT`)."""
+    issue = snapshot(number, body, **fields)
+    return read_item(issue, bot_login=BOT, config=config or default_config())
 
 
 class FakeTime:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from conftest import tracked
 from test_plan import FakeGitHub, FakeIssue
 from test_tracking import make_item
 
 from pmbot.core import markers
 from pmbot.core.config import default_config
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.owner_commands import (
     Command,
     Invalid,
@@ -18,7 +20,7 @@ from pmbot.flows.owner_commands import (
     plan_command,
     sanitize,
 )
-from pmbot.flows.tracking import FollowState, Step, TrackedItem
+from pmbot.flows.tracking import FollowState, Step
 from pmbot.plan import Plan, apply
 
 NOW = datetime(2026, 2, 10, 9, 30, tzinfo=UTC)  # the item was due 2026-02-02: 8 days late
@@ -40,7 +42,7 @@ def run(
     gh.issues[item.number] = FakeIssue(body=item.body, labels=list(item.labels))
     apply(plan, gh, dry_run=False, log=lambda _: None)
     issue = gh.issues[item.number]
-    after = TrackedItem.from_issue(number=item.number, title="t", body=issue.body)
+    after = tracked(item.number, issue.body)
     return plan, issue, after
 
 

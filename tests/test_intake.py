@@ -10,7 +10,7 @@ from pmbot.core.model import ActionItem, Priority
 from pmbot.core.reading import read_postmortem
 from pmbot.errors import FormError, Problem
 from pmbot.flows import intake
-from pmbot.flows.intake import ItemIssue
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.tracking import Change, ItemInfo, with_markers
 from pmbot.github.models import IssueSnapshot
 from pmbot.plan import SetState
@@ -29,9 +29,9 @@ def info(key: str, due: date = date(2026, 12, 8), history: tuple[Change, ...] = 
     )
 
 
-def issue(number: int, key: str, title: str = "[P1] x", **kw: object) -> ItemIssue:
+def issue(number: int, key: str, title: str = "[P1] x", **kw: object) -> TrackedItem:
     data = info(key)
-    return ItemIssue(number=number, id=number * 10, title=title, body="", info=data, **kw)  # type: ignore[arg-type]
+    return TrackedItem(number=number, id=number * 10, title=title, body="", info=data, **kw)  # type: ignore[arg-type]
 
 
 def test_rows_match_by_key_then_by_similar_wording() -> None:
@@ -74,7 +74,7 @@ def test_rerun_of_the_example_plans_nothing() -> None:
         data = intake.new_info(pm, r, NOW.date(), CONFIG)
         text = with_markers(intake.item_body(pm, r, data, CONFIG), data)
         existing.append(
-            ItemIssue(
+            TrackedItem(
                 number=n, id=n, title=intake.item_title(r), body=text, info=data,
                 labels=intake.item_labels(r, CONFIG), assignees=intake.assignee(r),
             )

@@ -11,8 +11,8 @@ from test_tracking import make_info
 
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.report import PostmortemRecord, Rate, Report, compute_report, render_report
-from pmbot.flows.tracking import TrackedItem
 
 NOW = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 

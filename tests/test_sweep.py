@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from conftest import tracked
 from test_plan import FakeGitHub, FakeIssue
 from test_tracking import make_item
 
@@ -12,13 +13,14 @@ from pmbot.core import markers
 from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority, Severity
 from pmbot.errors import GitHubError
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.ladder import (
     PostmortemFollow,
     plan_postmortem_reminders,
     plan_sweep,
     read_pm_follow,
 )
-from pmbot.flows.tracking import FollowState, ItemInfo, Pending, Step, TrackedItem, item_marker
+from pmbot.flows.tracking import FollowState, ItemInfo, Pending, Step, item_marker
 from pmbot.plan import Plan, apply, trim_to_budget
 
 # A P1 item due Monday 2026-02-02; P1 reminders come 3 days ahead and repeat every 7 days.
@@ -46,10 +48,9 @@ class Repo:
 
     def item(self) -> TrackedItem:
         issue = self.gh.issues[self.number]
-        return TrackedItem.from_issue(
-            number=self.number,
-            title="t",
-            body=issue.body,
+        return tracked(
+            self.number,
+            issue.body,
             labels=issue.labels,
             state=issue.state,
             comments=len(issue.comments),  # GitHub's count, as the issue list reports it
@@ -283,7 +284,7 @@ def test_hostile_logins_in_the_marker_ping_nobody() -> None:
     body = item_marker(
         ItemInfo(pm=1, key="k", priority=Priority.P2, due=DUE, opened=DUE, owner="x` @everyone")
     )
-    item = TrackedItem.from_issue(number=5, title="t", body=body)
+    item = replace(tracked(5, body), comments=None)
     plan = plan_sweep([item], at(DUE), default_config())
     comment = plan.actions[1].describe()  # after the body edit that records it
     assert comment.startswith("comment on #5: `x @everyone`, this P2")
@@ -351,8 +352,7 @@ def repo_of(items: list[TrackedItem]) -> FakeGitHub:
 
 def reread(gh: FakeGitHub) -> list[TrackedItem]:
     return [
-        TrackedItem.from_issue(number=n, title="t", body=i.body, labels=i.labels)
-        for n, i in gh.issues.items()
+        replace(tracked(n, i.body, labels=i.labels), comments=None) for n, i in gh.issues.items()
     ]
 
 

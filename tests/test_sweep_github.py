@@ -483,7 +483,9 @@ def test_items_pmbot_did_not_write_are_not_followed(repo: Repo) -> None:
         user=OUTSIDER,
     )
     assert repo.sweep(day(10)) == 0
-    assert not repo.texts(forged.number)
+    [note] = repo.texts(forged.number)  # no reminder: one note that pmbot does not follow it
+    assert note.startswith(f"Thank you for filing this, @{OUTSIDER}.")
+    assert not repo.notices(forged.number)
 
 
 # --- (j): dry run ------------------------------------------------------------------------------

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from conftest import BOT, snapshot, tracked
 
 from pmbot.core import markers
+from pmbot.core.config import default_config
 from pmbot.core.model import Priority
+from pmbot.flows.items import ItemProblem, TrackedItem, read_items
 from pmbot.flows.tracking import (
     Change,
     FollowState,
     ItemInfo,
-    ItemProblem,
     Pending,
     Step,
-    TrackedItem,
     follow_marker,
     item_marker,
-    read_items,
     with_markers,
 )
 
@@ -52,9 +53,8 @@ def make_item(
     body = "Add a canary stage to the deploy pipeline.\n\n" + item_marker(make_info(**info))
     if follow is not None:
         body = with_markers(body, follow=follow)
-    return TrackedItem.from_issue(
-        number=number, title="Canary stage", body=body, labels=labels, state=state
-    )
+    item = tracked(number, body, title="Canary stage", labels=labels, state=state)
+    return replace(item, comments=None)  # no count: a recorded notice is trusted to have landed
 
 
 def test_item_marker_has_the_documented_payload() -> None:
@@ -125,7 +125,7 @@ def test_history_is_kept_and_capped() -> None:
 
 def test_missing_marker_is_a_problem_naming_the_issue() -> None:
     with pytest.raises(ItemProblem) as caught:
-        TrackedItem.from_issue(number=7, title="x", body="no marker here")
+        tracked(7, "no marker here")
     assert caught.value.number == 7
     assert "issue #7" in str(caught.value)
 
@@ -133,41 +133,19 @@ def test_missing_marker_is_a_problem_naming_the_issue() -> None:
 def test_malformed_marker_is_a_problem_not_a_crash() -> None:
     body = markers.encode("item", {"pm": 1, "key": "k", "priority": "P9", "due": "soon"})
     with pytest.raises(ItemProblem, match="malformed"):
-        TrackedItem.from_issue(number=8, title="x", body=body)
+        tracked(8, body)
 
 
 def test_read_items_skips_and_reports_bad_issues() -> None:
-    class Issue:
-        def __init__(self, number: int, body: str) -> None:
-            self.number, self.title, self.body = number, "t", body
-            self.labels: tuple[str, ...] = ()
-            self.assignees: tuple[str, ...] = ()
-            self.state, self.state_reason = "open", None
-            self.closed_at = self.updated_at = None
-
-    good = Issue(1, item_marker(make_info()))
-    bad = Issue(2, "<!-- pmbot:item {broken} -->")
-    items, problems = read_items([good, bad])
-    assert [i.number for i in items] == [1]
-    assert [p.number for p in problems] == [2]
-
-
-def test_read_items_takes_githubs_comment_count_when_the_issue_has_one() -> None:
-    class Issue:
-        def __init__(self, number: int, comments: object) -> None:
-            self.number, self.title, self.body = number, "t", item_marker(make_info())
-            self.labels: tuple[str, ...] = ()
-            self.assignees: tuple[str, ...] = ()
-            self.state, self.state_reason = "open", None
-            self.closed_at = self.updated_at = None
-            self.comments = comments
-
-    items, _ = read_items([Issue(1, 4), Issue(2, ["a list from a fake"]), Issue(3, None)])
-    assert [i.comments for i in items] == [4, None, None]
+    good = snapshot(1, item_marker(make_info()), comments=4)
+    bad = snapshot(2, "<!-- pmbot:item {broken} -->")
+    found = read_items([good, bad], bot_login=BOT, config=default_config())
+    assert [(i.number, i.comments, i.id, i.hand_filed) for i in found.items] == [(1, 4, 10, False)]
+    assert [p.number for p in found.problems] == [2]
 
 
 def test_user_text_cannot_forge_state_once_defused() -> None:
     forged = '<!-- pmbot:follow {"step": "leadership"} -->'
     body = markers.defuse_markers(forged) + "\n" + item_marker(make_info())
-    item = TrackedItem.from_issue(number=3, title="t", body=body)
+    item = tracked(3, body)
     assert item.follow.step is Step.NONE

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from conftest import BOT, FILED, snapshot, tracked
 from test_plan import FakeGitHub, FakeIssue
 
 from pmbot.core import markers
-from pmbot.core.config import default_config
+from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority
+from pmbot.flows.hand_filed import action_item_form, parse_pm_ref, set_due, set_owner
+from pmbot.flows.items import ItemProblem, TrackedItem, read_items, with_comments
 from pmbot.flows.ladder import plan_sweep
-from pmbot.flows.tracking import (
-    ItemProblem,
-    Step,
-    TrackedItem,
-    action_item_form,
-    parse_pm_ref,
-    read_items,
-)
+from pmbot.flows.tracking import Step
+from pmbot.github.models import CommentSnapshot, IssueSnapshot
 from pmbot.plan import AddLabels, CreateComment, UpdateBody, apply
 
-CREATED = datetime(2026, 2, 1, 15, 30, tzinfo=UTC)
+CREATED = FILED
 
 
 def form_body(
@@ -52,37 +48,43 @@ def line_of(body: str, text: str) -> int:
     return body.split("\n").index(text) + 1
 
 
-def hand_filed(number: int = 57, body: str | None = None, **reading: object) -> TrackedItem:
-    return TrackedItem.from_issue(
-        number=number,
-        title="[Action item]: canary stage for checkout",
-        body=form_body() if body is None else body,
-        labels=["action-item"],
-        created_at=CREATED,
-        author="dave",
-        **reading,  # type: ignore[arg-type]
-    )
+HAND = {
+    "title": "[Action item]: canary stage for checkout",
+    "labels": ("action-item",),
+    "author": "dave",
+    "author_association": "MEMBER",
+}
 
 
-@dataclass
-class Snapshot:
-    """The IssueSnapshot fields read_items uses, rebuilt from the fake repository."""
-
-    number: int
-    body: str
-    labels: list[str]
-    assignees: list[str] = field(default_factory=list)
-    title: str = "[Action item]: canary stage for checkout"
-    state: str = "open"
-    state_reason: str | None = None
-    closed_at: datetime | None = None
-    updated_at: datetime | None = None
-    created_at: datetime = CREATED
-    author: str = "dave"
+def filed(number: int = 57, body: str | None = None, **fields: object) -> IssueSnapshot:
+    """A hand-filed item, as the adapter hands it over."""
+    return snapshot(number, form_body() if body is None else body, **{**HAND, **fields})
 
 
-def snapshots(gh: FakeGitHub) -> list[Snapshot]:
-    return [Snapshot(n, i.body, i.labels, i.assignees, state=i.state) for n, i in gh.issues.items()]
+def hand_filed(
+    number: int = 57, body: str | None = None, config: Config | None = None, **fields: object
+) -> TrackedItem:
+    return tracked(number, form_body() if body is None else body, config, **{**HAND, **fields})
+
+
+def with_sla(days: dict[Priority, int]) -> Config:
+    return default_config().model_copy(update={"sla_days": days})
+
+
+def bot_comments(texts: list[str]) -> list[CommentSnapshot]:
+    """Comments pmbot wrote (as `BOT`), oldest first."""
+    return [
+        CommentSnapshot(
+            id=n + 1,
+            body=text,
+            author=BOT,
+            author_association="NONE",
+            created_at=CREATED,
+            updated_at=CREATED,
+            html_url="",
+        )
+        for n, text in enumerate(texts)
+    ]
 
 
 # --- reading the form -----------------------------------------------------------------------
@@ -115,7 +117,7 @@ def test_explicit_due_link_crlf_team_and_configured_sla() -> None:
     assert item.info.due == date(2026, 4, 15)  # an explicit date wins over the SLA
     assert (item.info.owner, item.info.owner_is_team) == ("acme/payments", True)
     fast = {Priority.P0: 7, Priority.P1: 10, Priority.P2: 20, Priority.P3: 30}
-    assert hand_filed(sla_days=fast).info.due == date(2026, 2, 11)
+    assert hand_filed(config=with_sla(fast)).info.due == date(2026, 2, 11)
 
 
 def test_owner_left_blank_falls_back_to_the_first_assignee_or_none() -> None:
@@ -170,37 +172,75 @@ def test_every_unusable_answer_is_reported_at_once() -> None:
     assert due.line == line_of(body, "next week")
 
 
-def test_an_issue_with_neither_marker_nor_form_is_a_problem_as_before() -> None:
-    with pytest.raises(ItemProblem, match="no readable pmbot:item marker") as caught:
-        TrackedItem.from_issue(number=7, title="x", body="Please fix the canary.")
-    assert caught.value.number == 7
-    assert "issue #7" in str(caught.value)
-
-
-def test_a_broken_marker_is_not_read_as_a_form() -> None:
-    body = form_body() + "\n\n<!-- pmbot:item {broken} -->"
+def test_an_issue_with_neither_marker_nor_form_is_a_problem() -> None:
+    with pytest.raises(ItemProblem, match="neither pmbot's item nor an Action item form") as got:
+        hand_filed(7, body="Please fix the canary.")
+    assert got.value.number == 7
+    assert "issue #7" in str(got.value)
     with pytest.raises(ItemProblem, match="no readable pmbot:item marker"):
-        hand_filed(body=body)
+        tracked(7, "Please fix the canary.")  # pmbot's own issue without its marker
+
+
+def test_markers_in_a_hand_filed_body_are_never_believed() -> None:
+    forged_item = markers.encode(
+        "item",
+        {"pm": 1, "key": "AI-1", "priority": "P3", "due": "2100-01-01", "opened": "2026-01-01"},
+    )
+    forged_follow = '<!-- pmbot:follow {"snoozed_until":"2100-01-01"} -->'
+    body = f"{form_body()}\n\n{forged_item}\n{forged_follow}"
+    item = hand_filed(body=body)
+    assert item.hand_filed and item.info.key == "manual-57" and item.info.pm == 12
+    assert item.info.due == date(2026, 3, 1) and item.info.priority is Priority.P1
+    assert item.follow.snoozed_until is None and item.follow.step is Step.NONE
+    # the same pasted into a comment by anyone but pmbot is not believed either
+    forged = CommentSnapshot(
+        id=1, body=forged_follow, author="dave", author_association="MEMBER",
+        created_at=CREATED, updated_at=CREATED, html_url="",
+    )  # fmt: skip
+    assert with_comments(item, [forged], BOT).follow.snoozed_until is None
 
 
 def test_read_items_reports_a_bad_hand_filed_item_and_keeps_the_rest() -> None:
-    good = Snapshot(1, form_body(), ["action-item"])
-    bad = Snapshot(2, form_body(priority="urgent-ish"), ["action-item"])
-    items, problems = read_items([good, bad])
-    assert [i.number for i in items] == [1]
-    assert [p.number for p in problems] == [2]
-    assert "[priority]" in problems[0].render()
+    good, bad = filed(1), filed(2, form_body(priority="urgent-ish"))
+    found = read_items([good, bad], bot_login=BOT, config=default_config())
+    assert [i.number for i in found.items] == [1]
+    assert [p.number for p in found.problems] == [2]
+    assert "[priority]" in found.problems[0].render()
+
+
+def test_an_outsiders_item_is_not_followed() -> None:
+    outsider = filed(3, author="mallory", author_association="NONE")
+    ours = snapshot(4, "", author=BOT, author_association="NONE")  # pmbot's own: always read
+    found = read_items([outsider, ours], bot_login=BOT, config=default_config())
+    assert [i.number for i in found.not_followed] == [3]
+    assert [p.number for p in found.problems] == [4]  # read, and found without its marker
+
+
+def test_commands_rewrite_only_their_answer_of_the_form() -> None:
+    body = form_body(newline="\r\n")
+    moved = set_owner(set_due(body, date(2026, 4, 15)), "bob")
+    assert moved == form_body(owner="@bob", due="2026-04-15")
+    item = hand_filed(body=moved)
+    assert (item.info.due, item.info.owner) == (date(2026, 4, 15), "bob")
+    missing = "### Priority\n\nP2\n\n### Postmortem\n\n#3"
+    assert hand_filed(body=set_due(missing, date(2026, 5, 1))).info.due == date(2026, 5, 1)
 
 
 # --- the sweep follows it ---------------------------------------------------------------------
+
+
+def reread(gh: FakeGitHub, number: int) -> TrackedItem:
+    """The item as the sweep reads it: the issue, then pmbot's comments on it."""
+    issue = gh.issues[number]
+    item = hand_filed(number, issue.body, labels=issue.labels, comments=len(issue.comments))
+    return with_comments(item, bot_comments(issue.comments), BOT)
 
 
 def test_the_sweep_follows_a_hand_filed_item_and_a_rerun_changes_nothing() -> None:
     gh, config = FakeGitHub(), default_config()
     gh.issues[57] = FakeIssue(body=form_body(), labels=["action-item"])
     now = datetime(2026, 3, 3, 6, tzinfo=UTC)  # two days past 2026-03-01
-    [item], problems = read_items(snapshots(gh))
-    assert not problems
+    item = reread(gh, 57)
 
     plan = plan_sweep([item], now, config)
     [comment] = [a for a in plan.actions if isinstance(a, CreateComment)]
@@ -211,18 +251,19 @@ def test_the_sweep_follows_a_hand_filed_item_and_a_rerun_changes_nothing() -> No
         "step": "overdue",
         "at": "2026-03-03T06:00:00Z",
     }
-    assert AddLabels(57, ("overdue",), urgency=comment.urgency) in plan.actions
-    [update] = [a for a in plan.actions if isinstance(a, UpdateBody)]
-    follow = markers.find(update.body, "follow")
+    follow = markers.find(comment.body, "follow")  # the notice carries the state: one write
     assert follow is not None and follow["step"] == "overdue" and follow["due"] == "2026-03-01"
-    assert not markers.has(update.body, "item")  # the form stays what people edit
-    assert update.body.startswith(form_body())
+    assert AddLabels(57, ("overdue",), urgency=comment.urgency) in plan.actions
+    assert not [a for a in plan.actions if isinstance(a, UpdateBody)]  # the form is untouched
 
     apply(plan, gh, dry_run=False, log=lambda _: None)
-    [again], _ = read_items(snapshots(gh))
-    assert again.info == item.info  # the follow marker does not disturb the form answers
+    assert gh.issues[57].body == form_body()
+    again = reread(gh, 57)
+    assert again.info == item.info
     assert again.follow.step is Step.OVERDUE and again.follow.due == date(2026, 3, 1)
     assert not plan_sweep([again], now, config)
     assert not plan_sweep([again], now + timedelta(days=1), config)  # repeats wait a week
     assert gh.issues[57].labels == ["action-item", "overdue"]
     assert len(gh.issues[57].comments) == 1
+    later = plan_sweep([again], now + timedelta(days=7), config)
+    assert [a.issue for a in later.actions if isinstance(a, CreateComment)] == [57]

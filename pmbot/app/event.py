@@ -11,12 +11,13 @@ from typing import Any
 
 from pmbot.app.intake import exit_code, run_intake
 from pmbot.app.session import Log, session, stderr_log
+from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.errors import PmbotError, Problem
-from pmbot.flows import intake as planner
-from pmbot.flows.intake import ItemIssue
+from pmbot.flows.items import ItemProblem, TrackedItem, followed, read_item, with_comments
+from pmbot.flows.owner_commands import Command, Invocation, parse_command, plan_command
+from pmbot.flows.tracking import ITEM
 from pmbot.github.client import GitHub
-from pmbot.github.models import IssueSnapshot
 from pmbot.plan import CreateComment, apply
 
 
@@ -107,20 +108,35 @@ def _on_postmortem(
     return exit_code(run_intake(gh, number, now=now, config=config, dry_run=dry_run, log=log))
 
 
-def _item(gh: GitHub, number: int) -> tuple[IssueSnapshot, ItemIssue | None]:
-    snap = gh.get_issue(number)
-    if snap.author != gh.login():
-        return snap, None
-    return snap, planner.item_issue(snap, linked=True)
+def _item(gh: GitHub, number: int, config: Config, log: Log) -> TrackedItem | None:
+    """The action item #number under the trust rule, with its state (for a hand-filed item,
+    from pmbot's comments: one more read when it has any); None when pmbot does not follow
+    it (said in the log)."""
+    snap, me = gh.get_issue(number), gh.login()
+    hand_filed = snap.author != me
+    labelled = config.labels.action_item.name in snap.labels
+    if not (markers.has(snap.body, ITEM) if not hand_filed else labelled):
+        log(f"pmbot: #{number} is not an action item pmbot tracks; nothing to do.")
+        return None
+    if not followed(snap, me, config):
+        log(f"pmbot: #{number} was filed by someone pmbot does not act for; not followed.")
+        return None
+    try:
+        item = read_item(snap, bot_login=me, config=config)
+    except ItemProblem as problem:
+        log(f"pmbot: #{number} is not an action item pmbot can follow: {problem.render()}")
+        return None
+    return (
+        with_comments(item, gh.list_comments(number), me) if hand_filed and snap.comments else item
+    )
 
 
 def _on_item_state(
     gh: GitHub, number: int, now: datetime, config: Config, dry_run: bool, log: Log
 ) -> int:
     """An action item closed or reopened: its postmortem's summary and labels follow."""
-    _, item = _item(gh, number)
-    if item is None:
-        log(f"pmbot: #{number} is not an action item pmbot tracks; nothing to do.")
+    item = _item(gh, number, config, log)
+    if item is None or item.hand_filed:  # a hand-filed item is in no summary
         return 0
     return exit_code(run_intake(gh, item.info.pm, now=now, config=config, dry_run=dry_run, log=log))
 
@@ -136,40 +152,27 @@ def _on_comment(
 ) -> int:
     """A `/pmbot` command on an action item: checked, planned and applied; the postmortem's
     summary then follows the change."""
-    from pmbot.flows.owner_commands import Command, Invocation, parse_command, plan_command
-    from pmbot.flows.tracking import ItemProblem, TrackedItem
-
     comment = payload.get("comment") or {}
     text, author = str(comment.get("body") or ""), str((comment.get("user") or {}).get("login"))
     if not text.lstrip().startswith("/pmbot") or author == gh.login():
         return 0
-    snap, item = _item(gh, number)
+    item = _item(gh, number, config, log)
     if item is None:
-        log(f"pmbot: #{number} is not an action item pmbot tracks; ignoring the command.")
         return 0
-    try:
-        tracked = TrackedItem.from_issue(
-            number=snap.number, title=snap.title, body=snap.body, labels=snap.labels,
-            assignees=snap.assignees, state=snap.state, state_reason=snap.state_reason,
-            closed_at=snap.closed_at, updated_at=snap.updated_at,
-        )  # fmt: skip
-    except ItemProblem as problem:
-        log(f"pmbot: {problem.render()}")
-        return 1
     cid = comment.get("id") if isinstance(comment.get("id"), int) else None
     # An owner GitHub cannot assign is refused up front (one read), not recorded while the
     # assignment quietly fails.
     command = parse_command(text)
     new_owner = command.owner if isinstance(command, Command) else None
     assignable = gh.can_assign(new_owner) if new_owner and "/" not in new_owner else None
-    inv = Invocation(tracked, author, gh.author_permission(author), now, cid, assignable)
+    inv = Invocation(item, author, gh.author_permission(author), now, cid, assignable)
     plan = plan_command(text, inv, config)
     result = apply(plan, gh, dry_run=dry_run, log=log)
     if result.failed:
         return 1
     # A denial or usage reply changes nothing the postmortem's summary shows: no intake.
     changed = any(not isinstance(a, CreateComment) for a in plan.actions)
-    if changed and not dry_run:
+    if changed and not dry_run and not item.hand_filed:
         return exit_code(
             run_intake(gh, item.info.pm, now=now, config=config, dry_run=False, log=log)
         )

@@ -41,7 +41,8 @@ from pmbot.core.reading import Intake, read_postmortem
 from pmbot.errors import FormError, PmbotError, Problem
 from pmbot.flows import intake as planner
 from pmbot.flows import publish
-from pmbot.flows.intake import ItemIssue, Publication
+from pmbot.flows.intake import Publication
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.publish import DocsState, Documents
 from pmbot.github.client import GitHub, GitHubHTTPError
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
@@ -52,7 +53,9 @@ from pmbot.render.document import document_path
 MAX_UNINDEXED_READS = 25  # documents not yet in index.json read per run; the rest next time
 
 
-def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> list[ItemIssue]:
+def read_items(
+    gh: GitHub, issue: IssueSnapshot, me: str, config: Config, log: Log = stderr_log
+) -> list[TrackedItem]:
     """This postmortem's action items: the sub-issues (one read) and the action-item label's
     list, so an item missing from either is still found (one created by a run that died
     before linking it, say). The list is limited to issues updated since the postmortem
@@ -66,7 +69,10 @@ def read_items(gh: GitHub, issue: IssueSnapshot, me: str, config: Config) -> lis
         subs = []
     else:
         linked = {s.number: True for s in subs}
-    return planner.items_of(issue.number, [*subs, *labelled], me, linked)
+    items, problems = planner.items_of(issue.number, [*subs, *labelled], me, linked, config)
+    for problem in problems:
+        log(f"pmbot: skipping {problem.render()}")
+    return items
 
 
 def read_summary(
@@ -188,7 +194,7 @@ def run_intake(
         _apply(planner.plan_not_allowed(issue, existing, config), gh, dry_run, log, run)
         return run
     result = parse(issue, config)
-    items = read_items(gh, issue, me, config)
+    items = read_items(gh, issue, me, config, log)
     pub = None
     if isinstance(result, FormError):
         run.form_error = True
@@ -221,14 +227,14 @@ def _changes(
     gh: GitHub,
     issue: IssueSnapshot,
     result: Intake,
-    items: list[ItemIssue],
+    items: list[TrackedItem],
     me: str,
     now: datetime,
     config: Config,
     dry_run: bool,
     log: Log,
     run: IntakeRun,
-) -> tuple[list[ItemIssue], Publication]:
+) -> tuple[list[TrackedItem], Publication]:
     """Phase one: the action items and the document. Returns the items as they now are."""
     pm = result.postmortem
     default = gh.default_branch()
@@ -243,12 +249,12 @@ def _changes(
     if plan:
         _apply(plan, gh, dry_run, log, run)
     if plan and not dry_run:
-        items = read_items(gh, issue, me, config)
+        items = read_items(gh, issue, me, config, log)
         dups = planner.plan_duplicates(items)
         if dups:
             log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
             _apply(dups, gh, dry_run, log, run)
-            items = read_items(gh, issue, me, config)
+            items = read_items(gh, issue, me, config, log)
         if docs.mode != "commit":
             state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
     return items, publication(issue, docs, state)
@@ -258,7 +264,7 @@ def _finish(
     gh: GitHub,
     issue: IssueSnapshot,
     result: Intake | FormError,
-    items: Sequence[ItemIssue],
+    items: Sequence[TrackedItem],
     pub: Publication | None,
     summary: CommentSnapshot | None,
     now: datetime,

@@ -42,7 +42,7 @@ def report(
                 pm = result.postmortem
                 day = published(pm, issue.number)
                 records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
-        items = tracked_items(gh, config, "all", stderr_log)
+        items = tracked_items(gh, config, "all", stderr_log).items
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
         sys.stdout.write(text)

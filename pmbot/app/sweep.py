@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,29 +12,62 @@ from pmbot.app.intake import parse
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
+from pmbot.core.model import utc
 from pmbot.core.reading import Intake
 from pmbot.flows import intake as planner
+from pmbot.flows.items import (
+    ItemsRead,
+    TrackedItem,
+    has_note,
+    plan_not_followed,
+    read_items,
+    with_comments,
+)
+from pmbot.flows.ladder import Ladder, plan_postmortem_reminders, plan_sweep, target_step
+from pmbot.flows.tracking import Step
 from pmbot.github.client import GitHub
 from pmbot.plan import ApplyResult, Plan, apply, trim_to_budget
 from pmbot.render.document import document_path
 
 
-def tracked_items(gh: GitHub, config: Config, state: str, log: Log) -> list[Any]:
-    """Every action item (one read per 100): pmbot's own, whose markers are trusted, and
-    ones filed by hand with the Action item form. An `item` marker in someone else's issue
-    is ignored, since anyone can paste one. Unreadable items are reported and skipped."""
-    from pmbot.flows.tracking import read_items as read_tracked
-
+def tracked_items(
+    gh: GitHub,
+    config: Config,
+    state: str,
+    log: Log,
+    needs_state: Callable[[TrackedItem], bool] = lambda _: False,
+) -> ItemsRead:
+    """Every action item under the trust rule of `pmbot.flows.items`: one read per 100, plus
+    one comment read for each hand-filed item that has comments and `needs_state` (the
+    sweep's: the ladder may act on it today). Unreadable items are reported and skipped."""
     me = gh.login()
-    issues = [
-        i
-        for i in gh.list_issues(labels=[config.labels.action_item.name], state=state)
-        if i.author == me or not markers.has(i.body, "item")
-    ]
-    items, problems = read_tracked(issues, sla_days=config.sla_days)
-    for problem in problems:
+    found = read_items(
+        gh.list_issues(labels=[config.labels.action_item.name], state=state),
+        bot_login=me,
+        config=config,
+    )
+    for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
-    return items
+    items = tuple(
+        with_comments(i, gh.list_comments(i.number), me)
+        if i.hand_filed and i.comments and needs_state(i)
+        else i
+        for i in found.items
+    )
+    return replace(found, items=items)
+
+
+def not_followed_plan(gh: GitHub, found: ItemsRead, config: Config) -> Plan:
+    """The note for hand-filed items pmbot does not follow; comments are read only for one
+    not yet labelled that has comments (a run stopped between the note and the label)."""
+    label, me = config.labels.not_followed.name, gh.login()
+    noted = [
+        i.number
+        for i in found.not_followed
+        if i.state == "open" and label not in i.labels and i.comments
+        and has_note(gh.list_comments(i.number), me)
+    ]  # fmt: skip
+    return plan_not_followed(found.not_followed, noted, found.items, config)
 
 
 def _own_comment(gh: GitHub, number: int, kind: str) -> str | None:
@@ -77,15 +111,18 @@ def sweep(
 ) -> int:
     """`pmbot sweep`: reminders, overdue notices and escalations over open action items, and
     reminders for postmortem documents past their deadline."""
-    from pmbot.flows.ladder import plan_postmortem_reminders, plan_sweep
-
     notes: list[str] = []
     what = f"sweep{' (dry run)' if dry_run else ''}"
     with session(environ, config_path, what, notes) as (gh, config):
         try:
             remaining = _remaining(gh, gh.log_rate_limit("start"))
-            items = tracked_items(gh, config, "open", stderr_log)
-            plan = plan_sweep(items, now, config)
+            ladder, today = Ladder.from_config(config), utc(now).date()
+            found = tracked_items(
+                gh, config, "open", stderr_log,
+                needs_state=lambda item: target_step(item, today, ladder) is not Step.NONE,
+            )  # fmt: skip
+            plan = plan_sweep(found.items, now, config)
+            plan += not_followed_plan(gh, found, config)
             plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
             kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
             floor = config.budget.rate_limit_floor

@@ -31,6 +31,7 @@ from pmbot.core.model import ActionItem, Postmortem
 from pmbot.core.reading import Intake
 from pmbot.core.review import format_findings
 from pmbot.errors import FormError, Problem
+from pmbot.flows.items import ItemProblem, TrackedItem, is_allowed, read_item
 from pmbot.flows.tracking import Change, ItemInfo, item_marker, with_markers
 from pmbot.github.models import CommentSnapshot, IssueSnapshot, LabelSpec, PullSnapshot
 from pmbot.plan import (
@@ -59,26 +60,6 @@ SIMILAR_ENOUGH = 0.6  # difflib ratio above which a reworded row is the same ite
 
 
 # --- what intake reads --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ItemIssue:
-    """An action-item issue pmbot wrote for this postmortem (its marker read and trusted)."""
-
-    number: int
-    id: int
-    title: str
-    body: str
-    info: ItemInfo
-    labels: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
-    state: str = "open"
-    state_reason: str | None = None
-    linked: bool = True  # a sub-issue (or task-list entry) of the postmortem
-
-    @property
-    def is_duplicate(self) -> bool:
-        return self.state == "closed" and self.state_reason == "duplicate"
 
 
 @dataclass(frozen=True)
@@ -171,7 +152,7 @@ def assignee(item: ActionItem, unassignable: Collection[str] = ()) -> tuple[str,
     return (item.owner,)
 
 
-def owners_to_check(pm: Postmortem, issues: Sequence[ItemIssue]) -> list[str]:
+def owners_to_check(pm: Postmortem, issues: Sequence[TrackedItem]) -> list[str]:
     """Owners whose assignability decides a write this run: of rows to be created or given a
     new owner. An owner already assigned on their item is assignable; no read for them."""
     matched, _ = match_items(pm.action_items, issues)
@@ -209,11 +190,11 @@ def _sla(config: Config) -> dict[str, int]:
 
 
 def match_items(
-    rows: Sequence[ActionItem], issues: Sequence[ItemIssue]
-) -> tuple[dict[str, ItemIssue], list[ItemIssue]]:
+    rows: Sequence[ActionItem], issues: Sequence[TrackedItem]
+) -> tuple[dict[str, TrackedItem], list[TrackedItem]]:
     """(row key → its issue, issues no row claims). By key first, then by similar wording."""
     live = [i for i in sorted(issues, key=lambda i: i.number) if not i.is_duplicate]
-    matched: dict[str, ItemIssue] = {}
+    matched: dict[str, TrackedItem] = {}
     for row in rows:
         found = next((i for i in live if i.info.key == row.key), None)
         if found is not None:
@@ -233,7 +214,7 @@ def match_items(
     return matched, unclaimed
 
 
-def _most_similar(row: ActionItem, issues: Sequence[ItemIssue]) -> ItemIssue | None:
+def _most_similar(row: ActionItem, issues: Sequence[TrackedItem]) -> TrackedItem | None:
     scored = [
         (
             difflib.SequenceMatcher(
@@ -252,7 +233,7 @@ def _most_similar(row: ActionItem, issues: Sequence[ItemIssue]) -> ItemIssue | N
 
 def plan_items(
     pm: Postmortem,
-    issues: Sequence[ItemIssue],
+    issues: Sequence[TrackedItem],
     now: datetime,
     config: Config,
     unassignable: Collection[str] = (),
@@ -304,7 +285,7 @@ def _create(
 def _update(
     pm: Postmortem,
     row: ActionItem,
-    issue: ItemIssue,
+    issue: TrackedItem,
     now: datetime,
     config: Config,
     unassignable: Collection[str],
@@ -378,7 +359,7 @@ def _due_note(pm: Postmortem, change: Change) -> str:
     )
 
 
-def _relabel(row: ActionItem, issue: ItemIssue, config: Config) -> list[Action]:
+def _relabel(row: ActionItem, issue: TrackedItem, config: Config) -> list[Action]:
     wanted = set(item_labels(row, config))
     have = set(issue.labels)
     actions: list[Action] = []
@@ -394,7 +375,7 @@ def _relabel(row: ActionItem, issue: ItemIssue, config: Config) -> list[Action]:
     return actions
 
 
-def _removed(pm: Postmortem, issue: ItemIssue, config: Config) -> list[Action]:
+def _removed(pm: Postmortem, issue: TrackedItem, config: Config) -> list[Action]:
     name = config.labels.removed.name
     if name in issue.labels:
         return []
@@ -406,9 +387,9 @@ def _removed(pm: Postmortem, issue: ItemIssue, config: Config) -> list[Action]:
     return [AddLabels(issue.number, (name,)), CreateComment(issue.number, note)]
 
 
-def plan_duplicates(issues: Sequence[ItemIssue]) -> Plan:
+def plan_duplicates(issues: Sequence[TrackedItem]) -> Plan:
     """Two racing runs can each create an item: keep the oldest, close the newer as duplicate."""
-    by_key: dict[str, list[ItemIssue]] = {}
+    by_key: dict[str, list[TrackedItem]] = {}
     for issue in sorted(issues, key=lambda i: i.number):
         if issue.state == "open":
             by_key.setdefault(issue.info.key, []).append(issue)
@@ -443,14 +424,14 @@ def summary_marker(pm_number: int) -> str:
     return markers.encode(SUMMARY, {"pm": pm_number})
 
 
-def _row(row: ActionItem, issue: ItemIssue | None, planned_due: date) -> Row:
+def _row(row: ActionItem, issue: TrackedItem | None, planned_due: date) -> Row:
     owner = _owner_cell(row, issue)
     if issue is None:
         return Row(row.key, row.what, None, owner, planned_due.isoformat(), "to be created")
     return Row(row.key, row.what, issue.number, owner, issue.info.due.isoformat(), _state(issue))
 
 
-def _owner_cell(row: ActionItem, issue: ItemIssue | None) -> str:
+def _owner_cell(row: ActionItem, issue: TrackedItem | None) -> str:
     owner = issue.info.owner if issue else row.owner
     team = issue.info.owner_is_team if issue else row.owner_is_team
     if owner is None:
@@ -462,13 +443,13 @@ def _owner_cell(row: ActionItem, issue: ItemIssue | None) -> str:
     return f"`@{owner}`"
 
 
-def _state(issue: ItemIssue) -> str:
+def _state(issue: TrackedItem) -> str:
     if issue.state == "closed":
         return "✅ closed" if issue.state_reason != "not_planned" else "closed: won't do"
     return "open, overdue" if "overdue" in issue.labels else "open"
 
 
-def tracked(issues: Iterable[ItemIssue], config: Config) -> list[ItemIssue]:
+def tracked(issues: Iterable[TrackedItem], config: Config) -> list[TrackedItem]:
     """Items that count towards completion: not duplicates, not removed from the form."""
     removed = config.labels.removed.name
     return [i for i in issues if not i.is_duplicate and removed not in i.labels]
@@ -477,7 +458,7 @@ def tracked(issues: Iterable[ItemIssue], config: Config) -> list[ItemIssue]:
 def summary_body(
     pm: Postmortem,
     intake: Intake,
-    issues: Sequence[ItemIssue],
+    issues: Sequence[TrackedItem],
     publication: Publication | None,
     now: datetime,
     config: Config,
@@ -538,7 +519,7 @@ def _document(pub: Publication | None) -> str:
     return f"**Document:** `{pub.path}`, pull request from `{pub.branch}` to be opened."
 
 
-def _table(rows: Sequence[Row], removed: Sequence[ItemIssue], config: Config) -> str:
+def _table(rows: Sequence[Row], removed: Sequence[TrackedItem], config: Config) -> str:
     if not rows and not removed:
         return "### Action items\n\nNone yet. Every postmortem needs at least one."
     done = sum(r.state.startswith(("✅", "closed")) for r in rows)
@@ -598,7 +579,7 @@ def not_allowed_body(issue: IssueSnapshot, config: Config) -> str:
 def plan_summary(
     issue: IssueSnapshot,
     result: Intake | FormError,
-    items: Sequence[ItemIssue],
+    items: Sequence[TrackedItem],
     publication: Publication | None,
     existing: str | None,
     now: datetime,
@@ -617,7 +598,7 @@ def plan_summary(
 
 
 def _pm_labels(
-    issue: IssueSnapshot, result: Intake | FormError, items: Sequence[ItemIssue], config: Config
+    issue: IssueSnapshot, result: Intake | FormError, items: Sequence[TrackedItem], config: Config
 ) -> list[Action]:
     have = set(issue.labels)
     want = {config.labels.needs_info.name: isinstance(result, FormError)}
@@ -661,42 +642,29 @@ def plan_not_allowed(issue: IssueSnapshot, existing: str | None, config: Config)
 
 
 def allowed(issue: IssueSnapshot, config: Config) -> bool:
-    return issue.author_association.upper() in {a.upper() for a in config.allowed_associations}
-
-
-def item_issue(snapshot: IssueSnapshot, linked: bool) -> ItemIssue | None:
-    """An adapter snapshot as an item, or None when its marker is missing or unreadable."""
-    raw = markers.find(snapshot.body, "item")
-    if raw is None:
-        return None
-    try:
-        info = ItemInfo.from_json(raw)
-    except (KeyError, ValueError, TypeError):
-        return None
-    return ItemIssue(
-        number=snapshot.number,
-        id=snapshot.id,
-        title=snapshot.title,
-        body=snapshot.body,
-        info=info,
-        labels=snapshot.labels,
-        assignees=snapshot.assignees,
-        state=snapshot.state,
-        state_reason=snapshot.state_reason,
-        linked=linked,
-    )
+    return is_allowed(issue.author_association, config)
 
 
 def items_of(
-    pm_number: int, snapshots: Iterable[IssueSnapshot], me: str, linked: Mapping[int, bool]
-) -> list[ItemIssue]:
-    """This postmortem's items among snapshots: only issues pmbot itself wrote are trusted,
-    since anyone can paste a marker into an issue of theirs."""
-    out: dict[int, ItemIssue] = {}
+    pm_number: int,
+    snapshots: Iterable[IssueSnapshot],
+    bot_login: str,
+    linked: Mapping[int, bool],
+    config: Config,
+) -> tuple[list[TrackedItem], list[ItemProblem]]:
+    """This postmortem's items among snapshots, and pmbot's own issues it cannot read. Only
+    pmbot's own issues are its items (`pmbot.flows.items`, rule 1): a hand-filed item is
+    not a row of the form, and anyone can paste a marker into an issue of theirs."""
+    out: dict[int, TrackedItem] = {}
+    problems: dict[int, ItemProblem] = {}
     for snap in snapshots:
-        if snap.author != me or snap.is_pull_request or snap.number in out:
+        if snap.author != bot_login or snap.is_pull_request or snap.number in out:
             continue
-        item = item_issue(snap, linked.get(snap.number, False))
-        if item is not None and item.info.pm == pm_number:
-            out[snap.number] = item
-    return sorted(out.values(), key=lambda i: i.number)
+        try:
+            item = read_item(snap, bot_login=bot_login, config=config)
+        except ItemProblem as problem:
+            problems[snap.number] = problem
+            continue
+        if item.info.pm == pm_number:
+            out[snap.number] = replace(item, linked=linked.get(snap.number, False))
+    return sorted(out.values(), key=lambda i: i.number), list(problems.values())

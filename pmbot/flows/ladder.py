@@ -15,7 +15,8 @@ Each rung is announced once; while an item stays on a rung, the notice repeats e
 Each notice is recorded in the `follow` marker (as `pending`, with the issue's comment count)
 before it is posted, so a failed write never repeats a notice: if the record fails, nothing
 was said and the next run starts over; if the comment fails, the next run sees the comment
-count unchanged and posts that notice again (see `tracking.Pending`).
+count unchanged and posts that notice again (see `tracking.Pending`). A hand-filed item's
+notice carries its new follow marker itself (see `pmbot.flows.items`): one write, no record.
 
 Closed items are left alone, labels included: an `overdue` label on a closed issue is the
 record that it closed late, and the report measures on-time completion from the due date
@@ -33,11 +34,12 @@ from pmbot.core.config import Config
 from pmbot.core.figures import postmortem_due
 from pmbot.core.logins import LOGIN_OR_TEAM
 from pmbot.core.model import Priority, Severity, utc
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.tracking import (
     FollowState,
     Pending,
     Step,
-    TrackedItem,
+    follow_marker,
     iso,
     parse_iso,
     with_markers,
@@ -147,7 +149,11 @@ def plan_item(item: TrackedItem, now: datetime, ladder: Ladder) -> list[Action]:
     late = max(0, (now.date() - item.due).days)
     rank = make_urgency(item.priority, late, item.number)
     actions: list[Action] = []
-    if notice is not None:
+    if notice is not None and item.hand_filed:  # the notice carries the state (one write)
+        text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
+        follow = _advance(follow, notice, now, None)
+        actions.append(CreateComment(item.number, f"{text}\n{follow_marker(follow)}", urgency=rank))
+    elif notice is not None:
         text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
         follow = _advance(follow, notice, now, item.comments)
         body = with_markers(item.body, follow=follow)
@@ -224,6 +230,7 @@ class _Facts:
     late: int  # days past the due date (negative: days ahead)
     owner: str | None
     first: str  # when the owner was first reminded, in words
+    asked: bool  # whether the commander and authors were asked before (the commander rung)
 
 
 def notice_text(
@@ -245,6 +252,7 @@ def notice_text(
         late=(now.date() - item.due).days,
         owner=info.owner,
         first=_first_notice(item),
+        asked=_commander_asked(item),
     )
     prefix = "Reminder: " if repeat else ""
     to = _to(_recipients(item, step, ladder))
@@ -260,6 +268,8 @@ def _recipients(item: TrackedItem, step: Step, ladder: Ladder) -> list[str]:
         return _owner_or_commander(item)
     if step is Step.COMMANDER:
         return _escalation_group(item)
+    if not _commander_asked(item):  # first seen this late: they hear it now, not "before"
+        return [ladder.leadership_team or "", *_escalation_group(item)]
     return [ladder.leadership_team or ""]
 
 
@@ -291,10 +301,15 @@ def _commander(f: _Facts) -> str:
 
 
 def _leadership(f: _Facts) -> str:
+    asked = (
+        "the incident commander and authors have been asked"
+        if f.asked
+        else "this is the first time pmbot escalates it, so the incident commander and "
+        "authors hear it now too"
+    )
     return (
-        f"{f.what} has been overdue since {f.due} ({days(f.late)}) and the incident "
-        "commander and authors have been asked. It needs a decision: a new date with a "
-        "reason, a new owner, or `/pmbot wont-do <reason>`."
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}) and {asked}. It needs a "
+        "decision: a new date with a reason, a new owner, or `/pmbot wont-do <reason>`."
     )
 
 
@@ -329,6 +344,11 @@ def _first_notice(item: TrackedItem) -> str:
     if not reached:
         return "has not been reminded before"
     return f"was first reminded on {min(reached).date().isoformat()}"
+
+
+def _commander_asked(item: TrackedItem) -> bool:
+    """Whether the commander rung was announced for the current due date."""
+    return current_follow(item).when(Step.COMMANDER) is not None
 
 
 def _commander_or_authors(item: TrackedItem) -> list[str]:

@@ -11,7 +11,9 @@ Only the item's owner, its incident commander or a repository maintainer (permis
 who and when, which is what an audit needs; a reason given is recorded too.
 
 Every change lands twice: a visible audit comment and an entry in the item marker's
-history (with the comment id, so a re-delivered webhook changes nothing). Command text is
+history (with the comment id, so a re-delivered webhook changes nothing). On a hand-filed
+item the audit comment's marker is the history, and it carries the follow state too; a new
+due date or owner is written into the form's answer (see `pmbot.flows.items`). Command text is
 hostile input: it is capped, flattened, defused, and mentions in it are quoted so that a
 reason can never ping anyone.
 """
@@ -25,8 +27,10 @@ from datetime import date, datetime, timedelta
 from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.core.logins import LOGIN_OR_TEAM
+from pmbot.flows.hand_filed import set_due, set_owner
+from pmbot.flows.items import AUDIT, TrackedItem
 from pmbot.flows.ladder import current_follow, mention, quoted
-from pmbot.flows.tracking import Change, FollowState, TrackedItem, iso, with_markers
+from pmbot.flows.tracking import Change, FollowState, follow_marker, iso, with_markers
 from pmbot.plan import (
     Action,
     AddLabels,
@@ -245,12 +249,27 @@ def _change(command: Command, inv: Invocation, config: Config) -> Plan:
         effect.after,
         inv.comment_id,
     )
-    info = replace(item.info, **effect.info_changes)  # type: ignore[arg-type]
-    info = replace(info, history=(*info.history, change))
-    body = with_markers(item.body, info=info, follow=effect.follow)
-    record = UpdateBody(item.number, body, why=f"record /pmbot {command.verb}", urgency=rank)
-    audit = CreateComment(item.number, _audit(effect.headline, change), urgency=rank)
-    return Plan((record, *effect.extra, audit))
+    audit_text = _audit(effect.headline, change)
+    if item.hand_filed:  # the form's answer changes; the state rides in the audit comment
+        body = _form_answers(item.body, command)
+        audit_text += f"\n{follow_marker(effect.follow)}"
+    else:
+        info = replace(item.info, **effect.info_changes)  # type: ignore[arg-type]
+        info = replace(info, history=(*info.history, change))
+        body = with_markers(item.body, info=info, follow=effect.follow)
+    why = f"record /pmbot {command.verb}"
+    record = [UpdateBody(item.number, body, why=why, urgency=rank)] if body != item.body else []
+    audit = CreateComment(item.number, audit_text, urgency=rank)
+    return Plan((*record, *effect.extra, audit))
+
+
+def _form_answers(body: str, command: Command) -> str:
+    """A hand-filed item's form with the answer a command changes rewritten."""
+    if command.due is not None:
+        return set_due(body, command.due)
+    if command.owner is not None:
+        return set_owner(body, command.owner)
+    return body
 
 
 def _due_effect(command: Command, inv: Invocation, config: Config) -> _Effect:
@@ -306,6 +325,5 @@ _EFFECTS = {
 def _audit(headline: str, change: Change) -> str:
     when = change.at.strftime("%Y-%m-%d %H:%M UTC")
     reason = f"\n\n> Reason: {change.why}" if change.why else ""
-    payload = {"cmd": change.cmd, "by": change.by, "at": iso(change.at), "cid": change.comment_id}
-    marker = markers.encode("audit", payload)
+    marker = markers.encode(AUDIT, change.to_json())  # a hand-filed item's history
     return f"{headline} by {quoted(change.by)} on {when}.{reason}\n\n{marker}"

@@ -32,7 +32,8 @@ from typing import Any, Literal
 from pmbot.core.config import Config
 from pmbot.core.figures import postmortem_due
 from pmbot.core.model import Postmortem, Priority, Severity, utc
-from pmbot.flows.tracking import TrackedItem, iso
+from pmbot.flows.items import TrackedItem
+from pmbot.flows.tracking import iso
 
 ON_TIME_TARGET = 0.9
 AGE_BUCKETS = ((7, "1-7 days"), (30, "8-30 days"), (90, "31-90 days"), (None, "over 90 days"))

@@ -106,6 +106,7 @@ class Labels(Model):
     removed: LabelSpec
     escalated: LabelSpec
     wont_do: LabelSpec
+    not_followed: LabelSpec
     priority: Mapping[Priority, LabelSpec]
     sla: LabelSpec  # a template: `{days}` in name/description is the priority's SLA
     type: Mapping[ItemType, LabelSpec]
@@ -347,6 +348,7 @@ _FIXED_LABELS = (
     "removed",
     "escalated",
     "wont_do",
+    "not_followed",
 )
 
 

@@ -1,7 +1,7 @@
 """GitHub issue forms: the form YAML is the schema (`load`), a rendered issue body is read
 back into `{field id: value}` (`body`); `model` holds the shared vocabulary."""
 
-from pmbot.core.forms.body import form_parse, parse_body, validate_required
+from pmbot.core.forms.body import form_parse, parse_body, set_answer, validate_required
 from pmbot.core.forms.load import load_form, slugify
 from pmbot.core.forms.model import (
     ELEMENT_TYPES,
@@ -28,6 +28,7 @@ __all__ = [
     "heading_key",
     "load_form",
     "parse_body",
+    "set_answer",
     "slugify",
     "validate_required",
 ]
