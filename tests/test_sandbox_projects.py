@@ -222,3 +222,35 @@ def test_readers_cannot_change_a_project(sb: Sandbox) -> None:
     answer = reader.post(f"{sb.base_url}{ORG}/1/items", json={"type": "Issue", "id": issue.id})
     assert answer.status_code == 403
     assert reader.get(f"{sb.base_url}{ORG}/1/items").json() == []
+
+
+def test_iteration_fields(sb: Sandbox, http: requests.Session) -> None:
+    issue = sb.seed_issue(title="item")
+    sb.org.seed_project("Action items")
+    made = http.post(
+        f"{sb.base_url}{ORG}/1/fields",
+        json={
+            "name": "Sprint",
+            "data_type": "iteration",
+            "iteration_configuration": {"start_date": "2026-01-05", "duration": 14},
+        },
+    )
+    assert made.status_code == 201
+    config = made.json()["configuration"]
+    assert config["duration"] == 14 and config["start_day"] == 1  # a Monday
+    starts = [i["start_date"] for i in config["iterations"]]
+    assert starts == ["2026-01-05", "2026-01-19", "2026-02-02"]
+    item = http.post(f"{sb.base_url}{ORG}/1/items", json={"type": "Issue", "id": issue.id}).json()
+    url = f"{sb.base_url}{ORG}/1/items/{item['id']}"
+    sprint = made.json()["id"]
+    second = config["iterations"][1]["id"]
+    patched = http.patch(url, json={"fields": [{"id": sprint, "value": second}]})
+    assert values(patched.json())["Sprint"]["title"]["raw"] == "Iteration 2"
+    unknown = http.patch(url, json={"fields": [{"id": sprint, "value": "nope"}]})
+    assert unknown.status_code == 422
+    bad = http.post(
+        f"{sb.base_url}{ORG}/1/fields",
+        json={"name": "Cycle", "data_type": "iteration",
+              "iteration_configuration": {"start_date": "soon", "duration": 7}},
+    )  # fmt: skip
+    assert bad.status_code == 422

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -76,6 +76,14 @@ class ProjectOption:
 
 
 @dataclass
+class ProjectIteration:
+    id: str
+    title: str
+    start_date: date
+    duration: int  # days
+
+
+@dataclass
 class ProjectField:
     id: int
     name: str
@@ -84,9 +92,14 @@ class ProjectField:
     updated_at: datetime
     options: list[ProjectOption] = field(default_factory=list)
     issue_field_id: int | None = None
+    duration: int = 14  # an iteration field's default length, in days
+    iterations: list[ProjectIteration] = field(default_factory=list)
 
     def option(self, option_id: object) -> ProjectOption | None:
         return next((o for o in self.options if o.id == option_id), None)
+
+    def iteration(self, iteration_id: object) -> ProjectIteration | None:
+        return next((i for i in self.iterations if i.id == iteration_id), None)
 
 
 @dataclass

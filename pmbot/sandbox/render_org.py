@@ -3,6 +3,7 @@ issue fields and their values (every field GitHub's OpenAPI description marks re
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pmbot.sandbox.org import (
@@ -11,6 +12,7 @@ from pmbot.sandbox.org import (
     Project,
     ProjectField,
     ProjectItem,
+    ProjectIteration,
     ProjectOption,
 )
 from pmbot.sandbox.render import ts
@@ -160,6 +162,16 @@ def option(o: ProjectOption) -> JSON:
     }
 
 
+def iteration(i: ProjectIteration, today: date) -> JSON:
+    return {
+        "id": i.id,
+        "title": _rich(i.title),
+        "start_date": i.start_date.isoformat(),
+        "duration": i.duration,
+        "completed": i.start_date + timedelta(days=i.duration) <= today,
+    }
+
+
 def project_field(render: Renderer, p: Project, f: ProjectField) -> JSON:
     body: JSON = {
         "id": f.id,
@@ -172,6 +184,13 @@ def project_field(render: Renderer, p: Project, f: ProjectField) -> JSON:
     }
     if f.data_type == "single_select":
         body["options"] = [option(o) for o in f.options]
+    if f.data_type == "iteration":
+        first = f.iterations[0].start_date if f.iterations else None
+        body["configuration"] = {
+            "duration": f.duration,
+            "start_day": first.isoweekday() if first else 1,
+            "iterations": [iteration(i, render.state.now().date()) for i in f.iterations],
+        }
     if f.issue_field_id is not None:
         body["issue_field_id"] = f.issue_field_id
     return body
@@ -205,6 +224,7 @@ def item_with_content(
     if located is not None:
         repo, issue = located
         content = render.for_repo(repo).issue(issue)
+    today = render.state.now().date()
     return {
         **item_simple(render, p, item),
         "content": content,
@@ -213,14 +233,14 @@ def item_with_content(
                 "id": f.id,
                 "name": f.name,
                 "data_type": f.data_type,
-                "value": _value(f, item, content),
+                "value": _value(f, item, content, today),
             }
             for f in fields
         ],
     }
 
 
-def _value(f: ProjectField, item: ProjectItem, content: JSON | None) -> Any:
+def _value(f: ProjectField, item: ProjectItem, content: JSON | None, today: date) -> Any:
     stored = item.values.get(f.id)
     if f.data_type == "title":
         if content is None:
@@ -239,4 +259,7 @@ def _value(f: ProjectField, item: ProjectItem, content: JSON | None) -> Any:
     if f.data_type == "single_select":
         chosen = f.option(stored)
         return None if chosen is None else {**option(chosen), "raw": chosen.name}
+    if f.data_type == "iteration":
+        found = f.iteration(stored)
+        return None if found is None else iteration(found, today)
     return stored

@@ -10,13 +10,20 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from pmbot.sandbox import render_org
 from pmbot.sandbox import validate as v
-from pmbot.sandbox.org import PROJECT_COLORS, Project, ProjectField, ProjectItem, ProjectOption
+from pmbot.sandbox.org import (
+    PROJECT_COLORS,
+    Project,
+    ProjectField,
+    ProjectItem,
+    ProjectIteration,
+    ProjectOption,
+)
 from pmbot.sandbox.routing import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -174,6 +181,7 @@ def create_field(req: Request, owner: Owner) -> Response:
     _can_write(req)
     data = v.body(req)
     org = req.state.org
+    iterations = None
     if "issue_field_id" in data:
         issue_field = org.issue_field(v.integer(data, "issue_field_id") or 0)
         if issue_field is None:
@@ -186,16 +194,55 @@ def create_field(req: Request, owner: Owner) -> Response:
         if kind not in NEW_FIELD_TYPES:
             raise validation_failed("ProjectV2Field", "data_type", "invalid", kind)
         options = _new_options(data) if kind == "single_select" else []
-        if kind == "iteration":
-            v.required(data, "iteration_configuration")
+        iterations = _iterations(data) if kind == "iteration" else None
     if not name:
         raise validation_failed("ProjectV2Field", "name", "missing_field")
     if any(f.name.lower() == name.lower() for f in project.fields):
         raise validation_failed("ProjectV2Field", "name", "already_exists", name)
     made = org.add_project_field(project, name, kind, options)
+    if iterations is not None:
+        made.duration, wanted = iterations
+        made.iterations = [
+            ProjectIteration(f"{made.id % 16**4:04x}{i:04x}", title, start, days)
+            for i, (title, start, days) in enumerate(wanted)
+        ]
     if "issue_field_id" in data:
         made.issue_field_id = data["issue_field_id"]
     return Response(201, render_org.project_field(req.render, project, made))
+
+
+def _iterations(data: dict[str, Any]) -> tuple[int, list[tuple[str, date, int]]]:
+    """An iteration field's default length and its iterations (three from `start_date` when
+    the configuration lists none, as the project settings would show)."""
+    config = v.required(data, "iteration_configuration")
+    if not isinstance(config, dict):
+        raise invalid_request("For 'iteration_configuration', an object is needed.")
+    start = _date(config.get("start_date"), "iteration_configuration.start_date")
+    duration = config.get("duration")
+    if not isinstance(duration, int) or isinstance(duration, bool) or duration < 1:
+        raise validation_failed("ProjectV2Field", "duration", "invalid", str(duration))
+    listed = config.get("iterations") or []
+    if not isinstance(listed, list):
+        raise invalid_request("For 'iterations', an array is needed.")
+    wanted = []
+    for n, entry in enumerate(listed):
+        if not isinstance(entry, dict) or not isinstance(entry.get("title"), str):
+            raise invalid_request(f"For 'iterations/{n}', a title is needed.")
+        days = entry.get("duration")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise validation_failed("ProjectV2Field", "duration", "invalid", str(days))
+        wanted.append((entry["title"], _date(entry.get("start_date"), "start_date"), days))
+    if not wanted:
+        wanted = [
+            (f"Iteration {i + 1}", start + timedelta(days=duration * i), duration) for i in range(3)
+        ]
+    return duration, wanted
+
+
+def _date(raw: Any, name: str) -> date:
+    if not isinstance(raw, str) or not _is_date(raw):
+        raise validation_failed("ProjectV2Field", name, "invalid", str(raw))
+    return date.fromisoformat(raw)
 
 
 def _new_options(data: dict[str, Any]) -> list[ProjectOption | str]:
@@ -361,6 +408,8 @@ def _change(project: Project, entry: Any) -> tuple[ProjectField, Any]:
         ok = isinstance(value, str) and _is_date(value)
     elif f.data_type == "single_select":
         ok = f.option(value) is not None
+    elif f.data_type == "iteration":
+        ok = f.iteration(value) is not None
     else:
         ok = isinstance(value, str)
     if not ok:
