@@ -41,10 +41,12 @@ def read_text(path: str, *, what: str) -> str:
 
 def parse_now(text: str | None) -> datetime:
     """`--now`: an ISO 8601 instant (UTC when no offset is given); defaults to the real clock."""
+    from pmbot.core.timestamps import parse_iso
+
     if text is None:
         return datetime.now(UTC)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso(text)
     except ValueError:
         raise PmbotError(
             [
@@ -55,7 +57,6 @@ def parse_now(text: str | None) -> datetime:
                 )
             ]
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _cmd_form_parse(args: argparse.Namespace) -> int:

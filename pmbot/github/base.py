@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pmbot.github.models import GitHubSettings, RequestStats
@@ -83,13 +82,3 @@ class RepoBase:
             if exc.status == 404:
                 return None
             raise
-
-
-def parse_time(text: str) -> datetime:
-    """GitHub's `2026-01-09T12:00:00Z`, timezone-aware."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

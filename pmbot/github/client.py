@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pmbot.core import markers
-from pmbot.github.base import iso
+from pmbot.core.timestamps import iso
 from pmbot.github.git import GitData
 from pmbot.github.models import (
     AssignResult,

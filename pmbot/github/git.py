@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from pmbot.core.timestamps import parse_iso
 from pmbot.errors import GitHubError, Problem
-from pmbot.github.base import RepoBase, parse_time
+from pmbot.github.base import RepoBase
 from pmbot.github.models import (
     BranchResult,
     FileSnapshot,
@@ -226,7 +227,7 @@ class GitData(RepoBase):
 def _merges(data: Any) -> list[tuple[str, datetime]]:
     """(head branch, merged at) of the merged pull requests in a page of the pulls list."""
     return [
-        (str((p.get("head") or {}).get("ref") or ""), parse_time(str(p["merged_at"])))
+        (str((p.get("head") or {}).get("ref") or ""), parse_iso(str(p["merged_at"])))
         for p in data or []
         if p.get("merged_at")
     ]
@@ -239,7 +240,7 @@ def _commit_dates(data: Any) -> list[tuple[str, datetime]]:
         commit = entry.get("commit") or {}
         when = (commit.get("committer") or commit.get("author") or {}).get("date")
         if when:
-            found.append((str(commit.get("message") or ""), parse_time(str(when))))
+            found.append((str(commit.get("message") or ""), parse_iso(str(when))))
     return found
 
 

@@ -11,13 +11,13 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime
 
 from pmbot.core.logins import REPOSITORY
 from pmbot.core.model import Frozen
+from pmbot.core.timestamps import parse_iso
 from pmbot.errors import PmbotError, Problem
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -137,9 +137,9 @@ class IssueSnapshot(Frozen):
             assignees=tuple(a["login"] for a in data.get("assignees") or ()),
             author=_login(data.get("user")),
             author_association=data.get("author_association") or "NONE",
-            created_at=_time(data["created_at"]),
-            updated_at=_time(data["updated_at"]),
-            closed_at=_time(data["closed_at"]) if data.get("closed_at") else None,
+            created_at=parse_iso(data["created_at"]),
+            updated_at=parse_iso(data["updated_at"]),
+            closed_at=parse_iso(data["closed_at"]) if data.get("closed_at") else None,
             html_url=data.get("html_url") or "",
             is_pull_request="pull_request" in data,
             comments=int(data.get("comments") or 0),
@@ -162,8 +162,8 @@ class CommentSnapshot(Frozen):
             body=data.get("body") or "",
             author=_login(data.get("user")),
             author_association=data.get("author_association") or "NONE",
-            created_at=_time(data["created_at"]),
-            updated_at=_time(data["updated_at"]),
+            created_at=parse_iso(data["created_at"]),
+            updated_at=parse_iso(data["updated_at"]),
             html_url=data.get("html_url") or "",
         )
 
@@ -382,7 +382,3 @@ def _label_name(label: Any) -> str:
 def _login(user: Mapping[str, Any] | None) -> str:
     # Deleted accounts come back as null; GitHub shows them as "ghost".
     return str(user["login"]) if user else "ghost"
-
-
-def _time(raw: str) -> datetime:
-    return datetime.fromisoformat(raw.replace("Z", "+00:00"))

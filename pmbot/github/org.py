@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pmbot.core.timestamps import iso
 from pmbot.errors import GitHubError, Problem
-from pmbot.github.base import RepoBase, iso
+from pmbot.github.base import RepoBase
 from pmbot.github.models import FieldValue, IssueFieldDef, OrgIssue
 from pmbot.github.transport import Answer
 

@@ -26,6 +26,7 @@ from pmbot.core.markers import defuse_markers
 from pmbot.core.model import Postmortem, utc
 from pmbot.core.shipped import PACKAGE
 from pmbot.core.slug import document_name
+from pmbot.core.timestamps import iso
 from pmbot.render.library import LibraryEntry, entry_from_postmortem, link_target, link_text, shared
 
 SCHEMA_VERSION = 1
@@ -178,7 +179,7 @@ def _lines(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else iso(moment)
 
 
 def _shown(moment: datetime | None) -> str | None:
