@@ -8,6 +8,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from pmbot.app.event import dispatch
 from pmbot.app.intake import IntakeRun, intake, run_intake
 from pmbot.core import markers
 from pmbot.core.config import Config, default_config, load_config
+from pmbot.flows.publish import entries_from_index
 from pmbot.github.client import GitHub
+from pmbot.render.library import build_index
 from pmbot.sandbox import Sandbox
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "postmortem-issue.md"
@@ -393,7 +396,8 @@ def test_commit_mode_commits_to_the_default_branch(sandbox: Sandbox) -> None:
     run(sandbox, number, config=config)
     head = sandbox.state.git.commits[sandbox.state.git.refs["refs/heads/main"]]
     assert any(
-        p.endswith("checkout-failures-after-a-connection-pool-config-push.md") for p in head.files
+        p.endswith("checkout-failures-after-a-connection-pool-config-issue-1.md")
+        for p in head.files
     )
     assert "docs/postmortems/index.json" in head.files
     assert not [i for i in sandbox.state.issues.values() if i.pull]
@@ -536,6 +540,74 @@ def test_after_the_pull_request_merges_intake_links_the_document_on_main(
     assert sandbox.counters.writes == 0
 
 
+def _merge(sb: Sandbox, branch: str) -> None:
+    """What merging the pull request from `branch` does to main (and to the pull)."""
+    git = sb.state.git
+    head = git.commits[git.refs[f"refs/heads/{branch}"]]
+    sb.seed_files({p: git.read(head, p) or b"" for p in head.files if p.startswith("docs/")})
+    for pull in (i for i in sb.state.issues.values() if i.pull):
+        if pull.pull is not None and pull.pull.head == branch:
+            pull.state = "closed"
+
+
+def test_same_title_and_date_get_their_own_document_and_branch(sandbox: Sandbox) -> None:
+    first = seed(sandbox, example())
+    second = sandbox.seed_issue(
+        title="Postmortem", body=example(), labels=["postmortem"], user="mrivera"
+    ).number
+    run(sandbox, first)
+    run(sandbox, second)
+    git = sandbox.state.git
+    branches = sorted(r for r in git.refs if r.startswith("refs/heads/postmortem/"))
+    stem = "postmortem/2026-11-03-checkout-failures-after-a-connection-pool-config"
+    assert branches == [f"refs/heads/{stem}-issue-{first}", f"refs/heads/{stem}-issue-{second}"]
+    pulls = sorted(i.pull.head for i in sandbox.state.issues.values() if i.pull)
+    assert pulls == [b.removeprefix("refs/heads/") for b in branches]
+    for number in (first, second):
+        assert f"-issue-{number}.md` in pull request #" in summaries(sandbox, number)[0]
+    _merge(sandbox, pulls[0])
+    _merge(sandbox, pulls[1])  # its index was built before the first merged: a rerun fixes it
+    run(sandbox, first)
+    run(sandbox, second)
+    for pull in (i for i in sandbox.state.issues.values() if i.pull and i.state == "open"):
+        _merge(sandbox, pull.pull.head)
+    main = git.commits[git.refs["refs/heads/main"]]
+    index = json.loads(git.read(main, "docs/postmortems/index.json") or b"{}")
+    assert sorted(d["issue"] for d in index["documents"]) == [first, second]
+    for number in (first, second):
+        doc = git.read(main, next(p for p in main.files if p.endswith(f"-issue-{number}.md")))
+        assert f"issue: {number}\n" in (doc or b"").decode()
+
+
+def test_a_document_published_before_paths_carried_the_issue_keeps_its_path(
+    sandbox: Sandbox,
+) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    git = sandbox.state.git
+    (branch,) = [r for r in git.refs if r.startswith("refs/heads/postmortem/")]
+    head = git.commits[git.refs[branch]]
+    # As an older pmbot published it: the same document at the name without the issue.
+    legacy = (
+        "docs/postmortems/2026/2026-11-03-checkout-failures-after-a-connection-pool-config-push.md"
+    )
+    files = {p: git.read(head, p) or b"" for p in head.files if p.startswith("docs/")}
+    doc = next(p for p in files if p.endswith(f"-issue-{number}.md"))
+    files[legacy] = files.pop(doc)
+    entries = entries_from_index(files["docs/postmortems/index.json"].decode())
+    moved = [replace(e, path=legacy.removeprefix("docs/postmortems/")) for e in entries]
+    readme, index = build_index(moved)
+    files["docs/postmortems/README.md"], files["docs/postmortems/index.json"] = readme, index
+    sandbox.state.issues = {n: i for n, i in sandbox.state.issues.items() if not i.pull}
+    del git.refs[branch]
+    sandbox.seed_files(files)
+    sandbox.counters.reset()
+    run(sandbox, number)
+    assert sandbox.counters.writes == 1  # the summary now links the document on main
+    assert not any(r.startswith("refs/heads/postmortem/") for r in git.refs)
+    assert f"[`{legacy}`]" in summaries(sandbox, number)[0]
+
+
 def test_a_template_in_the_repository_renders_the_document(sandbox: Sandbox) -> None:
     sandbox.seed_file(".github/postmortem.md.j2", "# {{ title }} ({{ severity }})\n")
     config = load_config(text="templates:\n  document: .github/postmortem.md.j2\n")
@@ -544,6 +616,6 @@ def test_a_template_in_the_repository_renders_the_document(sandbox: Sandbox) -> 
     git = sandbox.state.git
     branch = next(r for r in git.refs if r.startswith("refs/heads/postmortem/"))
     head = git.commits[git.refs[branch]]
-    (doc,) = [p for p in head.files if p.endswith("config-push.md")]
+    (doc,) = [p for p in head.files if p.endswith("config-issue-1.md")]
     text = git.read(head, doc)
     assert text == b"# Checkout failures after a connection-pool config push (SEV-2)\n"

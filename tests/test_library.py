@@ -327,7 +327,7 @@ def test_similar_window_and_limit() -> None:
 
 
 def test_similar_excludes_the_subject_itself() -> None:
-    me = entry("2025/2025-03-01-subject.md", date(2025, 3, 1), services=("api",))
+    me = entry("2025/2025-03-01-subject-issue-9.md", date(2025, 3, 1), services=("api",))
     same_issue = LibraryEntry(
         path="2025/old-name.md", title="x", date=date(2025, 3, 1), services=("api",), issue=9
     )

@@ -351,7 +351,7 @@ def test_undefined_names_in_a_template_fail_loudly(tmp_path: Path) -> None:
 
 def test_document_path_is_dated_and_slugged() -> None:
     assert document_path(full_postmortem()) == PurePosixPath(
-        "docs/postmortems/2025/2025-03-01-checkout-outage-database-failover-stalled-eu-west.md"
+        "docs/postmortems/2025/2025-03-01-checkout-outage-database-failover-stalled-eu-west-issue-42.md"
     )
     assert document_path(minimal_postmortem(), "pm") == PurePosixPath(
         "pm/2025/2025-03-01-cache-stampede.md"
@@ -416,10 +416,21 @@ def test_no_title_leaves_the_docs_folder(title: str, tmp_path: Path) -> None:
 
 def test_empty_slug_falls_back_to_the_issue_number() -> None:
     pm = minimal_postmortem().model_copy(update={"title": "../..", "issue_number": 7})
-    assert document_path(pm).name == "2025-03-01-incident-7.md"
+    assert document_path(pm).name == "2025-03-01-incident-issue-7.md"
+    assert document_path(pm, legacy=True).name == "2025-03-01-incident-7.md"
     assert document_path(pm.model_copy(update={"issue_number": None})).name == (
         "2025-03-01-incident.md"
     )
+
+
+def test_same_title_and_date_never_share_a_path() -> None:
+    first = minimal_postmortem().model_copy(update={"issue_number": 1})
+    second = first.model_copy(update={"issue_number": 2})
+    assert document_path(first) == PurePosixPath(
+        "docs/postmortems/2025/2025-03-01-cache-stampede-issue-1.md"
+    )
+    assert document_path(first) != document_path(second)
+    assert document_path(first, legacy=True) == document_path(second, legacy=True)
 
 
 def test_slugify_folds_and_trims() -> None:

@@ -113,9 +113,10 @@ def parse(issue: IssueSnapshot, config: Config) -> Intake | FormError:
     return result
 
 
-def read_docs(gh: GitHub, docs: Documents, config: Config) -> DocsState:
-    """The library on the default branch and the files on the branch the change goes to."""
-    default = docs.base
+def read_library(gh: GitHub, config: Config) -> DocsState:
+    """The library on the default branch: its tree, index.json and the documents the index
+    does not list yet (a bounded number per run)."""
+    default = gh.default_branch()
     tree = dict(gh.list_tree(config.docs_dir, ref=default))
     index_path = f"{config.docs_dir}/{publish.INDEX_JSON}"
     index = gh.read_file(index_path, ref=default) if index_path in tree else None
@@ -124,16 +125,20 @@ def read_docs(gh: GitHub, docs: Documents, config: Config) -> DocsState:
     missing = publish.unindexed(tree, indexed, config.docs_dir)[:MAX_UNINDEXED_READS]
     texts = [(p, f.text) for p in missing if (f := gh.read_file(p, ref=default)) is not None]
     entries = (*indexed, *library.entries_from_texts(texts, docs_dir=config.docs_dir))
-    state = DocsState(default, entries, tree, True, None, published=tree)
+    return DocsState(default, entries, tree, True, None, published=tree)
+
+
+def read_target(gh: GitHub, docs: Documents, state: DocsState) -> DocsState:
+    """The files on the branch the change goes to, and its open pull request."""
     if docs.mode == "commit" or state.is_published(docs):
         return state
     try:
-        target = dict(gh.list_tree(config.docs_dir, ref=docs.branch))
+        target = dict(gh.list_tree(docs.docs_dir, ref=docs.branch))
     except GitHubHTTPError as exc:
         if exc.status not in (404, 409, 422):
             raise
         return replace(state, target_files={}, target_exists=False)
-    pull = gh.find_open_pull(docs.branch, default)
+    pull = gh.find_open_pull(docs.branch, state.default_branch)
     return replace(state, target_files=target, pull=pull)
 
 
@@ -237,11 +242,12 @@ def _changes(
 ) -> tuple[list[TrackedItem], Publication]:
     """Phase one: the action items and the document. Returns the items as they now are."""
     pm = result.postmortem
-    default = gh.default_branch()
-    with _repo_template(gh, config, default) as template:
-        docs = publish.documents(pm, result.findings, (), config, default, template)
-        state = read_docs(gh, docs, config)
-        docs = publish.documents(pm, result.findings, state.library, config, default, template)
+    state = read_library(gh, config)
+    with _repo_template(gh, config, state.default_branch) as template:
+        docs = publish.documents(
+            pm, result.findings, state.library, config, state.default_branch, template
+        )
+    state = read_target(gh, docs, state)
     # One read per owner to be assigned, so GitHub is never asked for an assignee it refuses.
     refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]
     plan = planner.plan_items(pm, items, now, config, refused)

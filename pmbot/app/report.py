@@ -71,8 +71,9 @@ def published_dates(gh: GitHub, config: Config) -> Callable[[Any, int], date | N
     merged = gh.merged_pulls(config.branch_prefix, max_pages=PUBLISHED_PAGES)
 
     def by_branch(pm: Any, number: int) -> date | None:
-        slug = PurePosixPath(document_path(pm, config.docs_dir)).stem
-        at = merged.get(f"{config.branch_prefix}{slug}")
+        # Its own branch, or the one named before paths carried the issue number.
+        stems = [PurePosixPath(document_path(pm, legacy=old)).stem for old in (False, True)]
+        at = next((a for s in stems if (a := merged.get(f"{config.branch_prefix}{s}"))), None)
         return at.astimezone(UTC).date() if at else None
 
     return by_branch

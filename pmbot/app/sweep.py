@@ -95,7 +95,9 @@ def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:
         due = postmortem_due(pm.resolved.date(), pm.severity, business)
         if due is None or now.date() <= due:
             continue
-        if document_path(pm, config.docs_dir).as_posix() in published:
+        # Its own path, or the one documents had before paths carried the issue number.
+        paths = {document_path(pm, config.docs_dir, legacy=old).as_posix() for old in (False, True)}
+        if paths & published:
             continue
         last, count = read_pm_follow(_own_comment(gh, issue.number, PM_FOLLOW))
         follow = PostmortemFollow(

@@ -32,8 +32,13 @@ def slugify(text: str, *, fallback: str = "incident", max_length: int = MAX_SLUG
     return fallback_slug or "incident"
 
 
-def document_name(pm: Postmortem) -> PurePosixPath:
-    """`YYYY/YYYY-MM-DD-<slug>.md`, the document's path inside the docs folder."""
+def document_name(pm: Postmortem, *, legacy: bool = False) -> PurePosixPath:
+    """`YYYY/YYYY-MM-DD-<slug>-issue-<N>.md`, the document's path inside the docs folder.
+
+    The issue number makes it unique: two postmortems with the same title and date must
+    never share a document (or a branch, which is named after it). Without an issue (the
+    offline `pmbot render`), and with `legacy` (the name pmbot gave documents before it added
+    the number), it is `YYYY/YYYY-MM-DD-<slug>.md`."""
     day = pm.date
     if day is None:
         raise FormError(
@@ -47,6 +52,10 @@ def document_name(pm: Postmortem) -> PurePosixPath:
                 )
             ]
         )
-    fallback = "incident" if pm.issue_number is None else f"incident-{pm.issue_number}"
-    slug = slugify(pm.title, fallback=fallback)
+    if pm.issue_number is None or legacy:
+        fallback = "incident" if pm.issue_number is None else f"incident-{pm.issue_number}"
+        slug = slugify(pm.title, fallback=fallback)
+    else:
+        suffix = f"-issue-{pm.issue_number}"
+        slug = slugify(pm.title, max_length=MAX_SLUG - len(suffix)) + suffix
     return PurePosixPath(f"{day.year:04d}", f"{day.isoformat()}-{slug}.md")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,7 +24,7 @@ from pmbot.core.review import Finding
 from pmbot.github.models import PullSnapshot, git_blob_sha
 from pmbot.plan import Action, PublishFiles
 from pmbot.render import library
-from pmbot.render.document import document_path, render_document
+from pmbot.render.document import document_path, is_document_name, render_document
 from pmbot.render.library import LibraryEntry
 
 INDEX_JSON = "index.json"
@@ -58,6 +58,7 @@ class Documents:
     mode: str  # "pull_request" | "commit"
     title: str
     body: str
+    docs_dir: str = "docs/postmortems"
 
 
 def entries_from_index(text: str | None) -> list[LibraryEntry]:
@@ -131,12 +132,13 @@ def documents(
     template_path: Path | None = None,
 ) -> Documents:
     """The document and the index with this postmortem in it (its older entry replaced)."""
-    path = document_path(pm, config.docs_dir).as_posix()
+    path = document_location(pm, library_entries, config.docs_dir)
     others = [e for e in library_entries if e.issue != pm.issue_number or e.issue is None]
     similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
     notes = list(findings) if config.review.in_document else []  # they belong in the issue
     text = render_document(pm, findings=notes, similar=similar, template_path=template_path)
-    readme, index = library.build_index([*others, library.entry_from_postmortem(pm)])
+    entry = replace(library.entry_from_postmortem(pm), path=_inside(path, config.docs_dir))
+    readme, index = library.build_index([*others, entry])
     files = (
         (path, text),
         (f"{config.docs_dir}/{README}", readme),
@@ -153,7 +155,34 @@ def documents(
         mode=config.publish,
         title=title,
         body=pull_body(pm, path),
+        docs_dir=config.docs_dir,
     )
+
+
+def document_location(pm: Postmortem, entries: Sequence[LibraryEntry], docs_dir: str) -> str:
+    """Where this postmortem's document lives: where the library already has it (so a
+    published document keeps its path, and its branch, when the title or date is edited or
+    was named before paths carried the issue number), else its own `…-issue-<N>.md` path,
+    which no other postmortem can have."""
+    if pm.issue_number is not None:
+        mine = sorted(e.path for e in entries if e.issue == pm.issue_number)
+        found = next((p for p in mine if is_document_name(p)), None)
+        if found is not None:
+            return f"{docs_dir}/{found}"
+    return document_path(pm, docs_dir).as_posix()
+
+
+def _inside(path: str, docs_dir: str) -> str:
+    return PurePosixPath(path).relative_to(docs_dir).as_posix()
+
+
+def owner_of_path(docs: Documents, state: DocsState, issue: int) -> int | None:
+    """The other postmortem whose document the library lists at `docs.path`, if any: pmbot
+    never overwrites a document that belongs to another issue."""
+    for entry in state.library:
+        if entry.issue not in (None, issue) and docs.path == f"{docs.docs_dir}/{entry.path}":
+            return entry.issue
+    return None
 
 
 def pull_body(pm: Postmortem, path: str) -> str:
@@ -170,8 +199,10 @@ def changed_files(docs: Documents, state: DocsState) -> tuple[tuple[str, str], .
 
 
 def plan_publish(issue: int, docs: Documents, state: DocsState) -> tuple[Action, ...]:
-    """Nothing when the branch already holds these files and its pull request is current."""
-    if state.is_published(docs):
+    """Nothing when the branch already holds these files and its pull request is current,
+    or when the path is another postmortem's (never overwritten; only a hand-edited index
+    can say so, since paths carry the issue number)."""
+    if state.is_published(docs) or owner_of_path(docs, state, issue) is not None:
         return ()  # merged (or committed): a pull request now would have no commits
     files = changed_files(docs, state)
     pull_current = docs.mode == "commit" or (

@@ -43,14 +43,22 @@ _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SAFE_NAME = re.compile(r"[0-9]{4}/[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.md")
 
 
-def document_path(pm: Postmortem, docs_dir: str = "docs/postmortems") -> PurePosixPath:
-    """`docs/postmortems/YYYY/YYYY-MM-DD-<slug>.md`; FormError naming started_at if undated."""
-    name = document_name(pm)
+def document_path(
+    pm: Postmortem, docs_dir: str = "docs/postmortems", *, legacy: bool = False
+) -> PurePosixPath:
+    """`docs/postmortems/YYYY/YYYY-MM-DD-<slug>-issue-<N>.md` (see `core.slug.document_name`);
+    FormError naming started_at if undated."""
+    name = document_name(pm, legacy=legacy)
     # The slug cannot hold a separator or "..", but this is the security boundary, so it is
     # checked rather than assumed (and not with `assert`, which `python -O` removes).
     if not _SAFE_NAME.fullmatch(name.as_posix()):
         raise ValueError(f"document name {name} would not stay inside {docs_dir}")
     return PurePosixPath(docs_dir) / name
+
+
+def is_document_name(name: str) -> bool:
+    """A path inside the docs folder of the shape pmbot writes (nothing that could escape)."""
+    return _SAFE_NAME.fullmatch(name) is not None
 
 
 # --- the context ---------------------------------------------------------------------------
