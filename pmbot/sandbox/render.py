@@ -170,6 +170,7 @@ class Renderer:
                 "completed": done,
                 "percent_completed": done * 100 // total if total else 0,
             },
+            "issue_dependencies_summary": self._dependencies(issue),
             "reactions": self.reactions(f"{url}/reactions"),
             "performed_via_github_app": None,
         }
@@ -188,6 +189,20 @@ class Renderer:
                 "merged_at": ts(issue.pull.merged_at),
             }
         return body
+
+    def _dependencies(self, issue: Issue) -> JSON:
+        """`blocked_by`/`blocking` count the open issues, the `total_` fields all of them."""
+
+        def still_open(ids: list[int]) -> int:
+            found = (self.state.org.issue_by_id(i) for i in ids)
+            return sum(1 for f in found if f is not None and f[1].state == "open")
+
+        return {
+            "blocked_by": still_open(issue.blocked_by),
+            "blocking": still_open(issue.blocking),
+            "total_blocked_by": len(issue.blocked_by),
+            "total_blocking": len(issue.blocking),
+        }
 
     def _org_extras(self, issue: Issue) -> JSON:
         from pmbot.sandbox.render_org import issue_extras  # it imports this module

@@ -107,7 +107,9 @@ class Issue:
     comments: int = 0
     parent: int | None = None  # the parent's issue number
     sub_issues: list[int] = field(default_factory=list)  # sub-issue numbers, in order
-    blocked_by: list[int] = field(default_factory=list)  # numbers of the issues blocking it
+    # issue dependencies, by issue id (they may cross repositories of the organisation)
+    blocked_by: list[int] = field(default_factory=list)  # the issues blocking this one
+    blocking: list[int] = field(default_factory=list)  # the issues this one blocks
     pull: PullData | None = None
     type: int | None = None  # the organisation's issue type id
     field_values: dict[int, Any] = field(default_factory=dict)  # issue field id -> value
