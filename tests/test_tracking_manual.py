@@ -12,7 +12,7 @@ from pmbot.core import markers
 from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority
 from pmbot.flows.hand_filed import action_item_form, parse_pm_ref, set_due, set_owner
-from pmbot.flows.items import ItemProblem, TrackedItem, read_items, with_comments
+from pmbot.flows.items import ItemProblem, ItemsRead, TrackedItem, read_items, with_comments
 from pmbot.flows.ladder import plan_sweep
 from pmbot.flows.tracking import Step
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
@@ -214,6 +214,9 @@ def test_an_outsiders_item_is_not_followed() -> None:
     found = read_items([outsider, ours], bot_login=BOT, config=default_config())
     assert [i.number for i in found.not_followed] == [3]
     assert [p.number for p in found.problems] == [4]  # read, and found without its marker
+    app = filed(5, author="renovate[bot]", author_association="NONE")
+    found = read_items([app], bot_login=BOT, config=default_config())
+    assert found == ItemsRead()  # another app's issue: no form was filed, nobody to thank
 
 
 def test_commands_rewrite_only_their_answer_of_the_form() -> None:

@@ -12,9 +12,10 @@ The trust rule — pmbot's state is believed only in text pmbot itself wrote:
    is what is checked; only people with write access can edit an issue someone else wrote.)
 2. Any other issue with the action-item label is *hand-filed*, with the Action item form. It
    is followed only when its author's association is one of `allowed_associations`;
-   otherwise pmbot says so once (`plan_not_followed`) and leaves it alone. Its answers are
-   read from the form with every pmbot marker in the body blanked out: a marker in text a
-   person wrote is never believed, whoever wrote it. Its follow state is the `pmbot:follow`
+   otherwise pmbot says so once (`plan_not_followed`) and leaves it alone (an issue another
+   app wrote is left alone without a word). Its answers are read from the form with every
+   pmbot marker in the body blanked out: a marker in text a person wrote is never
+   believed, whoever wrote it. Its follow state is the `pmbot:follow`
    marker in pmbot's newest comment on it that carries one (every notice and audit comment
    pmbot posts there carries the state it leads to, so notice and state land in one write),
    and its history is pmbot's `pmbot:audit` comments (`with_comments`). `/pmbot due` and
@@ -210,13 +211,20 @@ def read_items(issues: Iterable[IssueSnapshot], *, bot_login: str, config: Confi
         if issue.is_pull_request:
             continue
         if not followed(issue, bot_login, config):
-            outsiders.append(issue)
+            if not _another_app(issue, bot_login):  # an app filed no form: nobody to thank
+                outsiders.append(issue)
             continue
         try:
             items.append(read_item(issue, bot_login=bot_login, config=config))
         except ItemProblem as problem:
             problems.append(problem)
     return ItemsRead(tuple(items), tuple(problems), tuple(outsiders))
+
+
+def _another_app(issue: IssueSnapshot, bot_login: str) -> bool:
+    """An issue another GitHub App wrote (or pmbot itself, when the login pmbot was given
+    is not the one its token writes as)."""
+    return issue.author != bot_login and issue.author.endswith("[bot]")
 
 
 # --- items pmbot does not follow ------------------------------------------------------------
