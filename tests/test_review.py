@@ -100,6 +100,10 @@ BLAME = [
     ("blame-careless", "Negligence by on-call.", "On-call was paged on a muted channel."),
     ("blame-careless", "The engineer was incompetent.", "The engineer had not used it before."),
     ("blame-hindsight", "The team should have rolled back.", "Rolling back needed manual steps."),
+    ("blame-character", "A stupid mistake in the config.", "A typo in the config."),
+    ("blame-character", "Only an idiot runs this in prod.", "The CLI defaults to prod."),
+    ("blame-character", "The change was irresponsible.", "The change skipped the canary."),
+    ("blame-careless", "The on-call was lazy.", "The on-call had 40 alerts that hour."),
     ("blame-forgot", "The engineer forgot to set a TTL.", "Nothing required a TTL."),
     ("blame-forgot", "Nobody didn’t bother to read it.", "The warning was in a 3,000-line log."),
     ("blame-fault", "It was Bob's fault.", "Validation was missing."),
@@ -116,6 +120,32 @@ def test_blame_prone_wording(rule: str, blamey: str, blameless: str) -> None:
     assert hit.field == "summary" and hit.severity == "warning" and hit.quote
     assert hit.suggestion
     assert review(with_summary(blameless), CONFIG) == []
+
+
+# Invisible or look-alike characters a reader does not see must not hide the words.
+DISGUISED = [
+    ("blame-careless", "A c\u200bareless edit."),  # zero-width space
+    ("blame-hindsight", "We sh\u00adould have rolled back."),  # soft hyphen
+    ("blame-hindsight", "We should\u00a0have rolled back."),  # no-break space
+    ("blame-careless", "A careless\u200d edit."),  # zero-width joiner after the word
+    ("blame-careless", "Ｃａｒｅｌｅｓｓ edit."),  # full-width letters
+    ("blame-human-error", "Hu\u2060man e\ufeffrror."),  # word joiner, BOM
+    ("blame-character", "An id\u034fiot could see it."),  # combining grapheme joiner
+    ("blame-named-person", "Bob\u200b forgot the flag."),
+    ("blame-fault", "It was Bob\u2019s fa\u200cult."),  # zero-width non-joiner
+]
+
+
+@pytest.mark.parametrize(("rule", "disguised"), DISGUISED)
+def test_invisible_characters_do_not_dodge_the_review(rule: str, disguised: str) -> None:
+    assert rule in rules_of(review(with_summary(disguised), CONFIG))
+
+
+def test_disguised_words_are_found_on_their_own_line() -> None:
+    text = "Checkout failed.\n\u200b\nThe edit was sh\u00adould\u200b have been c\u200bareless."
+    found = review(with_summary(text), CONFIG)
+    assert {(f.rule, f.line) for f in found} == {("blame-hindsight", 12), ("blame-careless", 12)}
+    assert {f.quote for f in found} == {"should have", "careless"}
 
 
 def test_blame_is_found_in_every_text_field() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -70,7 +71,10 @@ class Compiled:
                 yield from self._scan_one(segment)
 
     def _scan_one(self, segment: Segment) -> Iterator[Hit]:
-        text, lowered = segment.text, _normalised(segment.text)
+        # Rules run on the visible text, so "c\u200bareless" or "ｃａｒｅｌｅｓｓ" cannot dodge
+        # them; newlines survive folding, so a match still points at its line.
+        text = folded(segment.text)
+        lowered = _normalised(text)
         allowed: list[tuple[str | None, int, int]] | None = None  # computed on first hit
         for rule in self.rules:
             if segment.field not in rule.fields:
@@ -123,6 +127,30 @@ def _compile(rule: RuleSpec) -> _Rule:
         matchers.append(_Matcher(phrase_regex(rule.phrases), _triggers(rule.phrases)))
     fields = TEXT_FIELDS if "*" in rule.applies_to else rule.applies_to
     return _Rule(rule, tuple(matchers), frozenset(fields))
+
+
+# Invisible code points outside category Cf that still join or pad words: the combining
+# grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian and Unicode variation
+# selectors (Unicode's Default_Ignorable_Code_Point property, less what Cf already covers).
+_IGNORABLE = frozenset(
+    (
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0xE0100, 0xE01F0),
+    )
+)
+
+
+def folded(text: str) -> str:
+    """Text as a reader sees it: NFKC (full-width, ligatures) with invisible format characters
+    (zero-width spaces and joiners, soft hyphens, bidi controls) dropped. Line breaks stay."""
+    if text.isascii():
+        return text  # the common case: nothing to fold, and no copy of 64 KiB
+    kept = "".join(
+        ch for ch in text if unicodedata.category(ch) != "Cf" and ord(ch) not in _IGNORABLE
+    )
+    return unicodedata.normalize("NFKC", kept)
 
 
 def _normalised(text: str) -> str:
