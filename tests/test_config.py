@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,69 @@ def test_bad_values_name_key_line_and_fix(text: str, field: str, line: int, fix:
     assert problem.field.endswith(f": {field}")
     assert problem.line == line
     assert fix in problem.fix
+
+
+# Nine lines that stand for 9**7 values: parsing is cheap, any walk of the result is not.
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdef", "bcdefg", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (ALIAS_BOMB, 5, "more than 20,000 values"),
+        ("review:\n  allow: &a [*a]\n", 2, "refers to a value that contains it"),
+    ],
+)
+def test_alias_bombs_are_refused_quickly(text: str, line: int, words: str) -> None:
+    started = time.perf_counter()
+    problem = only_problem(text)
+    assert time.perf_counter() - started < 1
+    assert problem.line == line and words in problem.message and "invalid YAML" in problem.message
+
+
+def test_a_modest_alias_is_fine() -> None:
+    text = 'x-red: &red "b60205"\nlabels:\n  overdue: {color: *red}\n  escalated: {color: *red}\n'
+    assert only_problem(text).field.endswith(": x-red")  # an unknown key, not a bomb
+    config = load_config(text='labels:\n  overdue: &o {color: "b60205"}\n  escalated: *o\n')
+    assert config.labels.escalated.color == "b60205" == config.labels.overdue.color
+
+
+def test_deep_nesting_is_a_user_error() -> None:
+    problem = only_problem("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nested too deeply" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line", "fix"),
+    [
+        ("sla_days:\n  P0: 3000000\n", "sla_days.P0", 2, "from 1 to 730 (days)"),
+        ("sla_days: {P1: 0}\n", "sla_days.P1", 1, "from 1 to 730"),
+        ("severity_due_business_days:\n  SEV-1: 99999\n", "SEV-1", 2, "from 1 to 260"),
+        ("reminders:\n  due_soon_days: {P0: 1000}\n", "due_soon_days.P0", 2, "0 to 90"),
+        ("reminders:\n  repeat_days: {P3: 0}\n", "repeat_days.P3", 2, "from 1 to 90"),
+        ("escalation:\n  leadership_after_days: 10000\n", "leadership_after_days", 2, "730"),
+        ("limits:\n  max_action_items: 100000\n", "max_action_items", 2, "1 to 100"),
+        ("limits:\n  max_body_bytes: 10000000000\n", "max_body_bytes", 2, "1024 to 262144"),
+        ("limits:\n  max_timeline_rows: 1000000\n", "max_timeline_rows", 2, "1 to 1000"),
+        ("budget:\n  max_writes_per_run: 1000000\n", "max_writes_per_run", 2, "1 to 1000"),
+        ("budget:\n  rate_limit_floor: -1\n", "rate_limit_floor", 2, "0 to 5000"),
+        ("budget:\n  writes_per_minute: 81\n", "writes_per_minute", 2, "1 to 80"),
+        ("budget:\n  writes_per_hour: 501\n", "writes_per_hour", 2, "1 to 500"),
+        ("similar:\n  window_days: 99999999\n", "similar.window_days", 2, "1 to 3650"),
+        ("review:\n  max_action_items: 0\n", "review.max_action_items", 2, "1 to 100"),
+    ],
+)
+def test_every_number_has_a_sane_range(text: str, field: str, line: int, fix: str) -> None:
+    problem = only_problem(text)
+    assert problem.field.endswith(field) and problem.line == line
+    assert "outside the allowed range" in problem.message and fix in problem.fix
+
+
+def test_the_largest_sla_still_gives_a_due_date() -> None:
+    config = load_config(text="sla_days: {P0: 730, P1: 730, P2: 730, P3: 730}\n")
+    assert config.sla_label(Priority.P0).name == "sla:730d"
 
 
 def test_escalation_must_climb() -> None:

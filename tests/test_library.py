@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import random
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from pmbot.core.model import ContributingFactor, FactorCategory, Postmortem, Sev
 from pmbot.render import library as library_module
 from pmbot.render.document import render_document
 from pmbot.render.library import (
+    ENTRY_KEYS,
     LibraryEntry,
     build_index,
     entries_from_texts,
@@ -102,6 +104,19 @@ def test_reading_some_keys_is_exact_on_tricky_yaml(
 )
 def test_missing_or_broken_front_matter_is_none(text: str) -> None:
     assert read_front_matter(text) is None
+
+
+@pytest.mark.parametrize("keys", [None, ENTRY_KEYS])
+def test_alias_bombs_in_front_matter_are_unreadable_not_a_hang(keys: object) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdef", "bcdefg", strict=True)
+    )
+    started = time.perf_counter()
+    for front in (bomb + "tags: *g\n", "title: loop\ntags: &t [*t]\n"):
+        text = f"---\n{front}---\n# A\n"
+        assert read_front_matter(text, keys) is None  # type: ignore[arg-type]
+        assert entry_from_text("2025/a.md", text).problem is not None
+    assert time.perf_counter() - started < 1
 
 
 def test_entry_tolerates_odd_values() -> None:

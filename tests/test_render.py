@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
-import jinja2
 import pytest
 import yaml
 
@@ -31,7 +30,7 @@ from pmbot.core.model import (
     WhyChain,
 )
 from pmbot.core.slug import MAX_SLUG, slugify
-from pmbot.errors import FormError
+from pmbot.errors import ConfigError, FormError
 from pmbot.render.document import document_path, render_document
 from pmbot.render.library import LibraryEntry, entry_from_text, read_front_matter
 
@@ -341,9 +340,10 @@ def test_a_repository_template_overrides_the_shipped_one(tmp_path: Path) -> None
 
 def test_undefined_names_in_a_template_fail_loudly(tmp_path: Path) -> None:
     template = tmp_path / "pm.md.j2"
-    template.write_text("{{ titel }}\n", encoding="utf-8")
-    with pytest.raises(jinja2.UndefinedError):
+    template.write_text("# {{ title }}\n\n{{ titel }}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
         render_document(full_postmortem(), template_path=template)
+    assert caught.value.problems[0].line == 3 and "'titel' is undefined" in str(caught.value)
 
 
 # --- paths -----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import pytest
 import yaml
 
 from pmbot.core import yamlread
+from pmbot.core.forms import load_form
+from pmbot.errors import FormError
 
 TEXT = """\
 sla_days:
@@ -47,3 +49,33 @@ def test_a_syntax_error_names_its_line() -> None:
         yamlread.compose("a: 1\nb: [unclosed\nc: 2\n")
     reason, line = yamlread.syntax_error(caught.value)
     assert reason and line is not None and line >= 2
+
+
+def test_alias_bombs_and_runaway_nesting_are_yaml_errors_with_a_line() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdef", "bcdefg", strict=True)
+    )
+    for text, line, words in [
+        (bomb, 5, "more than 20,000 values"),
+        ("x: &x {y: *x}\n", 1, "refers to a value that contains it"),
+        ("x: " + "[" * 5000 + "]" * 5000 + "\n", None, "nested too deeply"),
+    ]:
+        with pytest.raises(yaml.YAMLError) as caught:
+            yamlread.compose(text)
+        assert yamlread.syntax_error(caught.value) == (caught.value.problem, line)  # type: ignore[attr-defined]
+        assert words in str(caught.value.problem)  # type: ignore[attr-defined]
+
+
+def test_an_issue_form_with_an_alias_bomb_is_a_form_error() -> None:
+    bomb = (
+        "body: &b ["
+        + ", ".join(["{type: markdown}"] * 10)
+        + "]\n"
+        + "".join(
+            f"x{n}: &x{n} [{', '.join(['*b' if n == 0 else f'*x{n - 1}'] * 10)}]\n"
+            for n in range(5)
+        )
+    )
+    with pytest.raises(FormError) as caught:
+        load_form(bomb, source="postmortem.yml")
+    assert "more than 20,000 values" in caught.value.problems[0].message

@@ -11,7 +11,12 @@ from typing import Any
 
 import yaml
 
+from pmbot.core.yaml_limits import TooLarge, check_expanded_size
+
 KeyPath = tuple[str, ...]
+# The shipped defaults are ~400 values and a large issue form a few thousand; aliases that
+# expand a file past this are an alias bomb (see core.yaml_limits), refused with their line.
+MAX_VALUES = 20_000
 
 
 def compose(
@@ -19,12 +24,17 @@ def compose(
 ) -> tuple[Any, yaml.Node | None]:
     """The document's data and its root node (both None for an empty document).
 
-    Raises yaml.YAMLError; `syntax_error` says what and where.
+    Raises yaml.YAMLError (also for alias bombs and runaway nesting); `syntax_error` says
+    what and where.
     """
     reader = loader(text)
     try:
         root = reader.get_single_node()
+        if root is not None:
+            check_expanded_size(root, MAX_VALUES)
         data = reader.construct_document(root) if root is not None else None
+    except RecursionError:
+        raise TooLarge("nested too deeply to read", None) from None
     finally:
         reader.dispose()
     return data, root

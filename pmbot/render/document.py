@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, Template
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import BaseLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
+from jinja2 import Environment as JinjaEnvironment
 
 from pmbot.core import figures as fig
 from pmbot.core.markers import defuse_markers
@@ -27,6 +27,8 @@ from pmbot.core.model import Postmortem, utc
 from pmbot.core.shipped import PACKAGE
 from pmbot.core.slug import document_name
 from pmbot.core.timestamps import iso
+from pmbot.errors import ConfigError, Problem
+from pmbot.render.bounded import BoundedEnvironment, TemplateLimit, render_bounded
 from pmbot.render.library import LibraryEntry, entry_from_postmortem, link_target, link_text, shared
 
 SCHEMA_VERSION = 1
@@ -413,10 +415,23 @@ def _person(login: str | None) -> str:
     return "—" if not login else f"@{login}"
 
 
+class _OneFile(BaseLoader):
+    """A document template is one file: include, import and extends have nothing to load."""
+
+    def get_source(self, environment: JinjaEnvironment, template: str) -> Any:
+        raise TemplateNotFound(
+            template,
+            f"cannot load {template!r}: a document template is one file, so "
+            "{% include %}, {% import %} and {% extends %} are not available",
+        )
+
+
 @functools.cache
-def _environment() -> ImmutableSandboxedEnvironment:
-    # Sandboxed because a repository's template is configuration, not pmbot's code.
-    env = ImmutableSandboxedEnvironment(
+def _environment() -> BoundedEnvironment:
+    # Sandboxed and bounded because a repository's template is configuration, not pmbot's
+    # code: it must neither reach Python's internals nor hang or exhaust the runner.
+    env = BoundedEnvironment(
+        loader=_OneFile(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -437,7 +452,56 @@ def _shipped_template() -> Template:
 def _template(path: Path | None) -> Template:
     if path is None:
         return _shipped_template()
-    return _environment().from_string(path.read_text(encoding="utf-8"))
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fix = "commit the template as UTF-8 text, or set templates.document to null."
+        raise ConfigError([Problem(TEMPLATE_FIELD, f"cannot read it: {exc}.", fix)]) from None
+    try:
+        return _environment().from_string(source)
+    except TemplateError as exc:
+        raise template_error(exc) from None
+
+
+TEMPLATE_FIELD = "templates.document"
+# Errors a template can raise at render time: Jinja's own, pmbot's bounds, and the Python
+# errors its expressions can cause (1/0, 'a' + 1, a missing key, runaway macro recursion).
+_RENDER_ERRORS = (
+    TemplateError,
+    TemplateLimit,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    ValueError,
+    RecursionError,
+)
+
+
+def template_error(exc: BaseException) -> ConfigError:
+    """A template failure as a user error naming the template line (exit 1, no traceback)."""
+    line = getattr(exc, "lineno", None) if isinstance(exc, TemplateError) else None
+    if line is None:
+        line = _template_line(exc)
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, RecursionError):
+        message = "a macro calls itself without end"
+    fix = (
+        "change the template at that line: it is rendered in a sandbox with StrictUndefined "
+        "and no other files, and its context is pmbot.render.document.DocumentContext."
+    )
+    problem = Problem(TEMPLATE_FIELD, f"the template failed: {message}.", fix, line)
+    return ConfigError([problem])
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The last template line in the traceback (Jinja rewrites frames to template lines)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def render_document(
@@ -452,4 +516,8 @@ def render_document(
     """The postmortem's Markdown document, YAML front matter first."""
     context = build_context(pm, figures=figures, findings=findings, similar=similar, now=now)
     values = {f.name: getattr(context, f.name) for f in fields(context)}
-    return _template(template_path).render(values)
+    template = _template(template_path)
+    try:
+        return render_bounded(template, values)
+    except _RENDER_ERRORS as exc:
+        raise template_error(exc) from None

@@ -26,11 +26,14 @@ import yaml
 from pmbot.core.markers import defuse_markers
 from pmbot.core.model import Postmortem
 from pmbot.core.slug import document_name
+from pmbot.core.yaml_limits import check_expanded_size
 
 log = logging.getLogger(__name__)
 
 INDEX_FILES = ("README.md", "index.json")
 RECENT = 10
+# pmbot writes ~20 values per action item; aliases expanding far past that are a bomb.
+MAX_FRONT_MATTER_VALUES = 50_000
 ENTRY_KEYS = frozenset(
     {"title", "date", "severity", "services", "tags", "categories", "status", "issue"}
 )
@@ -158,6 +161,7 @@ def _construct(loader: yaml.SafeLoader, keys: Collection[str] | None) -> dict[st
     node = loader.get_single_node()
     if not isinstance(node, yaml.MappingNode):
         return None
+    check_expanded_size(node, MAX_FRONT_MATTER_VALUES)  # a YAMLError: unreadable, logged
     if keys is None:
         data = loader.construct_document(node)
         return data if isinstance(data, dict) else None

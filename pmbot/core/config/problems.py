@@ -67,6 +67,9 @@ def _explain(err: ErrorDetails, path: tuple[str, ...]) -> tuple[str, str]:
         return f"{msg}.", _FIXES[key]
     if kind == "string_type":
         return f"{msg}.", "quote the value."
+    if kind == "out_of_range":
+        ctx = err.get("ctx", {})
+        return f"{msg}.", f"use a whole number from {ctx['low']} to {ctx['high']} ({ctx['unit']})."
     if kind.startswith(("int_", "greater_than", "less_than")):
         return f"{msg}.", "use a whole number in the allowed range."
     return f"{msg}.", "correct the value; `pmbot init` shows the expected form."

@@ -16,12 +16,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeInt,
-    PositiveInt,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from pmbot.core.logins import TEAM
 from pmbot.core.model import ItemType, Priority, Severity
@@ -82,6 +81,37 @@ def _team(value: str) -> str:
 Team = Annotated[str, AfterValidator(_team)]
 
 
+def _within(low: int, high: int, unit: str) -> AfterValidator:
+    """A range check whose error names the range, so the fix can say what to write."""
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise PydanticCustomError(
+                "out_of_range",
+                "{value} is outside the allowed range {low}–{high}",
+                {"value": value, "low": low, "high": high, "unit": unit},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+# Every number has a sane range: a huge one would pass a bare "positive" check and then
+# overflow date arithmetic (3,000,000 days is past the year 9999) or disable a safety cap.
+Days = Annotated[int, _within(1, 730, "days")]  # SLAs, escalation steps: up to two years
+BusinessDays = Annotated[int, _within(1, 260, "business days")]  # up to a working year
+NoticeDays = Annotated[int, _within(0, 90, "days")]
+RepeatDays = Annotated[int, _within(1, 90, "days")]
+WindowDays = Annotated[int, _within(1, 3650, "days")]
+ItemCount = Annotated[int, _within(1, 100, "action items")]
+BodyBytes = Annotated[int, _within(1_024, 262_144, "bytes")]  # 64 Ki characters of UTF-8
+TimelineRows = Annotated[int, _within(1, 1_000, "rows")]
+Writes = Annotated[int, _within(1, 1_000, "writes")]
+Floor = Annotated[int, _within(0, 5_000, "requests")]  # an hour's worth of a token's budget
+PerMinute = Annotated[int, _within(1, 80, "writes")]  # GitHub's secondary limit
+PerHour = Annotated[int, _within(1, 500, "writes")]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -132,14 +162,14 @@ class Labels(Model):
 
 
 class Limits(Model):
-    max_action_items: PositiveInt
-    max_body_bytes: PositiveInt
-    max_timeline_rows: PositiveInt
+    max_action_items: ItemCount
+    max_body_bytes: BodyBytes
+    max_timeline_rows: TimelineRows
 
 
 class Reminders(Model):
-    due_soon_days: Mapping[Priority, NonNegativeInt]
-    repeat_days: Mapping[Priority, PositiveInt]
+    due_soon_days: Mapping[Priority, NoticeDays]
+    repeat_days: Mapping[Priority, RepeatDays]
 
     @field_validator("due_soon_days", "repeat_days")
     @classmethod
@@ -149,8 +179,8 @@ class Reminders(Model):
 
 
 class Escalation(Model):
-    commander_after_days: PositiveInt
-    leadership_after_days: PositiveInt
+    commander_after_days: Days
+    leadership_after_days: Days
     leadership_team: Team | None
 
     @model_validator(mode="after")
@@ -161,14 +191,14 @@ class Escalation(Model):
 
 
 class Budget(Model):
-    max_writes_per_run: PositiveInt
-    rate_limit_floor: NonNegativeInt
-    writes_per_minute: PositiveInt = Field(le=80)  # GitHub's secondary limit
-    writes_per_hour: PositiveInt = Field(le=500)
+    max_writes_per_run: Writes
+    rate_limit_floor: Floor
+    writes_per_minute: PerMinute
+    writes_per_hour: PerHour
 
 
 class Similar(Model):
-    window_days: PositiveInt
+    window_days: WindowDays
 
 
 class Templates(Model):
@@ -248,7 +278,7 @@ class AllowSpec(Model):
 
 
 class Review(Model):
-    max_action_items: PositiveInt
+    max_action_items: ItemCount
     in_document: bool  # publish the review's notes in the document too
     required_sections: tuple[Section, ...]
     rules: tuple[RuleSpec, ...]
@@ -278,8 +308,8 @@ class Config(Model):
     publish: Literal["pull_request", "commit"]
     branch_prefix: str = Field(min_length=1)
     postmortem_label: str = Field(min_length=1, max_length=50)
-    severity_due_business_days: Mapping[Severity, PositiveInt]
-    sla_days: Mapping[Priority, PositiveInt]
+    severity_due_business_days: Mapping[Severity, BusinessDays]
+    sla_days: Mapping[Priority, Days]
     allowed_associations: tuple[Association, ...]
     limits: Limits
     labels: Labels
