@@ -142,10 +142,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from pmbot.sandbox import serve
 
+    repos = args.repo or ["acme/web"]
+    owners = {r.partition("/")[0].lower() for r in repos}
+    if len(owners) > 1 or len({r.lower() for r in repos}) < len(repos):
+        print("pmbot sandbox: each --repo once, all of the same owner", file=sys.stderr)
+        return 2
     return serve(
         port=args.port,
         log=args.log,
-        repo=args.repo,
+        repo=repos[0],
+        more_repos=[r.partition("/")[2] for r in repos[1:]],
         users=args.user,
         apps=args.app,
         actions_token=args.actions_token,
@@ -248,7 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_sandbox)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--log", help="append one JSON line per exchange to FILE")
-    p.add_argument("--repo", default="acme/web", metavar="OWNER/NAME")
+    p.add_argument(
+        "--repo",
+        action="append",
+        metavar="OWNER/NAME",
+        help="the repository (default acme/web); repeat for more of the same owner",
+    )
     p.add_argument(
         "--user",
         action="append",

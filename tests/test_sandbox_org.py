@@ -3,6 +3,8 @@ repositories, issue types and issue fields with their values."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -281,3 +283,21 @@ def test_only_writers_set_field_values(sb: Sandbox) -> None:
         json={"issue_field_values": [{"field_id": priority.id, "value": "P0"}]},
     )
     assert answer.status_code == 403
+
+
+def test_the_cli_serves_several_repositories() -> None:
+    cmd = [sys.executable, "-m", "pmbot", "sandbox", "--repo", "acme/web", "--repo", "acme/api"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            base = proc.stdout.readline().strip()
+            assert session().get(f"{base}/repos/acme/api").json()["full_name"] == "acme/api"
+            assert session().get(f"{base}/repos/acme/web").status_code == 200
+        finally:
+            proc.terminate()
+    for repos in (["acme/web", "other/api"], ["acme/web", "acme/web"]):
+        args = [a for r in repos for a in ("--repo", r)]
+        refused = subprocess.run(
+            [sys.executable, "-m", "pmbot", "sandbox", *args], capture_output=True, text=True
+        )
+        assert refused.returncode == 2 and "each --repo once" in refused.stderr

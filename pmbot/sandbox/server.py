@@ -450,11 +450,16 @@ def serve(
     users: Iterable[str | UserToken] = (),
     apps: Iterable[str | AppToken] = (),
     actions_token: str | None = None,
+    more_repos: Iterable[str] = (),
 ) -> int:
-    """Run a sandbox until interrupted; prints its base URL (one line) once it is ready."""
+    """Run a sandbox until interrupted; prints its base URL (one line) once it is ready.
+    `more_repos` names further repositories of the same owner."""
     sandbox = Sandbox(
         repo=repo, log_path=log, port=port, users=users, apps=apps, actions_token=actions_token
-    ).start()
+    )
+    for name in more_repos:
+        sandbox.org.add_repo(name)
+    sandbox.start()
     print(sandbox.base_url, flush=True)
     try:
         while True:
