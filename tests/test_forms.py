@@ -14,9 +14,9 @@ from pmbot.core.forms import (
     Form,
     ParsedForm,
     form_parse,
+    id_from_label,
     load_form,
     parse_body,
-    slugify,
     validate_required,
 )
 from pmbot.errors import FormError, Problem
@@ -296,7 +296,7 @@ def test_slug_of_label_collides_with_an_id() -> None:
 
 
 def test_slugify_matches_stefanbuck() -> None:
-    assert slugify("What browsers are you seeing the problem on?") == (
+    assert id_from_label("What browsers are you seeing the problem on?") == (
         "what_browsers_are_you_seeing_the_problem_on"
     )
-    assert slugify("  Checkbox -- without an id? ") == "checkbox_without_an_id"
+    assert id_from_label("  Checkbox -- without an id? ") == "checkbox_without_an_id"

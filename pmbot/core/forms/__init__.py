@@ -2,7 +2,7 @@
 back into `{field id: value}` (`body`); `model` holds the shared vocabulary."""
 
 from pmbot.core.forms.body import form_parse, parse_body, set_answer, validate_required
-from pmbot.core.forms.load import load_form, slugify
+from pmbot.core.forms.load import id_from_label, load_form
 from pmbot.core.forms.model import (
     ELEMENT_TYPES,
     FIELD_TYPES,
@@ -26,9 +26,9 @@ __all__ = [
     "Value",
     "form_parse",
     "heading_key",
+    "id_from_label",
     "load_form",
     "parse_body",
     "set_answer",
-    "slugify",
     "validate_required",
 ]

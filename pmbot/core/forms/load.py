@@ -172,7 +172,7 @@ def _build_field(element: object, where: _Where, problems: list[Problem]) -> Fie
 
 def _field_id(raw: object, label: str, where: _Where, problems: list[Problem]) -> str | None:
     if raw is None:
-        slug = slugify(label)
+        slug = id_from_label(label)
         if slug:
             return slug
         problems.append(
@@ -286,6 +286,8 @@ def _duplicates(placed: Sequence[tuple[_Where, Field]]) -> list[Problem]:
     return problems
 
 
-def slugify(label: str) -> str:
-    """A key for a field without `id`, as stefanbuck/github-issue-parser makes it."""
+def id_from_label(label: str) -> str:
+    """A key for a field without `id`, as stefanbuck/github-issue-parser makes it (underscores:
+    its convention, which other tools reading the same forms share; file names use
+    `core.slug.slugify`, with dashes)."""
     return re.sub(r"[\W_]+", "_", label.lower()).strip("_")
