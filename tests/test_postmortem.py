@@ -12,7 +12,7 @@ import yaml
 from pmbot.core.figures import durations, error_budget_consumed
 from pmbot.core.forms import load_form, parse_body
 from pmbot.core.model import FactorCategory, ItemType, Postmortem, Priority, Severity
-from pmbot.core.postmortem import LABELS, build_postmortem
+from pmbot.core.postmortem import build_postmortem
 from pmbot.errors import FormError, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,27 +21,33 @@ EXAMPLE = ROOT / "examples" / "postmortem-issue.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "postmortem"
 
 MINIMAL: dict[str, object] = {"title": "Checkout down", "severity": "SEV-3"}
+FORM = load_form(FORM_PATH.read_text(encoding="utf-8"), source="postmortem.yml")
+LABELS = FORM.labels
 
 
 def parse(path: Path) -> tuple[dict[str, object], dict[str, int]]:
-    form = load_form(FORM_PATH.read_text(encoding="utf-8"), source="postmortem.yml")
-    parsed = parse_body(form, path.read_text(encoding="utf-8"))
+    parsed = parse_body(FORM, path.read_text(encoding="utf-8"))
     return dict(parsed.values), dict(parsed.lines)
 
 
 def problems_of(values: dict[str, object], lines: dict[str, int] | None = None) -> list[Problem]:
     with pytest.raises(FormError) as caught:
-        build_postmortem(values, lines)
+        build_postmortem(values, lines, labels=LABELS)
     return list(caught.value.problems)
 
 
 @pytest.fixture(scope="module")
 def example() -> Postmortem:
     values, lines = parse(EXAMPLE)
-    return build_postmortem(values, lines, issue_number=42)
+    return build_postmortem(values, lines, labels=LABELS, issue_number=42)
 
 
-def test_labels_match_the_form_in_order() -> None:
+def test_problems_name_fields_by_the_forms_labels() -> None:
+    """The labels come from the form YAML it was read with, not from a copy in the code."""
+    renamed = {**LABELS, "severity": "How bad"}
+    with pytest.raises(FormError) as caught:
+        build_postmortem({**MINIMAL, "severity": "SEV-9"}, labels=renamed)
+    assert [p.field for p in caught.value.problems] == ["How bad [severity]"]
     form = yaml.safe_load(FORM_PATH.read_text(encoding="utf-8"))
     fields = [(e["id"], e["attributes"]["label"]) for e in form["body"] if "id" in e]
     assert fields == list(LABELS.items())
@@ -294,7 +300,9 @@ def test_bad_numbers_users_and_slo_are_reported_with_lines() -> None:
 
 def test_form_error_message_lists_all_problems() -> None:
     with pytest.raises(FormError) as caught:
-        build_postmortem({"title": "x", "severity": "SEV-9", "slo": "lots"}, {"severity": 4})
+        build_postmortem(
+            {"title": "x", "severity": "SEV-9", "slo": "lots"}, {"severity": 4}, labels=LABELS
+        )
     text = str(caught.value)
     assert text.startswith("2 problems:")
     assert "Severity [severity] (line 4): 'SEV-9' is not a severity." in text

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pmbot.core.config import CHECK_IDS, Config, default_config, load_config
+from pmbot.core.forms import load_form
 from pmbot.core.model import (
     ActionItem,
     ContributingFactor,
@@ -20,8 +21,10 @@ from pmbot.core.model import (
     WhyChain,
 )
 from pmbot.core.review import CHECKS, Finding, format_findings, review
+from pmbot.core.shipped import data_text
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+LABELS = load_form(data_text("issue_templates", "postmortem.yml")).labels
 
 
 def item(what: str = "Add a CI check that rejects configs without a TTL", **kw: Any) -> ActionItem:
@@ -59,6 +62,7 @@ def postmortem(**kw: Any) -> Postmortem:
         "action_items": (item(),),
         "pledge": True,
         "lines": {"summary": 10, "impact": 14, "went_well": 35, "action_items": 39},
+        "labels": LABELS,
     }
     return Postmortem(**(fields | kw))
 
@@ -275,6 +279,18 @@ def test_quality_checklist(changes: dict[str, Any], rule: str, field: str) -> No
     assert (finding.rule, finding.field) == (rule, field)
 
 
+def test_sections_are_named_and_ordered_by_the_form() -> None:
+    """The form YAML is the one source of field labels: a renamed field is named as renamed."""
+    labels = {**LABELS, "went_well": "Wins", "impact": "Blast radius"}
+    pm = postmortem(went_well=None, impact=Impact(slo_target=99.9), labels=labels)
+    found = review(pm, CONFIG)
+    assert "Wins" in next(f for f in found if f.rule == "missing-section").message
+    text = format_findings(found, labels)
+    # impact_minutes' finding is listed under Impact, which the form puts before What went well
+    assert text.index("#### Blast radius") < text.index("#### Wins")
+    assert "#### What went well" not in text and "#### Impact minutes" not in text
+
+
 def test_missing_action_items_is_one_finding_not_one_per_factor() -> None:
     found = review(postmortem(action_items=()), CONFIG)
     assert rules_of(found) == ["missing-section"]
@@ -402,7 +418,7 @@ def test_review_of_a_maximal_postmortem_takes_milliseconds() -> None:
 
 
 def test_format_clean() -> None:
-    assert "no findings" in format_findings([]).lower()
+    assert "no findings" in format_findings([], LABELS).lower()
 
 
 def test_format_groups_by_field_with_where_and_fix() -> None:
@@ -410,7 +426,7 @@ def test_format_groups_by_field_with_where_and_fix() -> None:
         summary="@alice deployed the bad config.",
         action_items=(item("Improve monitoring", owner=None),),
     )
-    text = format_findings(review(pm, CONFIG))
+    text = format_findings(review(pm, CONFIG), LABELS)
     assert text.startswith("### pmbot review: 3 warnings")
     assert text.index("#### Summary") < text.index("#### Action items")
     assert "(line 10)" in text and "(line 40)" in text
@@ -421,6 +437,6 @@ def test_format_groups_by_field_with_where_and_fix() -> None:
 
 def test_format_neutralises_backticks_and_long_quotes() -> None:
     finding = Finding("r", "info", "summary", 1, "m.", "s.", quote="`" + "x" * 200)
-    text = format_findings([finding])
+    text = format_findings([finding], LABELS)
     assert "1 note" in text
     assert "``" not in text and "…" in text

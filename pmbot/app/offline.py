@@ -59,7 +59,7 @@ def render(
 
 def review(body_text: str, *, form_text: str | None, config_path: Path | None) -> int:
     result = _intake(body_text, form_text, load_config(config_path))
-    sys.stdout.write(format_findings(list(result.findings)))
+    sys.stdout.write(format_findings(result.findings, result.postmortem.labels))
     return 0
 
 

@@ -128,6 +128,8 @@ class Postmortem(Frozen):
     issue_number: int | None = None
     # Lines of each field in the issue body, so findings can say where.
     lines: dict[str, int] = Field(default_factory=dict)
+    # Labels of the form's fields (id → label, form order), so findings can say which.
+    labels: dict[str, str] = Field(default_factory=dict)
 
     @property
     def date(self) -> date | None:

@@ -24,38 +24,6 @@ from pmbot.core.parse.users import parse_user, parse_users
 from pmbot.core.parse.whys import parse_whys
 from pmbot.errors import FormError
 
-# Labels as in issue_templates/postmortem.yml (a test keeps them in step), for messages.
-LABELS = {
-    "title": "Incident title",
-    "severity": "Severity",
-    "status": "Status",
-    "incident_commander": "Incident commander",
-    "authors": "Authors",
-    "started_at": "Started (UTC)",
-    "detected_at": "Detected (UTC)",
-    "mitigated_at": "Mitigated (UTC)",
-    "resolved_at": "Resolved (UTC)",
-    "detection_method": "Detection method",
-    "services": "Services affected",
-    "impact_users": "Users affected",
-    "impact_revenue": "Revenue impact",
-    "slo": "SLO",
-    "impact_minutes": "Impact minutes",
-    "impact_share": "Share affected",
-    "impact": "Impact",
-    "summary": "Summary",
-    "timeline": "Timeline",
-    "contributing_factors": "Contributing factors",
-    "five_whys": "Five whys",
-    "went_well": "What went well",
-    "went_poorly": "What went poorly",
-    "got_lucky": "Where we got lucky",
-    "action_items": "Action items",
-    "lessons": "Lessons learned",
-    "tags": "Tags",
-    "regulatory": "Regulatory and compliance notes",
-    "pledge": "Blameless review",
-}
 TIMES = ("started_at", "detected_at", "mitigated_at", "resolved_at")
 STATUSES = ("Draft", "In review", "Final")
 DETECTION_METHODS = (
@@ -68,13 +36,19 @@ T = TypeVar("T")
 class _Values:
     """The form's values, defused and trimmed, and the problems found reading them."""
 
-    def __init__(self, values: Mapping[str, object], lines: Mapping[str, int]) -> None:
+    def __init__(
+        self, values: Mapping[str, object], lines: Mapping[str, int], labels: Mapping[str, str]
+    ) -> None:
         self.values = values
         self.lines = lines
+        self.labels = labels
         self.readers: list[FieldReader] = []
 
+    def label(self, field_id: str) -> str:
+        return self.labels.get(field_id, field_id)
+
     def reader(self, field_id: str) -> FieldReader:
-        reader = FieldReader(field_id, LABELS.get(field_id, field_id), self.lines.get(field_id))
+        reader = FieldReader(field_id, self.label(field_id), self.lines.get(field_id))
         self.readers.append(reader)
         return reader
 
@@ -103,12 +77,15 @@ def build_postmortem(
     values: Mapping[str, object],
     lines: Mapping[str, int] | None = None,
     *,
+    labels: Mapping[str, str] | None = None,
     issue_number: int | None = None,
     max_action_items: int = 25,
     max_timeline_rows: int = 200,
 ) -> Postmortem:
-    """The postmortem the form describes; raises FormError listing every problem found."""
-    form = _Values(values, lines or {})
+    """The postmortem the form describes; raises FormError listing every problem found.
+
+    `labels` (field id → label, from the form YAML) name the fields in messages."""
+    form = _Values(values, lines or {}, labels or {})
     times = _times(form)
     fields: dict[str, object] = {
         **_header(form),
@@ -119,6 +96,7 @@ def build_postmortem(
         "pledge": bool(form.values.get("pledge")),
         "issue_number": issue_number,
         "lines": dict(form.lines),
+        "labels": dict(form.labels),
     }
     problems = [problem for reader in form.readers for problem in reader.report()]
     if problems:
@@ -206,8 +184,8 @@ def _times(form: _Values) -> dict[str, datetime | None]:
     for (before, earlier), (after, later) in pairwise(written):
         if later < earlier:
             form.reader(after).problem(
-                f"{LABELS[after]} {later:%Y-%m-%d %H:%M} is before "
-                f"{LABELS[before]} {earlier:%Y-%m-%d %H:%M}.",
+                f"{form.label(after)} {later:%Y-%m-%d %H:%M} is before "
+                f"{form.label(before)} {earlier:%Y-%m-%d %H:%M}.",
                 "times must run started ≤ detected ≤ mitigated ≤ resolved; "
                 "check the dates and that every time is in UTC.",
             )

@@ -56,6 +56,7 @@ def read_postmortem(
         pm = build_postmortem(
             parsed.values,
             parsed.lines,
+            labels=form.labels,
             issue_number=issue_number,
             max_action_items=config.limits.max_action_items,
             max_timeline_rows=config.limits.max_timeline_rows,

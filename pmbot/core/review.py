@@ -7,7 +7,7 @@ checks below are code, each with a rule id so `review.allow` can switch it off.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -148,7 +148,7 @@ def _sections(pm: Postmortem, config: Config) -> Iterator[Finding]:
         if section == "timeline":
             yield _check("timeline-empty", section, line)
         else:
-            yield _check("missing-section", section, line, section=_FIELD_TITLES[section])
+            yield _check("missing-section", section, line, section=pm.labels.get(section, section))
 
 
 def _document(pm: Postmortem) -> Iterator[Finding]:
@@ -206,26 +206,13 @@ def _unaddressed(pm: Postmortem) -> Iterator[Finding]:
 
 # --- Markdown ---------------------------------------------------------------------------
 
-_FIELD_TITLES = {
-    "summary": "Summary",
-    "impact": "Impact",
-    "impact_minutes": "Impact",
-    "detection_method": "Detection",
-    "timeline": "Timeline",
-    "contributing_factors": "Contributing factors",
-    "five_whys": "Five whys",
-    "went_well": "What went well",
-    "went_poorly": "What went poorly",
-    "got_lucky": "Where we got lucky",
-    "action_items": "Action items",
-    "lessons": "Lessons",
-    "incident_commander": "Incident commander",
-    "pledge": "Blameless pledge",
-}
+# Findings on these fields are listed under another field's heading.
+_LISTED_UNDER = {"impact_minutes": "impact"}
 
 
-def format_findings(findings: Iterable[Finding]) -> str:
-    """The findings as Markdown for the review comment, grouped by form field."""
+def format_findings(findings: Iterable[Finding], labels: Mapping[str, str]) -> str:
+    """The findings as Markdown for the review comment, grouped under the form's field labels
+    (`labels`: field id → label, in form order)."""
     findings = list(findings)
     if not findings:
         return (
@@ -233,7 +220,7 @@ def format_findings(findings: Iterable[Finding]) -> str:
             "Blameless wording, checkable action items, nothing missing. Thank you!\n"
         )
     out = [f"### pmbot review: {_tally(findings)}", ""]
-    for title, group in _grouped(findings):
+    for title, group in _grouped(findings, labels):
         out += [f"#### {title}", ""]
         out += [_bullet(f) for f in group]
         out.append("")
@@ -255,17 +242,19 @@ def _tally(findings: list[Finding]) -> str:
     return ", ".join(parts)
 
 
-def _grouped(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
-    """Findings under their section title, sections in form order (unknown fields last)."""
-    order = list(dict.fromkeys(_FIELD_TITLES.values()))
+def _grouped(findings: list[Finding], labels: Mapping[str, str]) -> list[tuple[str, list[Finding]]]:
+    """Findings under their field's label, fields in form order (unknown fields last)."""
+    order = list(labels)
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        groups.setdefault(_FIELD_TITLES.get(finding.field, finding.field), []).append(finding)
-    return sorted(groups.items(), key=lambda kv: _rank(order, kv[0]))
+        field = _LISTED_UNDER.get(finding.field, finding.field)
+        groups.setdefault(field, []).append(finding)
+    ranked = sorted(groups.items(), key=lambda kv: _rank(order, kv[0]))
+    return [(labels.get(field, field), group) for field, group in ranked]
 
 
-def _rank(order: list[str], title: str) -> int:
-    return order.index(title) if title in order else len(order)
+def _rank(order: list[str], field: str) -> int:
+    return order.index(field) if field in order else len(order)
 
 
 def _bullet(f: Finding) -> str:

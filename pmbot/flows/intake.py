@@ -476,7 +476,7 @@ def summary_body(
         "",
         _table(rows, [i for i in unclaimed if i.number], config),
         "",
-        markers.defuse_markers(format_findings(intake.findings)).rstrip(),
+        markers.defuse_markers(format_findings(intake.findings, intake.postmortem.labels)).rstrip(),
         "",
         "_pmbot keeps this comment up to date: edit the issue and it follows._",
     ]

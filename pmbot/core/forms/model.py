@@ -37,6 +37,11 @@ class Form:
     name: str | None = None
     source: str = "form"
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Field id → label, in form order: how messages name a field."""
+        return {f.id: f.label for f in self.fields}
+
     def field(self, field_id: str) -> Field:
         for candidate in self.fields:
             if candidate.id == field_id:
