@@ -91,12 +91,16 @@ class Repo:
     def comment(self, number: int, text: str, login: str, now: datetime = NOW) -> int:
         """`login` comments; the issue_comment workflow runs `pmbot event`."""
         comment = self.sb.seed_comment(number, text, user=login)
+        return self.deliver(number, comment.id, text, login, now)
+
+    def deliver(self, number: int, cid: int, text: str, login: str, now: datetime = NOW) -> int:
+        """GitHub delivers the issue_comment event (again, for a redelivery)."""
         payload = {
             "action": "created",
             "issue": {"number": number},
-            "comment": {"id": comment.id, "body": text, "user": {"login": login}},
+            "comment": {"id": cid, "body": text, "user": {"login": login}},
         }
-        path = self.tmp / f"event-{comment.id}.json"
+        path = self.tmp / f"event-{cid}.json"
         path.write_text(json.dumps(payload), encoding="utf-8")
         env = {**self.env, "GITHUB_EVENT_NAME": "issue_comment", "GITHUB_EVENT_PATH": str(path)}
         return event(env, dry_run=False, now=now, config_path=None)
@@ -219,6 +223,9 @@ def test_owner_commands_work_on_a_followed_hand_filed_item(repo: Repo) -> None:
     comment_id = max(c.id for c in repo.sb.state.comments.values() if c.user == "octocat")
     audit = markers.find(reply, "audit")
     assert audit is not None and audit["cid"] == comment_id
+    before = len(repo.texts(number))
+    assert repo.deliver(number, comment_id, "/pmbot snooze 7d on call this week", "octocat") == 0
+    assert len(repo.texts(number)) == before  # redelivered: the audit comment says it is done
 
     assert repo.comment(number, "/pmbot due 2026-04-15 waiting on the vendor", "octocat") == 0
     body = repo.sb.state.issues[number].body

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import TypeVar
 
 from pmbot.core.forms import Form, ParsedForm, load_form, parse_body, set_answer, validate_required
@@ -25,11 +24,12 @@ from pmbot.core.parse.common import Unreadable, short
 from pmbot.core.parse.item_vocab import parse_priority, parse_type
 from pmbot.core.parse.times import parse_date
 from pmbot.core.parse.users import parse_user
+from pmbot.core.shipped import data_text
 from pmbot.errors import Problem
 from pmbot.flows.tracking import ItemInfo
 
 MANUAL_PREFIX = "manual-"
-ACTION_ITEM_FORM = Path(__file__).parents[1] / "data" / "issue_templates" / "action-item.yml"
+ACTION_ITEM_FORM = ("issue_templates", "action-item.yml")
 PM_FIX = "write the postmortem issue as #123, 123 or its link (…/issues/123)."
 _PM_REF = re.compile(r"#?(\d+)|https?://\S+/issues/(\d+)(?:[/?#]\S*)?", re.IGNORECASE)
 # Fields without which pmbot cannot follow the item; the form's other required fields
@@ -49,8 +49,7 @@ class FormProblems(Exception):
 @lru_cache(maxsize=1)
 def action_item_form() -> Form:
     """The shipped Action item issue form (read once)."""
-    text = ACTION_ITEM_FORM.read_text(encoding="utf-8")
-    return load_form(text, source=ACTION_ITEM_FORM.name)
+    return load_form(data_text(*ACTION_ITEM_FORM), source=ACTION_ITEM_FORM[-1])
 
 
 def parse_pm_ref(text: str) -> int:
