@@ -181,8 +181,15 @@ def test_issue_field_values_only_changes_are_written(sb: Sandbox) -> None:
     moved = gh.set_field_values(again, {**wanted, "Due date": "2026-04-01"}, fields)
     assert moved == ("Due date",)
     assert sb.state.issues[1].field_values[fields["Due date"].id] == "2026-04-01"
-    with pytest.raises(GitHubError, match="no issue field 'Severity'"):
+    writes = sb.counters.writes
+    with pytest.raises(GitHubError, match="has no such issue field") as unknown:
         gh.set_field_values(again, {"Severity": "SEV-2"}, fields)
+    assert "'Severity'" in str(unknown.value)
+    with pytest.raises(GitHubError, match="'P9' is not one of its options"):
+        gh.set_field_values(again, {"Priority": "P9"}, fields)
+    with pytest.raises(GitHubError, match="is not a date"):
+        gh.set_field_values(again, {"Due date": "next week"}, fields)
+    assert sb.counters.writes == writes  # checked first: nothing GitHub would refuse was sent
 
 
 def test_no_issue_types_or_fields_is_empty_not_an_error(sb: Sandbox) -> None:
@@ -270,3 +277,9 @@ def test_a_user_board(sb: Sandbox) -> None:
     items = board_items(sb)
     ref = ProjectRef(owner="dana", number=1, owner_is_org=False)
     assert ProjectBoard(adapter(sb), ref).sync(SPECS[:2], items).items_added == 2
+
+
+def test_a_board_that_is_not_there_says_which(sb: Sandbox) -> None:
+    board = ProjectBoard(adapter(sb), ProjectRef(owner="acme", number=7))
+    with pytest.raises(GitHubError, match="the organisation acme has no project #7"):
+        board.sync(SPECS, [])

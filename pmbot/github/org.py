@@ -15,6 +15,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pmbot.core.timestamps import iso
@@ -175,20 +176,9 @@ class GitHubOrg(RepoBase):
         when all agree); returns the names written. Unknown field names are an error."""
         current = dict(item.field_values)
         changed = {n: v for n, v in wanted.items() if not _same(current.get(n), v)}
-        missing = sorted(n for n in changed if n not in fields)
-        if missing:
-            raise GitHubError(
-                [
-                    Problem(
-                        field="issue fields",
-                        message=f"the organisation {self.org} has no issue field "
-                        + ", ".join(repr(n) for n in missing)
-                        + ".",
-                        fix="Create it in the organisation's settings, or remove it from "
-                        "the configuration.",
-                    )
-                ]
-            )
+        problems = [p for n, v in sorted(changed.items()) if (p := self._check(n, v, fields))]
+        if problems:  # GitHub would refuse them, and a refused write still counts
+            raise GitHubError(problems)
         if not changed:
             return ()
         body = {
@@ -199,6 +189,40 @@ class GitHubOrg(RepoBase):
         url = f"/repos/{item.repository}/issues/{item.issue.number}/issue-field-values"
         self.http.call("POST", url, body=body, repeatable=True)  # setting a value is idempotent
         return tuple(sorted(changed))
+
+    def _check(
+        self, name: str, value: FieldValue, fields: Mapping[str, IssueFieldDef]
+    ) -> Problem | None:
+        """Why GitHub would refuse `value` for issue field `name`, or None."""
+        f = fields.get(name)
+        where = f"issue field {name!r}"
+        if f is None:
+            return Problem(
+                field=where,
+                message=f"the organisation {self.org} has no such issue field.",
+                fix="Create it in the organisation's settings, or drop it from the configuration.",
+            )
+        if f.data_type == "single_select" and value not in f.options:
+            return Problem(
+                field=where,
+                message=f"{value!r} is not one of its options ({', '.join(f.options)}).",
+                fix="Add the option in the organisation's settings, or map the value to one.",
+            )
+        if f.data_type == "number" and not isinstance(value, int | float):
+            return Problem(field=where, message=f"{value!r} is not a number.", fix="Give a number.")
+        if f.data_type == "date" and not _is_date(value):
+            return Problem(
+                field=where, message=f"{value!r} is not a date.", fix="Give it as YYYY-MM-DD."
+            )
+        return None
+
+
+def _is_date(value: FieldValue) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return len(str(value)) == 10
 
 
 def _same(have: FieldValue | None, want: FieldValue) -> bool:

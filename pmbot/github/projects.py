@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from pmbot.errors import GitHubError, Problem
 from pmbot.github.base import RepoBase
 from pmbot.github.models import (
     BoardItem,
@@ -23,6 +24,7 @@ from pmbot.github.models import (
     ProjectFieldSpec,
     ProjectRef,
 )
+from pmbot.github.transport import GitHubHTTPError
 
 # GitHub's single-select colours, given to options in turn when pmbot creates a field.
 OPTION_COLORS = ("GRAY", "BLUE", "GREEN", "YELLOW", "ORANGE", "RED", "PINK", "PURPLE")
@@ -80,7 +82,24 @@ class ProjectBoard:
 
     def _fields(self) -> dict[str, _Field]:
         out = {}
-        for data in self.http.pages(f"{self.ref.path}/fields"):
+        try:
+            listed = self.http.pages(f"{self.ref.path}/fields")
+        except GitHubHTTPError as exc:
+            if exc.status not in (403, 404):
+                raise
+            kind = "organisation" if self.ref.owner_is_org else "user"
+            raise GitHubError(
+                [
+                    Problem(
+                        field="project",
+                        message=f"the {kind} {self.ref.owner} has no project "
+                        f"#{self.ref.number} this token can see ({exc.status}).",
+                        fix="Check the project's owner and number in the configuration, and "
+                        "that the token may read and write Projects.",
+                    )
+                ]
+            ) from exc
+        for data in listed:
             options = {o["name"]["raw"]: o["id"] for o in data.get("options") or ()}
             out[data["name"]] = _Field(data["id"], data["name"], data["data_type"], options)
         return out
