@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -58,6 +61,28 @@ def test_etag_answers_304_for_free_until_the_resource_changes(
     changed = http.get(api(sb, "/issues/1"), headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.json()["title"] == "after"
     assert sb.counters.not_modified == 1
+
+
+def test_last_modified_answers_if_modified_since_with_a_free_304(
+    sb: Sandbox, http: requests.Session
+) -> None:
+    ticks = itertools.count()
+    sb.state.clock = lambda: datetime(2026, 3, 2, 6, 0, tzinfo=UTC) + timedelta(seconds=next(ticks))
+    sb.seed_issue(title="before")
+    first = http.get(api(sb, "/issues/1"))
+    stamp = first.headers["Last-Modified"]
+    assert parsedate_to_datetime(stamp) == datetime.fromisoformat(first.json()["updated_at"])
+    remaining = int(first.headers["x-ratelimit-remaining"])
+    again = http.get(api(sb, "/issues/1"), headers={"If-Modified-Since": stamp})
+    assert again.status_code == 304 and again.content == b""
+    assert int(again.headers["x-ratelimit-remaining"]) == remaining
+    http.patch(api(sb, "/issues/1"), json={"title": "after"})
+    changed = http.get(api(sb, "/issues/1"), headers={"If-Modified-Since": stamp})
+    assert changed.status_code == 200 and changed.json()["title"] == "after"
+    assert changed.headers["Last-Modified"] != stamp
+    # If-None-Match wins over If-Modified-Since, as on GitHub
+    both = {"If-None-Match": '"other"', "If-Modified-Since": changed.headers["Last-Modified"]}
+    assert http.get(api(sb, "/issues/1"), headers=both).status_code == 200
 
 
 def test_rate_limit_headers_and_endpoint(sb: Sandbox, http: requests.Session) -> None:

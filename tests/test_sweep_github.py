@@ -12,6 +12,7 @@ once, repeats at the priority's cadence; unowned items → the commander at once
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from pmbot.core import markers
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
 from pmbot.flows.tracking import FollowState, ItemInfo, Step, item_marker, with_markers
+from pmbot.github.client import GitHub
 from pmbot.sandbox import Sandbox
 
 ME = "acme"  # any sandbox token acts as the repository owner: pmbot's own login
@@ -562,6 +564,52 @@ def test_due_moves_the_date_records_who_when_why_and_restarts_the_ladder(repo: R
     for offset in range(9, 44):  # quiet until the new date comes near (P1: 3 days ahead)
         repo.sweep(day(offset))
     assert [n["step"] for n in repo.notices(number)[before:]] == ["due_soon"]
+
+
+def ticking(sb: Sandbox, start: datetime) -> None:
+    """The sandbox's clock moves a second per reading, so each change has its own second
+    (HTTP dates, and so If-Modified-Since, have whole seconds)."""
+    ticks = itertools.count()
+    sb.state.clock = lambda: start + timedelta(seconds=next(ticks))
+
+
+def test_a_command_between_the_sweeps_read_and_its_write_is_kept(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticking(repo.sb, day(0) - timedelta(hours=1))
+    number = repo.item(due=DUE)
+    listed = GitHub.list_issues
+    commanded: list[int] = []
+
+    def list_then_command(gh: GitHub, *args: Any, **kw: Any) -> Any:
+        found = listed(gh, *args, **kw)
+        if not commanded and "action-item" in (kw.get("labels") or ()):
+            commanded.append(-1)  # once: the command's own run lists items too
+            # The owner moves the due date after the sweep read the items, before it writes.
+            text = "/pmbot due 2026-04-15 vendor fix"
+            commanded[0] = repo.comment(number, text, OWNER, day(0))
+        return found
+
+    monkeypatch.setattr(GitHub, "list_issues", list_then_command)
+    assert repo.sweep(day(0)) == 0 and commanded == [0]
+    info = repo.marker(number, "item")
+    assert info["due"] == "2026-04-15"  # the command's date and history are kept
+    assert [c["cmd"] for c in info["history"]] == ["due"]
+    assert "overdue" not in repo.labels(number) and repo.steps(number) == []
+    assert "**Due date moved** from 2026-03-02 to 2026-04-15" in repo.texts(number)[-1]
+    monkeypatch.setattr(GitHub, "list_issues", listed)
+    repo.sb.counters.reset()
+    assert repo.sweep(day(0)) == 0 and repo.writes == 0
+
+
+def test_the_sweeps_check_before_writing_is_free_when_nothing_changed(repo: Repo) -> None:
+    ticking(repo.sb, day(0) - timedelta(hours=1))
+    numbers = [repo.item(key=f"AI-{n}", due=DUE) for n in range(3)]
+    repo.sb.counters.reset()
+    assert repo.sweep(day(0)) == 0
+    assert all("overdue" in repo.labels(n) for n in numbers)
+    # one conditional read per item written, each answered 304 (no rate limit spent)
+    assert repo.sb.counters.not_modified == 3
 
 
 def test_snooze_pauses_reminders_keeps_the_due_date_and_they_resume_after(repo: Repo) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,16 @@ from pmbot.flows.items import (
 from pmbot.flows.ladder import Ladder, plan_postmortem_reminders, plan_sweep, target_step
 from pmbot.flows.tracking import Step
 from pmbot.github.client import GitHub
-from pmbot.plan import ApplyResult, Plan, apply, trim_to_budget
+from pmbot.plan import (
+    Action,
+    ApplyResult,
+    ItemKey,
+    Plan,
+    Refresh,
+    UpdateBody,
+    apply,
+    trim_to_budget,
+)
 from pmbot.render.document import document_path
 
 
@@ -128,15 +137,44 @@ def sweep(
             plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
             kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
             floor = config.budget.rate_limit_floor
+            refresh = replan_if_changed(gh, found.items, now, config, stderr_log)
             result = apply(
-                kept, gh, dry_run=dry_run, log=stderr_log, remaining=remaining, floor=floor
-            )
+                kept, gh, dry_run=dry_run, log=stderr_log, remaining=remaining, floor=floor,
+                refresh=refresh,
+            )  # fmt: skip
             notes += _sweep_notes(result, deferred)
         finally:
             gh.log_rate_limit("end")
             for note in notes:
                 stderr_log(f"pmbot sweep: {note}")
     return 1 if result.failed else 0
+
+
+def replan_if_changed(
+    gh: GitHub, items: Sequence[TrackedItem], now: datetime, config: Config, log: Log
+) -> Refresh:
+    """Right before the sweep rewrites an item's body: if the item changed since the list
+    was read (a `/pmbot due` command in between, say), plan it again from what it holds now,
+    so the sweep never writes back a body older than the command's. The check is a
+    conditional request: "not modified" is a 304, which costs no rate limit."""
+    listed = {i.number: i for i in items}
+
+    def refresh(key: ItemKey, actions: tuple[Action, ...]) -> tuple[Action, ...]:
+        item = listed.get(key[0])
+        if item is None or item.updated_at is None:
+            return actions
+        if not any(isinstance(a, UpdateBody) for a in actions):
+            return actions
+        fresh = gh.issue_if_changed(item.number, item.updated_at)
+        if fresh is None:
+            return actions
+        log(f"#{item.number} changed since the sweep read it; planning it again")
+        again = read_items([fresh], bot_login=gh.login(), config=config).items
+        if not again or again[0].state != "open":
+            return ()
+        return plan_sweep(again, now, config).by_item().get(key, ())
+
+    return refresh
 
 
 def _remaining(gh: GitHub, start: Any) -> Callable[[], int | None]:

@@ -11,6 +11,7 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from pmbot.core import markers
@@ -73,6 +74,20 @@ class GitHub(GitData):
 
     def get_issue(self, number: int) -> IssueSnapshot:
         return IssueSnapshot.from_api(self.http.call("GET", f"{self.repo}/issues/{number}").data)
+
+    def issue_if_changed(self, number: int, since: datetime) -> IssueSnapshot | None:
+        """The issue when it changed after `since` (its `updated_at` as last read), else None.
+
+        A conditional request (If-Modified-Since): the usual "not modified" answer is a 304,
+        which costs no rate limit. HTTP dates have whole seconds, so a change within the
+        same second as `since` reads as unchanged."""
+        header = {"If-Modified-Since": format_datetime(since.astimezone(UTC), usegmt=True)}
+        url = f"{self.repo}/issues/{number}"
+        answer = self.http.call("GET", url, headers=header)
+        if answer.status == 304:
+            return None
+        issue = IssueSnapshot.from_api(answer.data)  # (or an ETag 304's cached copy)
+        return issue if issue.updated_at > since else None
 
     def list_issues(
         self,

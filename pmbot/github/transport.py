@@ -172,6 +172,7 @@ class Transport:
         *,
         repeatable: bool | None = None,
         convert: Convert | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """Send until there is an answer to give. `repeatable` defaults to True for GET only.
         `convert` turns a GET's JSON into what is returned and kept for its ETag.
@@ -182,7 +183,7 @@ class Transport:
         full = _with_query(url, params)
         attempts = limited = 0
         while True:
-            answer = self._attempt(method, full, body, repeatable, convert)
+            answer = self._attempt(method, full, body, repeatable, convert, headers)
             if answer is None:  # lost, and repeating is safe
                 attempts += 1
                 if attempts > self.settings.read_retries:
@@ -206,11 +207,17 @@ class Transport:
             return self._finish(method, full, answer, convert)
 
     def _attempt(
-        self, method: str, url: str, body: Any, repeatable: bool, convert: Convert | None = None
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        repeatable: bool,
+        convert: Convert | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> Answer | None:
         if method in WRITE_METHODS and self.pacer is not None:
             self.pacer.before_write()
-        headers = {"Accept": "application/vnd.github+json"}
+        headers = {"Accept": "application/vnd.github+json", **(extra or {})}
         cached = self.etags.get((url, convert)) if method == "GET" else None
         if cached:
             headers["If-None-Match"] = cached[0]
@@ -225,9 +232,9 @@ class Transport:
             raise Lost(f"{method} {url_path(url)}: {type(exc).__name__}") from exc
         lowered = {k.lower(): str(v) for k, v in raw_headers.items()}
         self.log.debug("GitHub %s %s -> %s", method, url_path(url), status)
-        if status == 304 and cached:
+        if status == 304:  # free: not counted against the rate limit
             self.counters.not_modified += 1
-            return cached[1]
+            return cached[1] if cached else Answer(304, lowered, None)
         return Answer(status, lowered, _json(text))
 
     def _finish(

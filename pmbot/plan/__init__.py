@@ -30,7 +30,7 @@ from pmbot.plan.actions import (
     Urgency,
     urgency,
 )
-from pmbot.plan.apply import ApplyResult, Failure, Log, apply, summary
+from pmbot.plan.apply import ApplyResult, Failure, Log, Refresh, apply, summary
 from pmbot.plan.budget import trim_to_budget
 from pmbot.plan.writer import Writer
 
@@ -52,6 +52,7 @@ __all__ = [
     "Log",
     "Plan",
     "PublishFiles",
+    "Refresh",
     "RemoveLabel",
     "SetAssignees",
     "SetState",

@@ -28,6 +28,9 @@ class ApplyResult:
 
 
 Log = Callable[[str], None]
+# Called right before an item's writes: the actions to perform after all (the same, or
+# planned again from what the item holds now, when it changed since it was read).
+Refresh = Callable[[ItemKey, tuple[Action, ...]], tuple[Action, ...]]
 
 
 def apply(
@@ -38,6 +41,7 @@ def apply(
     log: Log,
     remaining: Callable[[], int | None] | None = None,
     floor: int = 0,
+    refresh: Refresh | None = None,
 ) -> ApplyResult:
     """Perform the plan item by item; the only place pmbot writes to GitHub.
 
@@ -60,6 +64,12 @@ def apply(
             log(f"rate limit: {left} requests left, below the floor of {floor}; stopping")
             skipped = _issues(list(groups)[position:])
             break
+        if refresh is not None:
+            try:
+                actions = refresh(key, actions)
+            except GitHubError as exc:
+                _fail(key[0], "read it again before writing", exc, log, failed)
+                continue
         done += _apply_item(key[0], actions, gh, log, failed)
     for note in plan.notes:
         log(note)
@@ -90,13 +100,17 @@ def _apply_item(
         # issue, a 422, an answer lost twice) is logged and the run moves to the next item.
         # Anything else is a bug in pmbot and stops the run with its traceback.
         except GitHubError as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            log(f"#{issue}: failed to {action.describe()} — {message}; skipping the rest of it")
-            failed.append(Failure(issue, message))
+            _fail(issue, action.describe(), exc, log, failed)
             return done
         done.append(action)
         log(action.describe())
     return done
+
+
+def _fail(issue: int, what: str, exc: GitHubError, log: Log, failed: list[Failure]) -> None:
+    message = f"{type(exc).__name__}: {exc}"
+    log(f"#{issue}: failed to {what} — {message}; skipping the rest of it")
+    failed.append(Failure(issue, message))
 
 
 def summary(result: ApplyResult, deferred: Plan | None = None) -> Mapping[str, int]:

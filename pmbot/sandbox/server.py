@@ -14,6 +14,8 @@ import traceback
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
@@ -248,9 +250,22 @@ class App:
         digest = hashlib.sha256(payload).hexdigest()[:40]
         etag = f'W/"{digest}"'
         ex.response.headers["ETag"] = etag
+        modified = _last_modified(ex.response.body)
+        if modified is not None:
+            ex.response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
         wanted = headers.get("if-none-match")
-        if wanted and _etag_matches(wanted, digest):
-            ex.response = Response(304, None, {"ETag": etag})
+        since = _http_date(headers.get("if-modified-since"))
+        # As on GitHub, If-None-Match wins; If-Modified-Since counts only without it.
+        fresh = (
+            _etag_matches(wanted, digest)
+            if wanted
+            else (since is not None and modified is not None and modified <= since)
+        )
+        if fresh:
+            validators = {"ETag": etag}
+            if modified is not None:
+                validators["Last-Modified"] = ex.response.headers["Last-Modified"]
+            ex.response = Response(304, None, validators)
             if limit is not None:
                 limit.refund()
 
@@ -281,6 +296,28 @@ def _token(headers: dict[str, str]) -> str | None:
     auth = headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     return value.strip() if scheme.lower() in ("token", "bearer") and value else None
+
+
+def _last_modified(body: Any) -> datetime | None:
+    """One resource's `updated_at`, to the second (an HTTP date has no finer unit)."""
+    stamp = body.get("updated_at") if isinstance(body, dict) else None
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _http_date(header: str | None) -> datetime | None:
+    if not header:
+        return None
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _etag_matches(header: str, digest: str) -> bool:
