@@ -143,7 +143,8 @@ def test_a_refused_command_only_replies_and_skips_intake(sandbox: Sandbox, text:
     )
     assert code == 0
     assert sandbox.counters.writes == 1  # the reply, nothing else
-    assert dict(sandbox.counters.by_method) == {"GET": 3, "POST": 1}  # item, login, permission
+    # the item, the login, its comments (commands a cancelled run left), the permission
+    assert dict(sandbox.counters.by_method) == {"GET": 4, "POST": 1}
     assert sandbox.state.issues[number].body == pm_before
     assert sandbox.state.issues[item.number].state == "open"
 

@@ -15,7 +15,14 @@ from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.items import ItemProblem, TrackedItem, followed, read_item, with_comments
-from pmbot.flows.owner_commands import Command, Invocation, parse_command, plan_command
+from pmbot.flows.owner_commands import (
+    Command,
+    Invocation,
+    Pending,
+    parse_command,
+    pending_commands,
+    plan_command,
+)
 from pmbot.flows.tracking import ITEM
 from pmbot.github.client import GitHub
 from pmbot.plan import CreateComment, apply
@@ -160,23 +167,53 @@ def _on_comment(
     if item is None:
         return 0
     cid = comment.get("id") if isinstance(comment.get("id"), int) else None
-    # An owner GitHub cannot assign is refused up front (one read), not recorded while the
-    # assignment quietly fails.
-    command = parse_command(text)
-    new_owner = command.owner if isinstance(command, Command) else None
-    assignable = gh.can_assign(new_owner) if new_owner and "/" not in new_owner else None
-    inv = Invocation(item, author, gh.author_permission(author), now, cid, assignable)
-    plan = plan_command(text, inv, config)
-    result = apply(plan, gh, dry_run=dry_run, log=log)
-    if result.failed:
-        return 1
+    if cid is None:
+        log(f"pmbot: #{number}: the event names no comment id; nothing to do.")
+        return 0
+    me = gh.login()
+    trigger = Pending(cid, author, text)
+    pending = pending_commands(gh.list_comments(number), item, me, trigger)
+    changed = False
+    for command in pending:
+        if command.comment_id != cid:
+            log(f"pmbot: #{number}: also carrying out comment {command.comment_id}, not yet done")
+        outcome = _carry_out(gh, item, command, now, config, dry_run, log)
+        if outcome is None:
+            return 1
+        if outcome and not dry_run:  # the next command plans from the item as it now is
+            changed = True
+            item = _item(gh, number, config, log) or item
     # A denial or usage reply changes nothing the postmortem's summary shows: no intake.
-    changed = any(not isinstance(a, CreateComment) for a in plan.actions)
-    if changed and not dry_run and not item.hand_filed:
+    if changed and not item.hand_filed:
         return exit_code(
             run_intake(gh, item.info.pm, now=now, config=config, dry_run=False, log=log)
         )
     return 0
+
+
+def _carry_out(
+    gh: GitHub,
+    item: TrackedItem,
+    pending: Pending,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+) -> bool | None:
+    """One command planned and applied: True when it changed the item, False when it only
+    answered, None when a write failed."""
+    # An owner GitHub cannot assign is refused up front (one read), not recorded while the
+    # assignment quietly fails.
+    command = parse_command(pending.text)
+    new_owner = command.owner if isinstance(command, Command) else None
+    assignable = gh.can_assign(new_owner) if new_owner and "/" not in new_owner else None
+    permission = gh.author_permission(pending.author)
+    inv = Invocation(item, pending.author, permission, now, pending.comment_id, assignable)
+    plan = plan_command(pending.text, inv, config)
+    result = apply(plan, gh, dry_run=dry_run, log=log)
+    if result.failed:
+        return None
+    return any(not isinstance(a, CreateComment) for a in plan.actions)
 
 
 # --- sweep ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ reason can never ping anyone.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -31,6 +32,7 @@ from pmbot.flows.hand_filed import set_due, set_owner
 from pmbot.flows.items import AUDIT, TrackedItem
 from pmbot.flows.ladder import current_follow, mention, quoted
 from pmbot.flows.tracking import Change, FollowState, follow_marker, iso, with_markers
+from pmbot.github.models import CommentSnapshot
 from pmbot.plan import (
     Action,
     AddLabels,
@@ -159,6 +161,41 @@ class Invocation:
     # Whether GitHub can assign the login an `owner` command names (the glue asks
     # `can_assign`); None when not asked, as for a team or any other command.
     assignable: bool | None = None
+
+
+MAX_CATCH_UP = 20  # unanswered commands one run carries out, oldest first
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A `/pmbot` comment not yet carried out or answered."""
+
+    comment_id: int
+    author: str
+    text: str
+
+
+def pending_commands(
+    comments: Sequence[CommentSnapshot], item: TrackedItem, bot_login: str, trigger: Pending
+) -> list[Pending]:
+    """The `/pmbot` comments on the item since the last one pmbot recorded (in the item's
+    history, or answered with a reply), oldest first, the one that started this run among
+    them. A run whose pending twin was cancelled (Actions keeps one pending run per
+    concurrency group) thereby carries out the lost command too."""
+    answered = {c.comment_id for c in item.info.history if c.comment_id is not None}
+    for comment in comments:
+        reply = markers.find(comment.body, "reply") if comment.author == bot_login else None
+        if isinstance(reply, dict) and isinstance(reply.get("cid"), int):
+            answered.add(reply["cid"])
+    last = max(answered, default=0)
+    found = {
+        c.id: Pending(c.id, c.author, c.body)
+        for c in comments
+        if c.author != bot_login and c.id > last and c.body.lstrip().startswith("/pmbot")
+    }
+    if trigger.comment_id not in answered:
+        found.setdefault(trigger.comment_id, trigger)  # the list may not show it yet
+    return [found[cid] for cid in sorted(found)][-MAX_CATCH_UP:]
 
 
 def may_change(inv: Invocation) -> bool:
