@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from conftest import PLACEHOLDER_TOKEN, REPO, settings_for
 
 from pmbot.app.event import dispatch
@@ -133,6 +134,19 @@ def test_first_run_files_items_document_and_summary(sandbox: Sandbox) -> None:
     pulls = [i for i in sandbox.state.issues.values() if i.pull]
     assert len(pulls) == 1 and pulls[0].pull is not None
     assert pulls[0].pull.head.startswith("postmortem/2026-11-03-checkout-failures")
+
+
+def test_items_name_their_postmortem_as_the_workflows_concurrency_key(sandbox: Sandbox) -> None:
+    """The workflows serialise a postmortem family on `issue.url` (intake) and
+    `issue.parent_issue_url || issue.url` (items, commands): the two must be equal."""
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    http = requests.Session()
+    http.headers["Authorization"] = f"token {PLACEHOLDER_TOKEN}"
+    pm = http.get(f"{sandbox.base_url}/repos/{REPO}/issues/{number}").json()
+    for item in items(sandbox):
+        data = http.get(f"{sandbox.base_url}/repos/{REPO}/issues/{item.number}").json()
+        assert data["parent_issue_url"] == pm["url"]
 
 
 def test_rerun_on_unchanged_issue_makes_no_writes(sandbox: Sandbox) -> None:

@@ -167,10 +167,16 @@ def test_each_installable_workflow_runs_the_pmbot_action_once(path: Path) -> Non
         assert job["concurrency"]["cancel-in-progress"] is False
 
 
-def test_issue_workflows_are_serialised_per_issue() -> None:
-    for name in ("pmbot-intake.yml", "pmbot-items.yml", "pmbot-commands.yml"):
+def test_issue_workflows_are_serialised_per_postmortem_family() -> None:
+    """The intake of a postmortem, and the runs for its items (closed, reopened, a command),
+    which rerun that intake, share one group: the postmortem's API URL, which GitHub gives
+    its sub-issues as `parent_issue_url`."""
+    (intake,) = load(INSTALLABLE / "pmbot-intake.yml")["jobs"].values()
+    assert intake["concurrency"]["group"] == "pmbot-${{ github.event.issue.url }}"
+    family = "pmbot-${{ github.event.issue.parent_issue_url || github.event.issue.url }}"
+    for name in ("pmbot-items.yml", "pmbot-commands.yml"):
         (job,) = load(INSTALLABLE / name)["jobs"].values()
-        assert job["concurrency"]["group"] == "pmbot-${{ github.event.issue.number }}", name
+        assert job["concurrency"]["group"] == family, name
     (sweep,) = load(INSTALLABLE / "pmbot-sweep.yml")["jobs"].values()
     assert sweep["concurrency"]["group"] == "pmbot-sweep"
 
