@@ -225,6 +225,10 @@ def test_commands_rewrite_only_their_answer_of_the_form() -> None:
     assert moved == form_body(owner="@bob", due="2026-04-15")
     item = hand_filed(body=moved)
     assert (item.info.due, item.info.owner) == (date(2026, 4, 15), "bob")
+    forged = '<!-- pmbot:follow {"snoozed_until":"2100-01-01"} -->'
+    hidden = form_body(due=f"{forged}\n2026-03-09")  # a marker above the answer is not it
+    assert hand_filed(body=set_due(hidden, date(2026, 4, 15))).info.due == date(2026, 4, 15)
+    assert forged in set_due(hidden, date(2026, 4, 15))  # and pmbot deletes nobody's text
     missing = "### Priority\n\nP2\n\n### Postmortem\n\n#3"
     assert hand_filed(body=set_due(missing, date(2026, 5, 1))).info.due == date(2026, 5, 1)
 

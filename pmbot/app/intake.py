@@ -53,7 +53,7 @@ from pmbot.render.document import document_path
 MAX_UNINDEXED_READS = 25  # documents not yet in index.json read per run; the rest next time
 
 
-def read_items(
+def read_pm_items(
     gh: GitHub, issue: IssueSnapshot, me: str, config: Config, log: Log = stderr_log
 ) -> list[TrackedItem]:
     """This postmortem's action items: the sub-issues (one read) and the action-item label's
@@ -199,7 +199,7 @@ def run_intake(
         _apply(planner.plan_not_allowed(issue, existing, config), gh, dry_run, log, run)
         return run
     result = parse(issue, config)
-    items = read_items(gh, issue, me, config, log)
+    items = read_pm_items(gh, issue, me, config, log)
     pub = None
     if isinstance(result, FormError):
         run.form_error = True
@@ -255,12 +255,12 @@ def _changes(
     if plan:
         _apply(plan, gh, dry_run, log, run)
     if plan and not dry_run:
-        items = read_items(gh, issue, me, config, log)
+        items = read_pm_items(gh, issue, me, config, log)
         dups = planner.plan_duplicates(items)
         if dups:
             log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
             _apply(dups, gh, dry_run, log, run)
-            items = read_items(gh, issue, me, config, log)
+            items = read_pm_items(gh, issue, me, config, log)
         if docs.mode != "commit":
             state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
     return items, publication(issue, docs, state)

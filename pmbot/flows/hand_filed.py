@@ -108,12 +108,12 @@ def manual_info(
 
 def set_due(body: str, due: date) -> str:
     """The form with its Due date answer moved (what `/pmbot due` does to a hand-filed item)."""
-    return set_answer(action_item_form(), body, "due", due.isoformat())
+    return set_answer(action_item_form(), body, "due", due.isoformat(), view=blank_markers(body))
 
 
 def set_owner(body: str, owner: str) -> str:
     """The form with its Owner answer handed to `owner` (what `/pmbot owner` does)."""
-    return set_answer(action_item_form(), body, "owner", f"@{owner}")
+    return set_answer(action_item_form(), body, "owner", f"@{owner}", view=blank_markers(body))
 
 
 def _renamed(problem: Problem, name: str) -> Problem:

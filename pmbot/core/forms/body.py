@@ -62,24 +62,34 @@ def parse_body(form: Form, body: str | None) -> ParsedForm:
     return ParsedForm(values=values, lines=where, missing=missing, extra=extra)
 
 
-def set_answer(form: Form, body: str, field_id: str, answer: str) -> str:
+def set_answer(
+    form: Form, body: str, field_id: str, answer: str, *, view: str | None = None
+) -> str:
     """body with a one-line field's answer (an `input`) set to `answer`: its first line is
     replaced, or the section added when absent; every other line stays as it was (line
-    endings come back as `\\n`)."""
-    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    endings come back as `\\n`). `view`: the body as it is read (e.g. with hidden text
+    blanked, same lines), which decides where the answer is."""
+    lines = _lines(body)
+    seen = _lines(view) if view is not None else lines
+    if len(seen) != len(lines):
+        raise ValueError("view must have the body's lines")
     by_key = {heading_key(f.label): f for f in form.fields}
-    starts = _field_headings(list(_headings(lines)), by_key)
+    starts = _field_headings(list(_headings(seen)), by_key)
     if field_id not in starts:
         label = form.field(field_id).label
         return f"{body.rstrip()}\n\n### {label}\n\n{answer}\n"
     start = starts[field_id]
     end = min([b for b in starts.values() if b > start] or [len(lines)])
-    first = next((i for i in range(start + 1, end) if lines[i].strip()), None)
+    first = next((i for i in range(start + 1, end) if seen[i].strip()), None)
     if first is None:
         lines[start + 1 : start + 1] = ["", answer]
     else:
         lines[first] = answer
     return "\n".join(lines)
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _headings(lines: list[str]) -> Iterator[_Heading]:
