@@ -308,7 +308,9 @@ def _command(
 
 def _export(sb: Sandbox, out: Path, env: dict[str, str], clock: Clock) -> None:
     """Copy the documents pmbot committed (on any branch) and the report to `out`."""
-    with _quiet() as report:
+    report, requests_line = io.StringIO(), io.StringIO()
+    # stdout is the report; stderr (the request counts) is not part of it.
+    with redirect_stdout(report), redirect_stderr(requests_line):
         report_command(env, fmt="md", now=clock.now, post=False, config_path=None)
     (out / "report.md").write_text(report.getvalue(), encoding="utf-8")
     git = sb.state.git
