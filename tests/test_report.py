@@ -203,10 +203,12 @@ def test_csv_cells_cannot_run_as_formulas() -> None:
 def test_markdown_has_mermaid_charts_tables_and_no_pings() -> None:
     md = render_report(report(), "md")
     assert md.startswith("# Postmortem program report — 2026-04-01\n")
-    assert md.count("```mermaid") == 4
-    assert "xychart-beta" in md and "pie title Postmortems by severity" in md
+    # by month, by severity, on time by priority, time to resolve; no single-slice pie
+    assert md.count("```mermaid") == 4 and "pie" not in md
+    assert md.count('%%{init: {"theme": "base"') == 4
     assert '    x-axis ["2025-06", "2026-01", "2026-02", "2026-03"]' in md
     assert "    bar [1, 2, 1, 1]" in md
+    assert '    title "Postmortems by severity"' in md
     assert "| 2026-01 | 1 | 1 | 0 | 0 | 2 |" in md
     assert "1 of 3 documents merged within their target (33%); 2 late, 1 not yet due." in md
     assert "Overall: 3 of 7 on time, 43% ⚠️." in md
@@ -221,5 +223,55 @@ def test_markdown_has_mermaid_charts_tables_and_no_pings() -> None:
 def test_empty_program_renders() -> None:
     empty = compute_report([], [], NOW, default_config())
     md = render_report(empty, "md")
-    assert "No postmortems yet." in md and "Overall: 0 of 0 on time, —." in md
+    assert "No postmortems yet." in md and "No action item has reached its due date yet." in md
+    assert "```mermaid" not in md and "⚠️" not in md and "| P0 |" not in md
     assert json.loads(render_report(empty, "json"))["action_items"]["overall"]["rate"] is None
+
+
+def _charts(md: str) -> list[str]:
+    return md.split("```mermaid\n")[1:]
+
+
+def test_percent_axis_runs_to_100_with_the_target_as_a_line() -> None:
+    md = render_report(report(), "md")
+    chart = next(c for c in _charts(md) if "On time by priority" in c)
+    assert '    y-axis "% on time" 0 --> 100' in chart
+    labels = chart.split("x-axis [", 1)[1].split("]", 1)[0]
+    assert f"    line [{', '.join('90' for _ in labels.split(', '))}]" in chart
+
+
+def test_counts_get_whole_number_ticks() -> None:
+    md = render_report(report(), "md")
+    chart = next(c for c in _charts(md) if "Postmortems by month" in c)
+    assert '    y-axis "postmortems" 0 --> 10' in chart
+
+
+def test_one_data_point_draws_no_chart() -> None:
+    one = PostmortemRecord(
+        1, "x", "SEV-2", t("2026-03-01", "00:00"), resolved=t("2026-03-01", "02:00")
+    )
+    md = render_report(compute_report([one], [], NOW, default_config()), "md")
+    assert "```mermaid" not in md
+    assert "| 2026-03 | 1 | 1 |" in md
+
+
+def test_priorities_with_nothing_decided_are_not_drawn_as_zero() -> None:
+    items = [
+        item(1, P1, "a", date(2026, 3, 1), closed=date(2026, 2, 20)),
+        item(2, P2, "a", date(2026, 3, 1), closed=date(2026, 3, 10)),
+    ]
+    md = render_report(compute_report([], items, NOW, default_config()), "md")
+    chart = next(c for c in _charts(md) if "On time by priority" in c)
+    assert '    x-axis ["P1", "P2"]' in chart and "    bar [100, 0]" in chart
+    assert "| P0 |" not in md and "| P3 |" not in md
+
+
+def test_warning_sign_only_far_below_target_on_enough_items() -> None:
+    late, early = date(2026, 3, 10), date(2026, 2, 1)
+    items = [item(n, P1, "a", date(2026, 3, 1), closed=late) for n in range(1, 4)]
+    items += [item(9, P2, "a", date(2026, 3, 1), closed=late)]
+    items += [item(n, P3, "a", date(2026, 3, 1), closed=c) for n, c in ((10, early), (11, late))]
+    md = render_report(compute_report([], items, NOW, default_config()), "md")
+    assert "| P1 | 0 | 3 | 0% ⚠️ |" in md  # 0 of 3: far below, on enough items
+    assert "| P2 | 0 | 1 | 0% |" in md  # one late item is not a trend
+    assert "| P3 | 1 | 1 | 50% |" in md  # below target, not far below on so few

@@ -34,10 +34,17 @@ from pmbot.core.figures import postmortem_due
 from pmbot.core.model import Postmortem, Priority, Severity, utc
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.tracking import iso
+from pmbot.render import charts
 
 ON_TIME_TARGET = 0.9
+# A rate gets ⚠️ only when under half its target over at least three items: one late item
+# of one is news for its owner, not a warning sign for the program.
+FAR_BELOW = 0.5
+WARN_MIN_COUNTED = 3
 AGE_BUCKETS = ((7, "1-7 days"), (30, "8-30 days"), (90, "31-90 days"), (None, "over 90 days"))
 SEVERITIES = [str(s) for s in Severity]
+# The severity chart always shows these, so "no SEV-1 this period" is seen, not missing.
+SEVERITY_ALWAYS = ("SEV-1", "SEV-2", "SEV-3")
 Format = Literal["md", "json", "csv"]
 
 
@@ -413,11 +420,6 @@ def _csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _label(text: str) -> str:
-    """Text safe inside a Mermaid string and a Markdown table cell."""
-    return text.replace('"', "'").replace("|", "/").replace("`", "'").replace("\n", " ")
-
-
 def _code(name: str) -> str:
     """A user-given name as inline code: shown as written, never a mention or markup."""
     return "`" + name.replace("`", "'") + "`"
@@ -428,21 +430,19 @@ def _pct(rate: float | None) -> str:
 
 
 def _mark(rate: Rate, target: float) -> str:
+    """✅ when the target is met; ⚠️ only when far below it on enough items to mean it."""
     meets = rate.meets(target)
-    return "" if meets is None else " ✅" if meets else " ⚠️"
+    if meets is None:
+        return ""
+    if meets:
+        return " ✅"
+    far_below = rate.rate is not None and rate.rate < target * FAR_BELOW
+    return " ⚠️" if far_below and rate.counted >= WARN_MIN_COUNTED else ""
 
 
 def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float], y: str) -> list[str]:
-    top = max([*values, 1])
-    return [
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{_label(title)}"',
-        f"    x-axis [{', '.join(chr(34) + _label(x) + chr(34) for x in labels)}]",
-        f'    y-axis "{_label(y)}" 0 --> {top:g}',
-        f"    bar [{', '.join(f'{v:g}' for v in values)}]",
-        "```",
-    ]
+    """Counts as bars (whole-number ticks); nothing for fewer than two bars."""
+    return charts.bar_counts(title, labels, values, y)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -458,17 +458,19 @@ def _md_postmortems(report: Report) -> list[str]:
         return [*lines, "No postmortems yet.", ""]
     months = list(report.by_month)
     totals = [sum(report.by_month[m].values()) for m in months]
-    lines += [*_bar_chart("Postmortems by month", months, totals, "postmortems"), ""]
     sevs = [s for s in SEVERITIES if any(s in row for row in report.by_month.values())]
+    by_sev = {s: sum(row.get(s, 0) for row in report.by_month.values()) for s in SEVERITIES}
+    chart = _bar_chart("Postmortems by month", months, totals, "postmortems")
+    lines += [*chart, ""] if chart else []
+    if sum(totals) >= charts.MIN_POINTS:
+        shown = [s for s in SEVERITIES if by_sev[s] or s in SEVERITY_ALWAYS]
+        counts = [by_sev[s] for s in shown]
+        lines += [*_bar_chart("Postmortems by severity", shown, counts, "postmortems"), ""]
     rows = [
         [m, *(report.by_month[m].get(s, 0) for s in sevs), t]
         for m, t in zip(months, totals, strict=True)
     ]
-    lines += [*_table(["Month", *sevs, "Total"], rows), ""]
-    by_sev = {s: sum(row.get(s, 0) for row in report.by_month.values()) for s in sevs}
-    lines += ["```mermaid", "pie title Postmortems by severity"]
-    lines += [f'    "{_label(s)}" : {n}' for s, n in by_sev.items()] + ["```", ""]
-    return lines
+    return [*lines, *_table(["Month", *sevs, "Total"], rows), ""]
 
 
 def _md_time_to_postmortem(report: Report) -> list[str]:
@@ -487,16 +489,21 @@ def _md_time_to_postmortem(report: Report) -> list[str]:
 def _md_completion(report: Report) -> list[str]:
     t, overall = report.target, report.overall
     lines = [f"## Action items completed on time (target {_pct(t)})", ""]
+    if not overall.counted:
+        return [*lines, "No action item has reached its due date yet.", ""]
     lines.append(
         f"Overall: {overall.on_time} of {overall.counted} on time, {_pct(overall.rate)}"
         f"{_mark(overall, t)}."
     )
-    prios = list(report.by_priority)
-    rates = [round((report.by_priority[p].rate or 0) * 100) for p in prios]
-    lines += ["", *_bar_chart("On time by priority (%)", prios, rates, "% on time"), ""]
-    rows = [
-        [p, r.on_time, r.late, _pct(r.rate) + _mark(r, t)] for p, r in report.by_priority.items()
-    ]
+    # Priorities with nothing decided yet are left out: a 0 bar would read as 0% on time.
+    decided = {p: r for p, r in report.by_priority.items() if r.rate is not None}
+    rates = [round((r.rate or 0) * 100) for r in decided.values()]
+    chart = charts.bar_percent(
+        "On time by priority (%)", list(decided), rates, "% on time", t * 100
+    )
+    lines += ["", *chart] if chart else []
+    lines.append("")
+    rows = [[p, r.on_time, r.late, _pct(r.rate) + _mark(r, t)] for p, r in decided.items()]
     lines += [*_table(["Priority", "On time", "Late", "Rate"], rows), ""]
     rows = [
         [_code(o), r.on_time, r.late, _pct(r.rate) + _mark(r, t)]
@@ -508,12 +515,15 @@ def _md_completion(report: Report) -> list[str]:
 
 def _md_open(report: Report) -> list[str]:
     lines = ["## Open and overdue", ""]
+    if not report.open_by_owner:
+        return [*lines, "No open action items.", ""]
     rows = [
         [_code(o), ld.open, ld.overdue, ld.oldest_overdue_days if ld.overdue else "—"]
         for o, ld in report.open_by_owner.items()
     ]
     lines += [*_table(["Owner", "Open", "Overdue", "Most days overdue"], rows), ""]
-    lines += [*_table(["Days overdue", "Items"], report.overdue_ages.items()), ""]
+    if any(report.overdue_ages.values()):
+        lines += [*_table(["Days overdue", "Items"], report.overdue_ages.items()), ""]
     return lines
 
 
@@ -521,9 +531,11 @@ def _md_trends(report: Report) -> list[str]:
     lines = ["## Detection and resolution (median minutes)", ""]
     if not report.trends:
         return [*lines, "No incidents with timelines yet.", ""]
-    months = list(report.trends)
+    # Months without a measured TTR are left out of the line rather than drawn as 0.
+    months = [m for m, tr in report.trends.items() if tr.ttr_median_minutes is not None]
     ttr = [report.trends[m].ttr_median_minutes or 0 for m in months]
-    lines += [*_bar_chart("Median time to resolve (minutes)", months, ttr, "minutes"), ""]
+    chart = charts.line_chart("Median time to resolve (minutes)", months, ttr, "minutes")
+    lines += [*chart, ""] if chart else []
     rows = [
         [m, t.incidents, _num(t.ttd_median_minutes), _num(t.ttr_median_minutes)]
         for m, t in report.trends.items()
