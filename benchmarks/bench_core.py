@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pmbot.app.forms import postmortem_form
 from pmbot.core.config import default_config
-from pmbot.core.forms import load_form, parse_body
-from pmbot.core.reading import read_postmortem, shipped_form_text
+from pmbot.core.forms import parse_body
+from pmbot.core.reading import read_postmortem
 from pmbot.core.review import review
 from pmbot.render import library
 from pmbot.render.document import document_path, render_document
@@ -68,7 +69,7 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, float]:
 def bench_postmortem() -> None:
     config = default_config()
     body = maximal_body()
-    form = load_form(shipped_form_text())
+    form = postmortem_form()
     result = read_postmortem(body, config, form=form)
     pm = result.postmortem
     print(
@@ -111,7 +112,7 @@ def bench_index(n: int = 10_000) -> None:
             f"index {len(entries):,} documents (read front matter, write README.md + index.json): "
             f"{elapsed:.2f} s"
         )
-        pm = read_postmortem(maximal_body(), default_config()).postmortem
+        pm = read_postmortem(maximal_body(), default_config(), form=postmortem_form()).postmortem
         t0 = time.perf_counter()
         similar = library.similar_incidents(pm, entries, window_days=180)
         print(

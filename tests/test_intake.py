@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from pmbot.app.forms import postmortem_form
 from pmbot.core import markers
 from pmbot.core.config import default_config
 from pmbot.core.model import ActionItem, Priority
@@ -68,7 +69,7 @@ def test_rerun_of_the_example_plans_nothing() -> None:
     from pathlib import Path
 
     body = (Path(__file__).parents[1] / "examples" / "postmortem-issue.md").read_text()
-    pm = read_postmortem(body, CONFIG, issue_number=1).postmortem
+    pm = read_postmortem(body, CONFIG, form=postmortem_form(), issue_number=1).postmortem
     existing = []
     for n, r in enumerate(pm.action_items, start=2):
         data = intake.new_info(pm, r, NOW.date(), CONFIG)
@@ -111,7 +112,7 @@ def test_review_notes_stay_in_the_issue_unless_the_config_asks() -> None:
     from pmbot.flows import publish
 
     body = (Path(__file__).parents[1] / "examples" / "postmortem-issue.md").read_text()
-    result = read_postmortem(body, CONFIG, issue_number=1)
+    result = read_postmortem(body, CONFIG, form=postmortem_form(), issue_number=1)
     assert result.findings  # the example has a blameful sentence the review flags
     docs = publish.documents(result.postmortem, result.findings, (), CONFIG, "main")
     document = dict(docs.files)[docs.path]

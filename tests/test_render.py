@@ -324,25 +324,21 @@ def test_similar_links_are_relative_to_the_document() -> None:
 # --- templates ------------------------------------------------------------------------------
 
 
-def test_a_repository_template_overrides_the_shipped_one(tmp_path: Path) -> None:
-    template = tmp_path / "pm.md.j2"
-    template.write_text(
+def test_a_repository_template_overrides_the_shipped_one() -> None:
+    template = (
         "---\n{{ front_matter }}---\n{{ title }}: {{ figures.ttr }}\n"
-        "{% for item in action_items %}\n- {{ item.what | cell }}\n{% endfor %}\n",
-        encoding="utf-8",
+        "{% for item in action_items %}\n- {{ item.what | cell }}\n{% endfor %}\n"
     )
-    doc = render_document(full_postmortem(), template_path=template)
+    doc = render_document(full_postmortem(), template=template)
     assert doc.endswith(
         "---\nCheckout outage: database failover stalled (eu-west): 1h 30m\n"
         "- Alert on disk usage above 80%\n- Rewrite the failover runbook\n"
     )
 
 
-def test_undefined_names_in_a_template_fail_loudly(tmp_path: Path) -> None:
-    template = tmp_path / "pm.md.j2"
-    template.write_text("# {{ title }}\n\n{{ titel }}\n", encoding="utf-8")
+def test_undefined_names_in_a_template_fail_loudly() -> None:
     with pytest.raises(ConfigError) as caught:
-        render_document(full_postmortem(), template_path=template)
+        render_document(full_postmortem(), template="# {{ title }}\n\n{{ titel }}\n")
     assert caught.value.problems[0].line == 3 and "'titel' is undefined" in str(caught.value)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pmbot.app.offline import read_template
+from pmbot.core.config import default_config
 from pmbot.core.model import Postmortem, Severity
 from pmbot.errors import ConfigError
 from pmbot.render.bounded import MAX_OUTPUT
@@ -23,9 +25,7 @@ PM = Postmortem(
 
 
 def render_with(tmp_path: Path, source: str) -> str:
-    template = tmp_path / "document.md.j2"
-    template.write_text(source, encoding="utf-8")
-    return render_document(PM, template_path=template)
+    return render_document(PM, template=source)
 
 
 def failure(tmp_path: Path, source: str) -> tuple[int | None, str]:
@@ -132,5 +132,8 @@ def test_the_shipped_template_renders_within_the_bounds(tmp_path: Path) -> None:
 def test_an_unreadable_template_is_a_user_error(tmp_path: Path) -> None:
     template = tmp_path / "document.md.j2"
     template.write_bytes(b"\xff\xfe{{ title }}")
+    config = default_config()
+    templates = config.templates.model_copy(update={"document": str(template)})
+    config = config.model_copy(update={"templates": templates})
     with pytest.raises(ConfigError, match=r"templates\.document"):
-        render_document(PM, template_path=template)
+        read_template(config)

@@ -26,14 +26,13 @@ Intake's guarantees, and how they are kept:
 
 from __future__ import annotations
 
-import contextlib
 import re
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from pmbot.app.forms import postmortem_form
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
@@ -106,7 +105,9 @@ def read_postmortem_issue(gh: GitHub, number: int, config: Config) -> IssueSnaps
 def parse(issue: IssueSnapshot, config: Config) -> Intake | FormError:
     """The form read and reviewed, or the FormError that the summary comment explains."""
     try:
-        result = read_postmortem(issue.body, config, issue_number=issue.number)
+        result = read_postmortem(
+            issue.body, config, form=postmortem_form(), issue_number=issue.number
+        )
         document_path(result.postmortem, config.docs_dir)  # undated: a problem to report
     except FormError as exc:
         return exc
@@ -209,23 +210,19 @@ def run_intake(
     return run
 
 
-@contextlib.contextmanager
-def _repo_template(gh: GitHub, config: Config, ref: str) -> Iterator[Path | None]:
-    """`templates.document` is a path in the repository: fetched once, rendered from a file."""
+def repo_template(gh: GitHub, config: Config, ref: str) -> str | None:
+    """`templates.document`: a path in the repository, read once per run (None: the shipped
+    template)."""
     name = config.templates.document
     if not name:
-        yield None
-        return
+        return None
     found = gh.read_file(name, ref=ref)
     if found is None:
         raise PmbotError(
             [Problem("templates.document", f"{name!r} is not in the repository.", "commit "
                      "the template there, or set templates.document to null.")]
         )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="pmbot-template-") as folder:
-        path = Path(folder) / "document.md.j2"
-        path.write_text(found.text, encoding="utf-8")
-        yield path
+    return found.text
 
 
 def _changes(
@@ -243,10 +240,10 @@ def _changes(
     """Phase one: the action items and the document. Returns the items as they now are."""
     pm = result.postmortem
     state = read_library(gh, config)
-    with _repo_template(gh, config, state.default_branch) as template:
-        docs = publish.documents(
-            pm, result.findings, state.library, config, state.default_branch, template
-        )
+    template = repo_template(gh, config, state.default_branch)
+    docs = publish.documents(
+        pm, result.findings, state.library, config, state.default_branch, template
+    )
     state = read_target(gh, docs, state)
     # One read per owner to be assigned, so GitHub is never asked for an assignee it refuses.
     refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]

@@ -7,13 +7,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pmbot.app.forms import postmortem_form
 from pmbot.core.config import Config, load_config
 from pmbot.core.forms import form_parse as parse_to_values
 from pmbot.core.forms import load_form
 from pmbot.core.reading import Intake, read_postmortem
 from pmbot.core.review import format_findings
+from pmbot.errors import ConfigError, Problem
 from pmbot.render import library
-from pmbot.render.document import document_path, render_document
+from pmbot.render.document import TEMPLATE_FIELD, document_path, render_document
 
 
 def form_parse(form_text: str, body_text: str) -> int:
@@ -23,7 +25,7 @@ def form_parse(form_text: str, body_text: str) -> int:
 
 
 def _intake(body_text: str, form_text: str | None, config: Config) -> Intake:
-    form = load_form(form_text, source="--form") if form_text is not None else None
+    form = load_form(form_text, source="--form") if form_text is not None else postmortem_form()
     return read_postmortem(body_text, config, form=form)
 
 
@@ -43,7 +45,7 @@ def render(
         pm,
         findings=list(result.findings) if config.review.in_document else [],
         similar=similar,
-        template_path=Path(config.templates.document) if config.templates.document else None,
+        template=read_template(config),
         now=datetime.now(UTC),
     )
     if out_dir is None:
@@ -55,6 +57,17 @@ def render(
     library.write_index(out_dir / config.docs_dir)
     print(f"wrote {target} and the library index in {out_dir / config.docs_dir}")
     return 0
+
+
+def read_template(config: Config) -> str | None:
+    """`templates.document` from this checkout (None: the shipped template)."""
+    if not config.templates.document:
+        return None
+    try:
+        return Path(config.templates.document).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fix = "commit the template as UTF-8 text, or set templates.document to null."
+        raise ConfigError([Problem(TEMPLATE_FIELD, f"cannot read it: {exc}.", fix)]) from None
 
 
 def review(body_text: str, *, form_text: str | None, config_path: Path | None) -> int:

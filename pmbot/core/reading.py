@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pmbot.core.config import Config
-from pmbot.core.forms import Form, ParsedForm, load_form, parse_body, validate_required
+from pmbot.core.forms import Form, ParsedForm, parse_body, validate_required
 from pmbot.core.model import Postmortem
 from pmbot.core.postmortem import build_postmortem
 from pmbot.core.review import Finding, review
-from pmbot.core.shipped import data_text
 from pmbot.errors import FormError, Problem
 
 
@@ -21,11 +20,6 @@ class Intake:
     parsed: ParsedForm
     postmortem: Postmortem
     findings: tuple[Finding, ...]
-
-
-def shipped_form_text() -> str:
-    """The postmortem form pmbot ships (the one `pmbot init` installs)."""
-    return data_text("issue_templates", "postmortem.yml")
 
 
 def check_size(body: str | None, config: Config) -> None:
@@ -45,11 +39,11 @@ def check_size(body: str | None, config: Config) -> None:
 
 
 def read_postmortem(
-    body: str | None, config: Config, *, form: Form | None = None, issue_number: int | None = None
+    body: str | None, config: Config, *, form: Form, issue_number: int | None = None
 ) -> Intake:
-    """Parse, validate and review one postmortem body. Raises FormError listing every problem."""
+    """Parse, validate and review one postmortem body against `form` (loaded by the caller:
+    the core reads no files). Raises FormError listing every problem."""
     check_size(body, config)
-    form = form or load_form(shipped_form_text(), source="postmortem.yml")
     parsed = parse_body(form, body)
     problems = validate_required(form, parsed)
     try:

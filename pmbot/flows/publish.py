@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from pmbot.core.config import Config
@@ -129,14 +129,14 @@ def documents(
     library_entries: Sequence[LibraryEntry],
     config: Config,
     default_branch: str,
-    template_path: Path | None = None,
+    template: str | None = None,
 ) -> Documents:
     """The document and the index with this postmortem in it (its older entry replaced)."""
     path = document_location(pm, library_entries, config.docs_dir)
     others = [e for e in library_entries if e.issue != pm.issue_number or e.issue is None]
     similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
     notes = list(findings) if config.review.in_document else []  # they belong in the issue
-    text = render_document(pm, findings=notes, similar=similar, template_path=template_path)
+    text = render_document(pm, findings=notes, similar=similar, template=template)
     entry = replace(library.entry_from_postmortem(pm), path=_inside(path, config.docs_dir))
     readme, index = library.build_index([*others, entry])
     files = (

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
@@ -446,17 +446,14 @@ def _environment() -> BoundedEnvironment:
 
 @functools.cache
 def _shipped_template() -> Template:
-    return _template(SHIPPED_TEMPLATE)
+    return _compile(SHIPPED_TEMPLATE.read_text(encoding="utf-8"))
 
 
-def _template(path: Path | None) -> Template:
-    if path is None:
-        return _shipped_template()
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fix = "commit the template as UTF-8 text, or set templates.document to null."
-        raise ConfigError([Problem(TEMPLATE_FIELD, f"cannot read it: {exc}.", fix)]) from None
+def _template(source: str | None) -> Template:
+    return _shipped_template() if source is None else _compile(source)
+
+
+def _compile(source: str) -> Template:
     try:
         return _environment().from_string(source)
     except TemplateError as exc:
@@ -510,14 +507,15 @@ def render_document(
     figures: Mapping[str, float | None] | None = None,
     findings: Iterable[object] | None = None,
     similar: Sequence[LibraryEntry] = (),
-    template_path: Path | None = None,
+    template: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """The postmortem's Markdown document, YAML front matter first."""
+    """The postmortem's Markdown document, YAML front matter first. `template` is the text of
+    a repository's template (`templates.document`, read by the caller), None for the shipped
+    one."""
     context = build_context(pm, figures=figures, findings=findings, similar=similar, now=now)
     values = {f.name: getattr(context, f.name) for f in fields(context)}
-    template = _template(template_path)
     try:
-        return render_bounded(template, values)
+        return render_bounded(_template(template), values)
     except _RENDER_ERRORS as exc:
         raise template_error(exc) from None
