@@ -265,3 +265,25 @@ def test_first_sweep_of_a_long_late_hand_filed_item_claims_nothing_untrue(repo: 
     assert "have been asked" not in notice
     assert notice.startswith(f"@{TEAM} @dana, ")  # the filer hears it too, not "before"
     assert "first time pmbot escalates it" in notice
+
+
+def test_a_command_reads_a_hand_filed_items_comments_once(repo: Repo) -> None:
+    number = repo.file("dana", due="2026-03-02", priority="P1")
+    repo.sweep()  # the notice: now the item has a comment holding its state
+    repo.sb.counters.reset()
+    assert repo.comment(number, "/pmbot snooze 7d on call this week", "octocat") == 0
+    assert repo.sb.counters.by_endpoint[COMMENT_LIST] == 1  # state and pending commands
+
+
+def test_a_lost_command_is_caught_up_from_the_state_the_one_before_left(repo: Repo) -> None:
+    """Actions cancelled the run of the snooze; the next command's run carries it out first,
+    and plans the second from the state the snooze left (in its audit comment)."""
+    number = repo.file("dana", due="2026-03-02", priority="P1")
+    repo.sweep()
+    repo.sb.seed_comment(number, "/pmbot snooze 7d on call this week", user="octocat")
+    assert repo.comment(number, "/pmbot owner @carol handing over", "octocat") == 0
+    snoozed, handed = repo.texts(number)[-2:]
+    assert snoozed.startswith("**Reminders snoozed**") and handed.startswith("**Owner changed**")
+    state = markers.find(handed, "follow")
+    assert state is not None and state["snoozed_until"] == "2026-03-10T06:00:00Z"
+    assert "### Owner\n\n@carol\n" in repo.sb.state.issues[number].body

@@ -16,6 +16,7 @@ from pmbot.core.config import Config
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.items import ItemProblem, TrackedItem, followed, read_item, with_comments
 from pmbot.flows.owner_commands import (
+    REPLY,
     Command,
     Invocation,
     Pending,
@@ -25,7 +26,8 @@ from pmbot.flows.owner_commands import (
 )
 from pmbot.flows.tracking import ITEM
 from pmbot.github.client import GitHub
-from pmbot.plan import CreateComment, apply
+from pmbot.github.models import CommentSnapshot
+from pmbot.plan import Action, CreateComment, apply
 
 
 def read_event(environ: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
@@ -115,34 +117,37 @@ def _on_postmortem(
     return exit_code(run_intake(gh, number, now=now, config=config, dry_run=dry_run, log=log))
 
 
-def _item(gh: GitHub, number: int, config: Config, log: Log) -> TrackedItem | None:
+def _item(
+    gh: GitHub, number: int, config: Config, log: Log
+) -> tuple[TrackedItem | None, list[CommentSnapshot] | None]:
     """The action item #number under the trust rule, with its state (for a hand-filed item,
-    from pmbot's comments: one more read when it has any); None when pmbot does not follow
-    it (said in the log)."""
+    from pmbot's comments: one more read when it has any), and the comments when they were
+    read; None when pmbot does not follow it (said in the log)."""
     snap, me = gh.get_issue(number), gh.login()
     hand_filed = snap.author != me
     labelled = config.labels.action_item.name in snap.labels
     if not (markers.has(snap.body, ITEM) if not hand_filed else labelled):
         log(f"pmbot: #{number} is not an action item pmbot tracks; nothing to do.")
-        return None
+        return None, None
     if not followed(snap, me, config):
         log(f"pmbot: #{number} was filed by someone pmbot does not act for; not followed.")
-        return None
+        return None, None
     try:
         item = read_item(snap, bot_login=me, config=config)
     except ItemProblem as problem:
         log(f"pmbot: #{number} is not an action item pmbot can follow: {problem.render()}")
-        return None
-    return (
-        with_comments(item, gh.list_comments(number), me) if hand_filed and snap.comments else item
-    )
+        return None, None
+    if not (hand_filed and snap.comments):
+        return item, None
+    comments = gh.list_comments(number)
+    return with_comments(item, comments, me), comments
 
 
 def _on_item_state(
     gh: GitHub, number: int, now: datetime, config: Config, dry_run: bool, log: Log
 ) -> int:
     """An action item closed or reopened: its postmortem's summary and labels follow."""
-    item = _item(gh, number, config, log)
+    item, _ = _item(gh, number, config, log)
     if item is None or item.hand_filed:  # a hand-filed item is in no summary
         return 0
     return exit_code(run_intake(gh, item.info.pm, now=now, config=config, dry_run=dry_run, log=log))
@@ -163,7 +168,7 @@ def _on_comment(
     text, author = str(comment.get("body") or ""), str((comment.get("user") or {}).get("login"))
     if not text.lstrip().startswith("/pmbot") or author == gh.login():
         return 0
-    item = _item(gh, number, config, log)
+    item, comments = _item(gh, number, config, log)
     if item is None:
         return 0
     cid = comment.get("id") if isinstance(comment.get("id"), int) else None
@@ -172,17 +177,18 @@ def _on_comment(
         return 0
     me = gh.login()
     trigger = Pending(cid, author, text)
-    pending = pending_commands(gh.list_comments(number), item, me, trigger)
+    read = comments if comments is not None else gh.list_comments(number)  # read once
+    pending = pending_commands(read, item, me, trigger)
     changed = False
-    for command in pending:
+    for position, command in enumerate(pending, start=1):
         if command.comment_id != cid:
             log(f"pmbot: #{number}: also carrying out comment {command.comment_id}, not yet done")
         outcome = _carry_out(gh, item, command, now, config, dry_run, log)
         if outcome is None:
             return 1
-        if outcome and not dry_run:  # the next command plans from the item as it now is
-            changed = True
-            item = _item(gh, number, config, log) or item
+        changed = changed or (outcome and not dry_run)
+        if outcome and not dry_run and position < len(pending):
+            item = _item(gh, number, config, log)[0] or item  # the next plans from it as it is
     # A denial or usage reply changes nothing the postmortem's summary shows: no intake.
     if changed and not item.hand_filed:
         return exit_code(
@@ -213,7 +219,13 @@ def _carry_out(
     result = apply(plan, gh, dry_run=dry_run, log=log)
     if result.failed:
         return None
-    return any(not isinstance(a, CreateComment) for a in plan.actions)
+    # A hand-filed item's state changes in the audit comment alone (a snooze): anything but
+    # a reply changed it.
+    return any(not _is_reply(a) for a in plan.actions)
+
+
+def _is_reply(action: Action) -> bool:
+    return isinstance(action, CreateComment) and markers.has(action.body, REPLY)
 
 
 # --- sweep ----------------------------------------------------------------------------------

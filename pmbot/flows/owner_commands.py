@@ -45,6 +45,7 @@ from pmbot.plan import (
     urgency,
 )
 
+REPLY = "reply"  # marker kind of pmbot's answer to a command it did not carry out
 MAX_REASON = 280
 MAX_SNOOZE_DAYS = 30
 MAX_DUE_AHEAD_DAYS = 366
@@ -184,7 +185,7 @@ def pending_commands(
     concurrency group) thereby carries out the lost command too."""
     answered = {c.comment_id for c in item.info.history if c.comment_id is not None}
     for comment in comments:
-        reply = markers.find(comment.body, "reply") if comment.author == bot_login else None
+        reply = markers.find(comment.body, REPLY) if comment.author == bot_login else None
         if isinstance(reply, dict) and isinstance(reply.get("cid"), int):
             answered.add(reply["cid"])
     last = max(answered, default=0)
@@ -253,7 +254,7 @@ def _check(command: Command, inv: Invocation) -> str | None:
 
 
 def _reply(inv: Invocation, message: str) -> Plan:
-    marker = markers.encode("reply", {"cid": inv.comment_id, "at": iso(inv.now)})
+    marker = markers.encode(REPLY, {"cid": inv.comment_id, "at": iso(inv.now)})
     return Plan((CreateComment(inv.item.number, f"{message}\n\n{marker}", urgency=_rank(inv)),))
 
 
