@@ -34,14 +34,13 @@ from pmbot.core.config import Config
 from pmbot.core.figures import postmortem_due
 from pmbot.core.logins import LOGIN_OR_TEAM
 from pmbot.core.model import Priority, Severity, utc
+from pmbot.core.timestamps import iso, parse_iso
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.tracking import (
     FollowState,
     Pending,
     Step,
     follow_marker,
-    iso,
-    parse_iso,
     with_markers,
 )
 from pmbot.plan import (

@@ -28,10 +28,11 @@ from datetime import date, datetime, timedelta
 from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.core.logins import LOGIN_OR_TEAM
+from pmbot.core.timestamps import iso
 from pmbot.flows.hand_filed import set_due, set_owner
 from pmbot.flows.items import AUDIT, TrackedItem
 from pmbot.flows.ladder import current_follow, mention, quoted
-from pmbot.flows.tracking import Change, FollowState, follow_marker, iso, with_markers
+from pmbot.flows.tracking import Change, FollowState, follow_marker, with_markers
 from pmbot.github.models import CommentSnapshot
 from pmbot.plan import (
     Action,

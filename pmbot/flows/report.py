@@ -32,8 +32,8 @@ from typing import Any, Literal
 from pmbot.core.config import Config
 from pmbot.core.figures import postmortem_due
 from pmbot.core.model import Postmortem, Priority, Severity, utc
+from pmbot.core.timestamps import iso
 from pmbot.flows.items import TrackedItem
-from pmbot.flows.tracking import iso
 from pmbot.render import charts
 
 ON_TIME_TARGET = 0.9

@@ -37,7 +37,8 @@ from enum import StrEnum
 from typing import Any
 
 from pmbot.core import markers
-from pmbot.core.model import Priority, utc
+from pmbot.core.model import Priority
+from pmbot.core.timestamps import iso, parse_iso
 
 ITEM = "item"
 FOLLOW = "follow"
@@ -60,16 +61,6 @@ class Step(StrEnum):
 
 
 _RANKS = {step: position for position, step in enumerate(Step)}
-
-
-def iso(moment: datetime) -> str:
-    """UTC ISO 8601 with seconds and a `Z`, the one format markers use."""
-    return utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return utc(moment)
 
 
 @dataclass(frozen=True)
