@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from conftest import REPO, FakeTime, settings_for
+from pydantic import ValidationError
 
 from pmbot.core import markers
+from pmbot.core.config import LabelSpec
 from pmbot.errors import GitHubError, PmbotError
 from pmbot.github.client import GitHub, RateLimitError, git_blob_sha
-from pmbot.github.models import GitHubSettings, IssueSnapshot, LabelSpec
+from pmbot.github.models import GitHubSettings, IssueSnapshot
 from pmbot.sandbox import Sandbox
 from pmbot.sandbox.state import PullData
 
@@ -225,8 +227,8 @@ def test_ensure_labels_lists_once_and_creates_only_the_missing(
 
 
 def test_label_spec_rejects_a_bad_colour() -> None:
-    with pytest.raises(ValueError, match="six hex digits"):
-        LabelSpec(name="x", color="#ff0000")
+    with pytest.raises(ValidationError, match="color"):
+        LabelSpec(name="x", color="#ff0000", description="")
 
 
 def test_add_and_remove_labels(sandbox: Sandbox, gh: GitHub) -> None:
@@ -471,7 +473,7 @@ def test_plain_403_is_an_error_not_a_wait(sandbox: Sandbox, fake_time: FakeTime)
     sandbox.seed_issue()
     gh = GitHub(settings_for(sandbox, token="reader-token"), pace=False, sleep=fake_time.sleep)
     with pytest.raises(GitHubError, match="403"):
-        gh.ensure_labels([LabelSpec(name="new")])
+        gh.ensure_labels([LabelSpec(name="new", color="ededed", description="")])
     assert fake_time.sleeps == []
 
 

@@ -19,8 +19,9 @@ import vcr  # type: ignore[import-untyped]  # vcrpy ships no type information
 from conftest import PLACEHOLDER_TOKEN, REPO
 
 from pmbot.core import markers
+from pmbot.core.config import LabelSpec
 from pmbot.github.client import GitHub
-from pmbot.github.models import GitHubSettings, LabelSpec
+from pmbot.github.models import GitHubSettings
 from pmbot.sandbox import Sandbox
 
 CASSETTES = Path(__file__).parent / "cassettes"

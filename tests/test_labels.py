@@ -12,9 +12,8 @@ from conftest import PLACEHOLDER_TOKEN, REPO
 
 from pmbot.app.labels import REPORT, labels
 from pmbot.cli import main
-from pmbot.core.config import load_config
+from pmbot.core.config import LabelSpec, load_config
 from pmbot.flows.labels import POSTMORTEM_COLOR, plan_labels, wanted_labels
-from pmbot.github.models import LabelSpec
 from pmbot.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +136,7 @@ def test_a_token_that_cannot_write_gets_a_clear_error_after_one_refused_write(
 
 
 def test_the_plan_is_pure_and_ignores_case() -> None:
-    wanted = (LabelSpec(name="a"), LabelSpec(name="B"), LabelSpec(name="c"))
+    wanted = tuple(LabelSpec(name=n, color="ededed", description="") for n in ("a", "B", "c"))
     plan = plan_labels(wanted, ["A", "b"])
     assert [a.describe() for a in plan.actions] == ["create label c (#ededed): "]
     assert plan.writes == 1

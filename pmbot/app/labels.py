@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pmbot.app.session import session
+from pmbot.core.config import LabelSpec
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.labels import plan_labels, wanted_labels
 from pmbot.flows.report_post import REPORT_LABEL
-from pmbot.github.models import LabelSpec
 from pmbot.plan import apply
 
 REPORT = LabelSpec(name=REPORT_LABEL, color="bfd4f2", description="pmbot's program report")

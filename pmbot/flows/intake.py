@@ -24,8 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from pmbot.core import markers
-from pmbot.core.config import Config
-from pmbot.core.config import LabelSpec as ConfigLabel
+from pmbot.core.config import Config, LabelSpec
 from pmbot.core.figures import durations, error_budget_consumed, format_duration, item_due
 from pmbot.core.model import ActionItem, Postmortem
 from pmbot.core.reading import Intake
@@ -33,7 +32,7 @@ from pmbot.core.review import format_findings
 from pmbot.errors import FormError, Problem
 from pmbot.flows.items import ItemProblem, TrackedItem, is_allowed, read_item
 from pmbot.flows.tracking import Change, ItemInfo, item_marker, with_markers
-from pmbot.github.models import CommentSnapshot, IssueSnapshot, LabelSpec, PullSnapshot
+from pmbot.github.models import CommentSnapshot, IssueSnapshot, PullSnapshot
 from pmbot.plan import (
     FIRST,
     Action,
@@ -263,7 +262,7 @@ def _label_specs(
     wanted = {n for row in rows for n in item_labels(row, config)}
     wanted |= {config.labels.removed.name} if removed else set()
     specs = {s.name: s for s in config.all_labels() if s.name in wanted}
-    return tuple(adapter_label(s) for s in specs.values())
+    return tuple(specs.values())
 
 
 def _create(
@@ -616,12 +615,7 @@ def _pm_labels(
 
 
 def _spec(name: str, config: Config) -> LabelSpec:
-    return adapter_label(next(s for s in config.all_labels() if s.name == name))
-
-
-def adapter_label(s: ConfigLabel) -> LabelSpec:
-    """The adapter's label type from the config's (which carries GitHub's length limits)."""
-    return LabelSpec(name=s.name, color=s.color, description=s.description)
+    return next(s for s in config.all_labels() if s.name == name)
 
 
 SUPERSEDED = "_Superseded by pmbot's summary comment above._"

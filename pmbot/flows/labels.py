@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pmbot.core.config import Config
-from pmbot.flows.intake import adapter_label
-from pmbot.github.models import LabelSpec
+from pmbot.core.config import Config, LabelSpec
 from pmbot.plan import Action, Plan, Writer
 
 # The postmortem label's name is `postmortem_label` in the config; its look is fixed here.
@@ -39,7 +37,7 @@ def wanted_labels(config: Config, extra: Sequence[LabelSpec] = ()) -> tuple[Labe
     postmortem = LabelSpec(
         name=config.postmortem_label, color=POSTMORTEM_COLOR, description=POSTMORTEM_DESCRIPTION
     )
-    specs = [postmortem, *(adapter_label(s) for s in config.all_labels()), *extra]
+    specs = [postmortem, *config.all_labels(), *extra]
     unique: dict[str, LabelSpec] = {}
     for spec in specs:
         unique.setdefault(spec.name.lower(), spec)

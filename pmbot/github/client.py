@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from pmbot.core import markers
+from pmbot.core.config import LabelSpec
 from pmbot.core.timestamps import iso
 from pmbot.github.git import GitData
 from pmbot.github.models import (
@@ -23,7 +24,6 @@ from pmbot.github.models import (
     CommentSnapshot,
     GitHubSettings,
     IssueSnapshot,
-    LabelSpec,
     RateLimit,
     SubIssueResult,
     git_blob_sha,

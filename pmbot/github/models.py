@@ -22,7 +22,6 @@ from pmbot.errors import PmbotError, Problem
 
 DEFAULT_API_URL = "https://api.github.com"
 _REPOSITORY = re.compile(rf"^{REPOSITORY}$")
-_LABEL_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True)
@@ -166,20 +165,6 @@ class CommentSnapshot(Frozen):
             updated_at=parse_iso(data["updated_at"]),
             html_url=data.get("html_url") or "",
         )
-
-
-class LabelSpec(Frozen):
-    """A label pmbot relies on; created with this colour and description on first use."""
-
-    name: str
-    color: str = "ededed"  # six hex digits, no '#', as the API wants it
-    description: str = ""
-
-    def model_post_init(self, _context: Any) -> None:
-        if not _LABEL_COLOR.match(self.color):
-            raise ValueError(
-                f"label {self.name!r}: color must be six hex digits, not {self.color!r}"
-            )
 
 
 def git_blob_sha(text: str) -> str:

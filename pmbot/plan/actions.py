@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pmbot.core.config import LabelSpec
 from pmbot.core.model import Priority
 from pmbot.core.parse.common import short
-from pmbot.github.models import LabelSpec
 from pmbot.plan.writer import Writer
 
 # (priority rank, minus days overdue, issue number): sorts most urgent first.

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from pmbot.github.models import BranchResult, IssueSnapshot, LabelSpec
+from pmbot.core.config import LabelSpec
+from pmbot.github.models import BranchResult, IssueSnapshot
 
 
 class Writer(Protocol):

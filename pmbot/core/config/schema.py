@@ -123,6 +123,9 @@ def _require_all(mapping: Mapping[Any, Any], keys: type[Priority] | type[ItemTyp
 
 
 class LabelSpec(Model):
+    """A label pmbot relies on, created with this colour and description on first use: the
+    one label type of config, plans and the adapter."""
+
     name: str = Field(min_length=1, max_length=50)  # GitHub's limit
     color: str = Field(pattern=r"^[0-9a-fA-F]{6}$")
     description: str = Field(max_length=100)
