@@ -114,6 +114,12 @@ def _cmd_event(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
+    if args.org:
+        from pmbot.app.sweep_org import sweep_org
+
+        return sweep_org(
+            os.environ, args.org, dry_run=args.dry_run, now=now, config_path=_config_path(args)
+        )
     from pmbot.app.sweep import sweep
 
     return sweep(os.environ, dry_run=args.dry_run, now=now, config_path=_config_path(args))
@@ -236,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, handler, help_)
         if name == "intake":
             p.add_argument("--issue", type=int, required=True, metavar="N")
+        if name == "sweep":
+            p.add_argument(
+                "--org",
+                metavar="OWNER",
+                help="every repository of OWNER with pmbot installed, read through search",
+            )
         p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
         p.add_argument("--now", metavar="ISO", help="the clock (default: now)")
 

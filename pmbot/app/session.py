@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pmbot.core.config import CONFIG_PATH, Config, load_config
 from pmbot.github.client import GitHub
-from pmbot.github.models import GitHubSettings
+from pmbot.github.models import GitHubSettings, RequestStats
 
 Log = Callable[[str], None]
 
@@ -51,7 +51,17 @@ def report_requests(
     notes: Sequence[str] = (),
 ) -> None:
     """The run's request count on stderr and, when set, in GITHUB_STEP_SUMMARY."""
-    line = f"pmbot {what}: {gh.stats.describe()}"
+    report_stats(gh.stats, environ, what, log, notes)
+
+
+def report_stats(
+    stats: RequestStats,
+    environ: Mapping[str, str],
+    what: str,
+    log: Log = stderr_log,
+    notes: Sequence[str] = (),
+) -> None:
+    line = f"pmbot {what}: {stats.describe()}"
     log(line)
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:

@@ -26,6 +26,7 @@ from pmbot.flows.items import (
 from pmbot.flows.ladder import Ladder, plan_postmortem_reminders, plan_sweep, target_step
 from pmbot.flows.tracking import Step
 from pmbot.github.client import GitHub
+from pmbot.github.models import IssueSnapshot
 from pmbot.plan import (
     Action,
     ApplyResult,
@@ -49,12 +50,20 @@ def tracked_items(
     """Every action item under the trust rule of `pmbot.flows.items`: one read per 100, plus
     one comment read for each hand-filed item that has comments and `needs_state` (the
     sweep's: the ladder may act on it today). Unreadable items are reported and skipped."""
+    issues = gh.list_issues(labels=[config.labels.action_item.name], state=state)
+    return track(gh, issues, config, log, needs_state)
+
+
+def track(
+    gh: GitHub,
+    issues: Sequence[IssueSnapshot],
+    config: Config,
+    log: Log,
+    needs_state: Callable[[TrackedItem], bool] = lambda _: False,
+) -> ItemsRead:
+    """`tracked_items` over issues already read (a listing, or an organisation's search)."""
     me = gh.login()
-    found = read_items(
-        gh.list_issues(labels=[config.labels.action_item.name], state=state),
-        bot_login=me,
-        config=config,
-    )
+    found = read_items(issues, bot_login=me, config=config)
     for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
     items = tuple(
@@ -127,27 +136,48 @@ def sweep(
     with session(environ, config_path, what, notes) as (gh, config):
         try:
             remaining = _remaining(gh, gh.log_rate_limit("start"))
-            ladder, today = Ladder.from_config(config), utc(now).date()
-            found = tracked_items(
-                gh, config, "open", stderr_log,
-                needs_state=lambda item: target_step(item, today, ladder) is not Step.NONE,
-            )  # fmt: skip
-            plan = plan_sweep(found.items, now, config)
-            plan += not_followed_plan(gh, found, config)
-            plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
-            kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
-            floor = config.budget.rate_limit_floor
-            refresh = replan_if_changed(gh, found.items, now, config, stderr_log)
-            result = apply(
-                kept, gh, dry_run=dry_run, log=stderr_log, remaining=remaining, floor=floor,
-                refresh=refresh,
-            )  # fmt: skip
-            notes += _sweep_notes(result, deferred)
+            result = sweep_repository(gh, config, now, dry_run, remaining, notes)
         finally:
             gh.log_rate_limit("end")
             for note in notes:
                 stderr_log(f"pmbot sweep: {note}")
     return 1 if result.failed else 0
+
+
+def sweep_repository(
+    gh: GitHub,
+    config: Config,
+    now: datetime,
+    dry_run: bool,
+    remaining: Callable[[], int | None],
+    notes: list[str],
+    issues: Sequence[IssueSnapshot] | None = None,
+    log: Log = stderr_log,
+) -> ApplyResult:
+    """One repository's sweep: its open action items (`issues` when already read, as an
+    organisation's search does), the ladder, the not-followed notes and, for a repository
+    swept on its own, late postmortem documents; trimmed to the budget and applied."""
+    ladder, today = Ladder.from_config(config), utc(now).date()
+
+    def needs_state(item: TrackedItem) -> bool:
+        return target_step(item, today, ladder) is not Step.NONE
+
+    if issues is None:
+        found = tracked_items(gh, config, "open", log, needs_state)
+    else:
+        found = track(gh, issues, config, log, needs_state)
+    plan = plan_sweep(found.items, now, config)
+    plan += not_followed_plan(gh, found, config)
+    if issues is None:
+        plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
+    kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
+    floor = config.budget.rate_limit_floor
+    refresh = replan_if_changed(gh, found.items, now, config, log)
+    result = apply(
+        kept, gh, dry_run=dry_run, log=log, remaining=remaining, floor=floor, refresh=refresh
+    )
+    notes += _sweep_notes(result, deferred)
+    return result
 
 
 def replan_if_changed(

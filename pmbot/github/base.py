@@ -60,6 +60,12 @@ class RepoBase:
                 self._login = "github-actions[bot]"
         return self._login
 
+    def same_token_as(self, other: RepoBase) -> None:
+        """Share what belongs to the token, not the repository: who it is (saving a
+        `GET /user`) and the pacing of its writes (GitHub's secondary limits are per token)."""
+        self._login = other.login()
+        self.http.pacer = other.http.pacer
+
     def _post_once(self, url: str, payload: Any, find: Callable[[], Any]) -> Any:
         """POST that is never repeated blindly: after a lost answer, `find` looks for its result
         first, and only when it is absent is the POST sent once more."""

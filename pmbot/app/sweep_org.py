@@ -1,0 +1,107 @@
+"""`pmbot sweep --org OWNER`: the daily sweep over every repository of an organisation that
+has pmbot installed (a `.github/pmbot.yml`).
+
+The open action items of all repositories are read through search, 100 a page (sliced by
+creation date past search's 1,000 results), so the reads for N items are ⌈N/100⌉ + c however
+many repositories the organisation has; then only the repositories that hold items are
+visited: their configuration (one read each), the comments the ladder needs, the writes.
+Writes are paced once for the token, across repositories, as GitHub limits them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from pmbot.app.session import Log, report_stats, stderr_log
+from pmbot.app.sweep import sweep_repository
+from pmbot.core.config import CONFIG_PATH, Config, load_config
+from pmbot.errors import PmbotError
+from pmbot.github.base import RepoBase
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings, IssueSnapshot, RequestStats
+from pmbot.github.org import GitHubOrg
+
+
+def sweep_org(
+    environ: Mapping[str, str],
+    org: str,
+    *,
+    dry_run: bool,
+    now: datetime,
+    config_path: Path | None,
+) -> int:
+    """Sweep every repository of `org` holding open action items and a pmbot configuration
+    (`--config`, when given, stands in for a repository's own)."""
+    settings = GitHubSettings.from_env(environ)
+    finder = GitHubOrg(settings, org=org)
+    label = (load_config(config_path) if config_path else load_config()).labels.action_item.name
+    found = finder.search_issues(f'is:issue is:open label:"{label}" org:{org}')
+    by_repository: dict[str, list[IssueSnapshot]] = defaultdict(list)
+    for hit in found:
+        by_repository[hit.repository].append(hit.issue)
+    notes: list[str] = [f"{len(found)} open action items in {len(by_repository)} repositories"]
+    adapters: list[RepoBase] = [finder]
+    failed = 0
+    try:
+        for repository in sorted(by_repository):
+            gh = GitHub(replace(settings, repository=repository))
+            gh.same_token_as(finder)
+            adapters.append(gh)
+            config = _config(gh, config_path)
+            if config is None:
+                notes.append(f"{repository}: no {CONFIG_PATH}, pmbot is not installed; skipped")
+                continue
+            repo_notes: list[str] = []
+            result = sweep_repository(
+                gh, config, now, dry_run, lambda: None, repo_notes, by_repository[repository],
+                log=_prefixed(repository),
+            )  # fmt: skip
+            notes += [f"{repository}: {note}" for note in repo_notes]
+            failed += len(result.failed)
+    finally:
+        what = f"sweep --org {org}{' (dry run)' if dry_run else ''}"
+        report_stats(_total(adapters), environ, what, notes=notes)
+        for note in notes:
+            stderr_log(f"pmbot {what}: {note}")
+    return 1 if failed else 0
+
+
+def _prefixed(repository: str) -> Log:
+    """Log lines that say which repository they are about (issue numbers repeat)."""
+    return lambda line: stderr_log(f"{repository}: {line}")
+
+
+def _config(gh: GitHub, config_path: Path | None) -> Config | None:
+    """The repository's configuration; None where pmbot is not installed."""
+    if config_path is not None:
+        return load_config(config_path)
+    found = gh.read_file(CONFIG_PATH)
+    if found is None:
+        return None
+    try:
+        return load_config(text=found.text)
+    except PmbotError as error:  # one repository's bad file must not stop the others
+        stderr_log(f"pmbot sweep: {gh.settings.repository}: {error}")
+        return None
+
+
+def _total(adapters: list[RepoBase]) -> RequestStats:
+    """Every adapter's requests as one count (they share the token)."""
+    methods: Counter[str] = Counter()
+    sums: Counter[str] = Counter()
+    waited = 0.0
+    for gh in adapters:
+        stats = gh.stats
+        methods.update(dict(stats.by_method))
+        sums.update(
+            requests=stats.requests, reads=stats.reads, writes=stats.writes,
+            not_modified=stats.not_modified, retries=stats.retries, waits=stats.waits,
+        )  # fmt: skip
+        waited += stats.waited_seconds
+    return RequestStats(
+        **sums, by_method=tuple(sorted(methods.items())), waited_seconds=round(waited, 3)
+    )

@@ -1,0 +1,128 @@
+"""`pmbot sweep --org`: one sweep over an organisation's repositories, against the sandbox
+over real HTTP. Items are seeded with the markers intake writes, in several repositories;
+the clock moves past their due date and each configured repository gets its notices."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import PLACEHOLDER_TOKEN
+
+from pmbot.app.sweep_org import sweep_org
+from pmbot.cli import build_parser
+from pmbot.core import markers
+from pmbot.core.config import default_config
+from pmbot.core.model import Priority
+from pmbot.flows.tracking import ItemInfo, with_markers
+from pmbot.sandbox import Sandbox, State
+
+DUE = date(2026, 3, 2)
+OVERDUE = datetime(2026, 3, 3, 6, tzinfo=UTC)
+CONFIG = "escalation:\n  leadership_team: acme/eng-leads\n"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(repo="acme/web") as sandbox:
+        for login in ("alice", "carol", "dave"):
+            sandbox.seed_user(login, association="MEMBER", permission="write")
+        yield sandbox
+
+
+def env(sb: Sandbox, tmp: Path) -> dict[str, str]:
+    return {
+        "GITHUB_TOKEN": PLACEHOLDER_TOKEN,
+        "GITHUB_REPOSITORY": "acme/web",
+        "GITHUB_API_URL": sb.base_url,
+        "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"),
+    }
+
+
+def item(repo: State, n: int, due: date = DUE) -> int:
+    """An action item exactly as intake files it, due on `due`."""
+    info = ItemInfo(
+        pm=1,
+        key=f"AI-{n}",
+        priority=Priority.P1,
+        due=due,
+        opened=due - timedelta(days=28),
+        owner="alice",
+        commander="carol",
+        authors=("carol", "dave"),
+        type="prevent",
+    )
+    text = f"Action item **AI-{n}** from the postmortem #1.\n\n**What:** fix {n}\n"
+    labels = (default_config().labels.action_item.name, "P1")
+    issue = repo.seed_issue(
+        title=f"[AI-{n}] fix {n}",
+        body=with_markers(text, info, None),
+        labels=labels,
+        assignees=["alice"],
+    )
+    return issue.number
+
+
+def notices(repo: State) -> list[tuple[int, str]]:
+    out = []
+    for c in sorted(repo.comments.values(), key=lambda c: c.id):
+        found = markers.find(c.body, "reminder")
+        if found is not None:
+            out.append((c.issue, str(found["step"])))
+    return out
+
+
+def organisation(sb: Sandbox, empty_repos: int = 0) -> tuple[State, State, State]:
+    web, api, docs = sb.state, sb.org.add_repo("api"), sb.org.add_repo("docs")
+    web.seed_file(".github/pmbot.yml", CONFIG)
+    api.seed_file(".github/pmbot.yml", CONFIG)  # docs has items but no pmbot
+    for i in range(empty_repos):
+        sb.org.add_repo(f"team{i}").seed_file(".github/pmbot.yml", CONFIG)
+    for n in range(3):
+        item(web, n)
+        item(api, n)
+    item(docs, 1)
+    return web, api, docs
+
+
+def test_one_sweep_covers_every_configured_repository(sb: Sandbox, tmp_path: Path) -> None:
+    web, api, docs = organisation(sb)
+    code = sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None)
+    assert code == 0
+    assert sorted(notices(web)) == [(1, "overdue"), (2, "overdue"), (3, "overdue")]
+    assert sorted(notices(api)) == [(1, "overdue"), (2, "overdue"), (3, "overdue")]
+    assert "overdue" in api.issues[2].labels
+    assert notices(docs) == [] and docs.issues[1].labels == ["action-item", "P1"]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "sweep --org acme" in summary and "acme/docs: no .github/pmbot.yml" in summary
+
+
+def test_a_rerun_at_the_same_time_writes_nothing(sb: Sandbox, tmp_path: Path) -> None:
+    organisation(sb)
+    sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None)
+    writes = sb.counters.writes
+    sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None)
+    assert sb.counters.writes == writes
+
+
+def test_a_dry_run_writes_nothing(sb: Sandbox, tmp_path: Path) -> None:
+    web, _, _ = organisation(sb)
+    sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
+    assert sb.counters.writes == 0 and notices(web) == []
+
+
+def test_reads_do_not_grow_with_repositories_without_items(sb: Sandbox, tmp_path: Path) -> None:
+    organisation(sb, empty_repos=40)  # 43 repositories, 7 items in 3 of them
+    sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
+    reads = sb.counters.by_method["GET"]
+    # one search page, who the token is, and one configuration read per repository with items
+    assert reads <= math.ceil(7 / 100) + 1 + 3, sb.counters.by_endpoint
+
+
+def test_the_cli_takes_an_organisation() -> None:
+    args = build_parser().parse_args(["sweep", "--org", "acme", "--dry-run"])
+    assert args.org == "acme" and args.dry_run
+    assert build_parser().parse_args(["sweep"]).org is None
