@@ -10,6 +10,11 @@ and friends before sanitising). `problems(md)` lists what can be checked mechani
 - a Mermaid block that GitHub would not draw: its kind must be one GitHub draws
   (`xychart-beta`, `pie`, `flowchart`), an `%%{init: …}%%` line must hold valid JSON, and
   an xychart's series must match its x-axis.
+
+For hostile input: `Page.of(md)` reads the rendered page back (headings, elements,
+attributes, link targets, comments, the text outside code) from HTML rendered without
+GitHub's tag filter, so nothing a document lets through hides; `Page.dangerous()` names
+active content; `live_mentions` finds what GitHub would notify.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import cmarkgfm
@@ -181,3 +187,112 @@ def problems(markdown: str) -> list[str]:
     for block in mermaid_blocks(markdown):
         found += mermaid_problems(block)
     return found
+
+
+# --- hostile input: what a page really contains, and whom it notifies -------------------
+
+_EXTENSIONS = ["table", "autolink", "strikethrough", "tasklist"]  # GitHub's, less tagfilter
+SAFE_SCHEMES = ("http", "https", "mailto")
+# Elements and attributes that run code or load active content wherever HTML is rendered.
+DANGEROUS_ELEMENTS = frozenset(
+    {"script", "style", "iframe", "object", "embed", "form", "input", "button", "meta", "link",
+     "base", "svg", "math", "details", "textarea", "frame", "frameset", "applet", "img"}
+)  # fmt: skip
+# GitHub's mention syntax, read strictly: `@login` or `@org/team` after anything but a letter or
+# digit (`_x_@a` is a mention once `_x_` is emphasis).
+_MENTION = re.compile(
+    r"(?<![A-Za-z0-9])@([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[A-Za-z0-9_.-]+)?)"
+)
+
+
+def render_unfiltered(markdown: str) -> str:
+    """Like `render`, but without GitHub's tag filter either, which would escape `<script>`,
+    `<style>`, `<iframe>`… and so hide them from a test: every raw tag a document lets
+    through shows up in the result."""
+    return str(
+        cmarkgfm.markdown_to_html_with_extensions(
+            markdown, options=_OPTIONS, extensions=_EXTENSIONS
+        )
+    )
+
+
+@dataclass
+class Page(HTMLParser):
+    """What a rendered page contains."""
+
+    headings: list[tuple[int, str]] = field(default_factory=list)
+    elements: set[str] = field(default_factory=set)
+    attributes: set[str] = field(default_factory=set)
+    targets: list[str] = field(default_factory=list)  # href and src values
+    comments: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # outside code and pre
+    _heading: int | None = None
+    _code: int = 0
+
+    def __post_init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+
+    @classmethod
+    def of(cls, markdown: str) -> Page:
+        page = cls()
+        page.feed(render_unfiltered(markdown))
+        page.close()
+        return page
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.add(tag)
+        for name, value in attrs:
+            self.attributes.add(name)
+            if name in ("href", "src") and value is not None:
+                self.targets.append(value)
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = int(tag[1])
+            self.headings.append((self._heading, ""))
+        if tag in ("code", "pre"):
+            self._code += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = None
+        if tag in ("code", "pre"):
+            self._code = max(self._code - 1, 0)
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            level, text = self.headings[-1]
+            self.headings[-1] = (level, text + data)
+        if not self._code:
+            self.text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self.comments.append(data)
+
+    def heading_texts(self, level: int) -> list[str]:
+        return [text.strip() for lvl, text in self.headings if lvl == level]
+
+    def unsafe_targets(self) -> list[str]:
+        """Link and image targets whose scheme is not http(s), mailto or relative."""
+        bad = []
+        for target in self.targets:
+            cleaned = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(target))
+            scheme = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", cleaned)
+            if scheme and scheme[1].lower() not in SAFE_SCHEMES:
+                bad.append(target)
+        return bad
+
+    def dangerous(self) -> set[str]:
+        """Dangerous elements, event-handler attributes and unsafe link targets found."""
+        found = {f"<{e}>" for e in self.elements & DANGEROUS_ELEMENTS}
+        found |= {f"{a}=" for a in self.attributes if a.startswith("on") or a == "style"}
+        found |= {f"link to {t}" for t in self.unsafe_targets()}
+        return found
+
+
+def live_mentions(text: str, *, markdown: bool = False) -> list[str]:
+    """Every login or team GitHub would notify for this text. Plain text (titles, commit
+    messages) is read raw, entities decoded. Markdown (bodies, comments) is read as GitHub
+    reads it: each rendered text node outside code, so a code span the author closes early
+    or emphasis that splits a word is seen as GitHub sees it."""
+    if not markdown:
+        return [m[1] for m in _MENTION.finditer(html.unescape(text))]
+    return [m[1] for node in Page.of(text).text for m in _MENTION.finditer(node)]

@@ -432,7 +432,7 @@ def test_format_groups_by_field_with_where_and_fix() -> None:
     assert "(line 10)" in text and "(line 40)" in text
     assert "**Try:**" in text and "`action-item-no-owner`" in text
     # User text is quoted as code so it cannot @mention, link or inject markup.
-    assert "`@alice deployed the bad`" in text
+    assert "`@\u200balice deployed the bad`" in text
 
 
 def test_format_neutralises_backticks_and_long_quotes() -> None:

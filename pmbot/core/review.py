@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pmbot.core.config import CHECK_IDS, Config
+from pmbot.core.mentions import silence
 from pmbot.core.model import ActionItem, Postmortem
 from pmbot.core.rules import Hit, compile_review, segments
 
@@ -266,7 +267,8 @@ def _bullet(f: Finding) -> str:
 
 def _code(text: str) -> str:
     """User text as inline code: no Markdown, HTML, markers or @mentions survive in it."""
-    flat = " ".join(text.split()).replace("`", "'")
+    # Silenced too: code spans keep mentions quiet on the page, not in email replies.
+    flat = silence(" ".join(text.split()).replace("`", "'"))
     if len(flat) > 80:
         flat = flat[:77] + "…"
     return f"`{flat}`"

@@ -26,9 +26,11 @@ from datetime import date, datetime
 from pmbot.core import markers
 from pmbot.core.config import Config, LabelSpec
 from pmbot.core.figures import durations, error_budget_consumed, format_duration, item_due
+from pmbot.core.mentions import silence
 from pmbot.core.model import ActionItem, Postmortem
 from pmbot.core.reading import Intake
 from pmbot.core.review import format_findings
+from pmbot.core.safe_markdown import neutralise_line
 from pmbot.errors import FormError, Problem
 from pmbot.flows.items import ItemProblem, TrackedItem, is_allowed, read_item
 from pmbot.flows.tracking import Change, ItemInfo, item_marker, with_markers
@@ -76,7 +78,7 @@ class Publication:
 
 
 def item_title(item: ActionItem) -> str:
-    flat = " ".join(markers.defuse_markers(item.what).split())
+    flat = " ".join(silence(markers.defuse_markers(item.what)).split())
     title = f"[{item.priority}] {flat}"
     return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
 
@@ -88,7 +90,9 @@ def _what_of(title: str) -> str:
 
 def _factor(pm: Postmortem, key: str | None) -> str | None:
     found = next((cf for cf in pm.contributing_factors if cf.key == key), None)
-    return None if found is None else f"{found.key} ({found.category}): {found.description}"
+    if found is None:
+        return None
+    return _quiet(f"{found.key} ({found.category}): {found.description}")
 
 
 def _owner_line(info: ItemInfo) -> str:
@@ -112,9 +116,9 @@ def item_body(pm: Postmortem, item: ActionItem, info: ItemInfo, config: Config) 
     lines = [
         f"Action item **{item.key}** from the postmortem #{pm.issue_number}.",
         "",
-        f"**What:** {item.what}",
+        f"**What:** {_quiet(item.what)}",
         f"**Why:** addresses {_factor(pm, item.addresses) or 'no contributing factor named'}",
-        f"**Success criteria:** {item.success or _NO_SUCCESS}",
+        f"**Success criteria:** {_quiet(item.success) if item.success else _NO_SUCCESS}",
         f"**Owner:** {_owner_line(info)}",
         f"**Priority:** {item.priority} (SLA {sla} days) · **Type:** {item.type or '—'}",
         f"**Due:** {due.isoformat()} ({source})",
@@ -483,7 +487,13 @@ def summary_body(
 
 
 def _inline(text: str) -> str:
-    return markers.defuse_markers(" ".join(text.split()))
+    """User text on one line of a comment: no marker imitation, mention or reference."""
+    return silence(markers.defuse_markers(" ".join(text.split())))
+
+
+def _quiet(text: str) -> str:
+    """User text in an item body: no markup that hides the rest, no mention, no reference."""
+    return silence(neutralise_line(markers.defuse_markers(text)))
 
 
 def _figures(pm: Postmortem) -> str:

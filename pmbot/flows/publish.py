@@ -19,6 +19,7 @@ from typing import Any
 
 from pmbot.core.config import Config
 from pmbot.core.markers import defuse_markers
+from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem
 from pmbot.core.review import Finding
 from pmbot.github.models import PullSnapshot, git_blob_sha
@@ -146,7 +147,7 @@ def documents(
     )
     slug = PurePosixPath(path).stem
     commit = config.publish == "commit"
-    title = defuse_markers(" ".join(f"Postmortem: {pm.title}".split()))[:240]
+    title = silence(defuse_markers(" ".join(f"Postmortem: {pm.title}".split())))[:240]
     return Documents(
         path=path,
         files=files,

@@ -23,7 +23,9 @@ from jinja2 import Environment as JinjaEnvironment
 
 from pmbot.core import figures as fig
 from pmbot.core.markers import defuse_markers
+from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem, utc
+from pmbot.core.safe_markdown import neutralise, neutralise_line
 from pmbot.core.shipped import PACKAGE
 from pmbot.core.slug import document_name
 from pmbot.core.timestamps import iso
@@ -173,15 +175,24 @@ class DocumentContext:
 
 
 def _text(value: str | None) -> str | None:
-    """User prose, defused; None when blank so templates can test it with `if`."""
+    """User prose made inert (markers, fences, raw HTML, link schemes, mentions); None when
+    blank so templates can test it with `if`."""
     if value is None or not value.strip():
         return None
-    return defuse_markers(value.strip())
+    return silence(neutralise(defuse_markers(value.strip())))
+
+
+def _cell_text(value: str | None) -> str | None:
+    """User prose bound for a table cell, where newlines become `<br>` and fences do not
+    exist: made inert as one run of inline text, so code spans are all it keeps."""
+    if value is None or not value.strip():
+        return None
+    return silence(neutralise_line(defuse_markers(value.strip())))
 
 
 def _line(value: str) -> str:
     """A one-line user value (title, login, service): whitespace collapsed, defused."""
-    return defuse_markers(" ".join(value.split()))
+    return silence(neutralise_line(defuse_markers(" ".join(value.split()))))
 
 
 def _lines(values: Iterable[str]) -> tuple[str, ...]:
@@ -254,13 +265,13 @@ def _items(pm: Postmortem) -> tuple[ItemRow, ...]:
     return tuple(
         ItemRow(
             key=_line(item.key),
-            what=_text(item.what) or "",
+            what=_cell_text(item.what) or "",
             owner=_line(item.owner) if item.owner else None,
             owner_is_team=item.owner_is_team,
             priority=str(item.priority),
             due=item.due.isoformat() if item.due else None,
             type=str(item.type) if item.type else None,
-            success=_text(item.success),
+            success=_cell_text(item.success),
             addresses=_line(item.addresses) if item.addresses else None,
         )
         for item in pm.action_items
@@ -287,7 +298,7 @@ def _similar(pm: Postmortem, similar: Sequence[LibraryEntry]) -> tuple[SimilarRo
 
 
 def _findings(findings: Iterable[object] | None) -> tuple[str, ...]:
-    return tuple(defuse_markers(_describe(finding)) for finding in findings or ())
+    return tuple(silence(defuse_markers(_describe(f))) for f in findings or ())
 
 
 def _describe(finding: object) -> str:
@@ -379,7 +390,9 @@ def build_context(
             slo_window_days=pm.impact.slo_window_days,
         ),
         figures=figure_context,
-        timeline=tuple(TimelineRow(_shown(e.at) or "", _text(e.text) or "") for e in pm.timeline),
+        timeline=tuple(
+            TimelineRow(_shown(e.at) or "", _cell_text(e.text) or "") for e in pm.timeline
+        ),
         factors=tuple(
             FactorRow(_line(cf.key), str(cf.category), _text(cf.description) or "")
             for cf in pm.contributing_factors

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import yaml
 
 from pmbot.core.markers import defuse_markers
+from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem
 from pmbot.core.slug import document_name
 from pmbot.core.yaml_limits import check_expanded_size
@@ -317,7 +318,7 @@ def link_text(text: str) -> str:
     """Text safe inside a Markdown link's brackets."""
     # Brackets would end the link text early; markers must not be forgeable via titles.
     escaped = re.sub(r"([\\\[\]`*_<>])", r"\\\1", text)
-    return defuse_markers(escaped)
+    return silence(defuse_markers(escaped))
 
 
 def _line(entry: LibraryEntry) -> str:
@@ -387,8 +388,9 @@ def build_readme(entries: Sequence[LibraryEntry]) -> str:
         lines += ["## Could not read", ""]
         lines += [f"- [{link_text(e.path)}]({link_target(e.path)}): {e.problem}" for e in bad]
         lines.append("")
-    # Titles are escaped above; this pass catches a marker imitation in any other value.
-    return defuse_markers("\n".join(lines).rstrip("\n") + "\n")
+    # Titles are escaped above; this pass catches a marker imitation or a mention in any
+    # other value (the index mentions nobody).
+    return silence(defuse_markers("\n".join(lines).rstrip("\n") + "\n"))
 
 
 def build_json(entries: Sequence[LibraryEntry]) -> str:
