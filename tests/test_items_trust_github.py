@@ -12,6 +12,7 @@ people who could not set them through the API; every later edit goes over HTTP a
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from github import Auth, Github
 from pmbot.app.event import event
 from pmbot.app.sweep import sweep
 from pmbot.core import markers
+from pmbot.github.client import GitHub
 from pmbot.sandbox import Sandbox
 
 OWNER_TOKEN = "sandbox-token"  # undeclared: acts as the repository owner, `acme`
@@ -287,3 +289,29 @@ def test_a_lost_command_is_caught_up_from_the_state_the_one_before_left(repo: Re
     state = markers.find(handed, "follow")
     assert state is not None and state["snoozed_until"] == "2026-03-10T06:00:00Z"
     assert "### Owner\n\n@carol\n" in repo.sb.state.issues[number].body
+
+
+def test_a_command_between_the_sweeps_read_and_its_notice_is_kept(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand-filed item's state is its newest pmbot comment: a notice planned before a
+    snooze and posted after it would bury the snooze. The sweep checks first (a conditional
+    read, free when nothing changed) and plans the item again."""
+    ticks = itertools.count()
+    repo.sb.state.clock = lambda: NOW - timedelta(hours=1) + timedelta(seconds=next(ticks))
+    number = repo.file("dana", due="2026-03-02", priority="P1")
+    listed, commanded = GitHub.list_issues, []
+
+    def list_then_command(gh: GitHub, *args: Any, **kw: Any) -> Any:
+        found = listed(gh, *args, **kw)
+        if not commanded and "action-item" in (kw.get("labels") or ()):
+            commanded.append(repo.comment(number, "/pmbot snooze 7d on call", "octocat"))
+        return found
+
+    monkeypatch.setattr(GitHub, "list_issues", list_then_command)
+    assert repo.sweep()[0] == 0 and commanded == [0]
+    assert not repo.steps(number)  # no notice: the item is snoozed
+    state = markers.find(repo.texts(number)[-1], "follow")
+    assert state is not None and state["snoozed_until"] == "2026-03-10T06:00:00Z"
+    monkeypatch.setattr(GitHub, "list_issues", listed)
+    assert repo.sweep()[1] == 0

@@ -30,6 +30,7 @@ from pmbot.github.models import IssueSnapshot
 from pmbot.plan import (
     Action,
     ApplyResult,
+    CreateComment,
     ItemKey,
     Plan,
     Refresh,
@@ -193,18 +194,29 @@ def replan_if_changed(
         item = listed.get(key[0])
         if item is None or item.updated_at is None:
             return actions
-        if not any(isinstance(a, UpdateBody) for a in actions):
+        if not any(_records_state(item, a) for a in actions):
             return actions
         fresh = gh.issue_if_changed(item.number, item.updated_at)
         if fresh is None:
             return actions
         log(f"#{item.number} changed since the sweep read it; planning it again")
-        again = read_items([fresh], bot_login=gh.login(), config=config).items
+        me = gh.login()
+        again = list(read_items([fresh], bot_login=me, config=config).items)
         if not again or again[0].state != "open":
             return ()
+        if again[0].hand_filed and fresh.comments:  # its state is in pmbot's comments
+            again = [with_comments(again[0], gh.list_comments(item.number), me)]
         return plan_sweep(again, now, config).by_item().get(key, ())
 
     return refresh
+
+
+def _records_state(item: TrackedItem, action: Action) -> bool:
+    """Whether the write records the item's follow state: its body, or for a hand-filed
+    item the notice that carries it."""
+    if isinstance(action, UpdateBody):
+        return True
+    return item.hand_filed and isinstance(action, CreateComment)
 
 
 def _remaining(gh: GitHub, start: Any) -> Callable[[], int | None]:
