@@ -220,6 +220,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_ones() -> None:
         ("labels:\n  overdue:\n    color: red\n", "labels.overdue.color", 3, "six hex digits"),
         ("escalation:\n  leadership_team: leads\n", "escalation.leadership_team", 2, "org/team"),
         ("docs_dir: ../../etc\n", "docs_dir", 1, "relative to the repository root"),
+        ("report:\n  on_time_target: 90\n", "report.on_time_target", 2, "0.9 for 90%"),
         ("templates:\n  document: /etc/passwd\n", "templates.document", 2, "relative"),
         ("branch_prefix: 'pm bot/'\n", "branch_prefix", 1, "e.g. postmortem/"),
         ("allowed_associations: [OWNER, ADMIN]\n", "allowed_associations[1]", 1, "'MEMBER'"),

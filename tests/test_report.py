@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from test_tracking import make_info
 
-from pmbot.core.config import default_config
+from pmbot.core.config import default_config, load_config
 from pmbot.core.model import Priority
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.report import PostmortemRecord, Rate, Report, compute_report, render_report
@@ -151,6 +151,14 @@ def test_wont_do_is_counted_apart() -> None:
     assert r.wont_do == {"P2": 1}
     assert all(16 not in (i.number,) for i in ITEMS if i.owner == "carol" and i.is_open)
     assert "carol" not in r.by_owner
+
+
+def test_the_on_time_target_is_configured() -> None:
+    assert report().target == 0.9  # the default, from defaults.yml
+    config = load_config(text="report:\n  on_time_target: 0.4\n")
+    lenient = compute_report(POSTMORTEMS, ITEMS, NOW, config)
+    assert lenient.target == 0.4 and lenient.overall.meets(lenient.target)
+    assert json.loads(render_report(lenient, "json"))["on_time_target"] == 0.4
 
 
 def test_json_shape() -> None:

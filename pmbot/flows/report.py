@@ -36,7 +36,6 @@ from pmbot.core.timestamps import iso
 from pmbot.flows.items import TrackedItem
 from pmbot.render import charts
 
-ON_TIME_TARGET = 0.9
 # A rate gets ⚠️ only when under half its target over at least three items: one late item
 # of one is news for its owner, not a warning sign for the program.
 FAR_BELOW = 0.5
@@ -164,7 +163,7 @@ def compute_report(
     counted = [i for i in items if not _wont_do(i, config)]
     return Report(
         generated=utc(now),
-        target=ON_TIME_TARGET,
+        target=config.report.on_time_target,
         by_month=_by_month(postmortems),
         time_to_postmortem=ttp,
         pending_postmortems=pending,

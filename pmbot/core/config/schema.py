@@ -204,6 +204,10 @@ class Similar(Model):
     window_days: WindowDays
 
 
+class ReportSettings(Model):
+    on_time_target: float = Field(gt=0, le=1)  # a share: 0.9 is 90%
+
+
 class Templates(Model):
     document: str | None
 
@@ -320,6 +324,7 @@ class Config(Model):
     escalation: Escalation
     budget: Budget
     similar: Similar
+    report: ReportSettings
     templates: Templates
     review: Review
 
