@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pmbot.app.forms import action_item_form
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
 from pmbot.flows.items import TrackedItem, read_items
@@ -135,7 +136,9 @@ def _snapshots(store: Store) -> list[IssueSnapshot]:
 
 
 def _read(snapshots: list[IssueSnapshot]) -> list[TrackedItem]:
-    return list(read_items(snapshots, bot_login=BOT, config=default_config()).items)
+    return list(
+        read_items(snapshots, bot_login=BOT, config=default_config(), form=action_item_form()).items
+    )
 
 
 def bench(n: int) -> dict[str, float | int]:

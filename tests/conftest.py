@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pmbot.app.forms import action_item_form
 from pmbot.core.config import Config, default_config
 from pmbot.flows.items import TrackedItem, read_item
 from pmbot.github.client import GitHub
@@ -50,7 +51,9 @@ def snapshot(number: int, body: str, **fields: object) -> IssueSnapshot:
 def tracked(number: int, body: str, config: Config | None = None, **fields: object) -> TrackedItem:
     """`read_item` over `snapshot(number, body, **fields)`, as pmbot (`BOT`)."""
     issue = snapshot(number, body, **fields)
-    return read_item(issue, bot_login=BOT, config=config or default_config())
+    return read_item(
+        issue, bot_login=BOT, config=config or default_config(), form=action_item_form()
+    )
 
 
 class FakeTime:

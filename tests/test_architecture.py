@@ -135,3 +135,37 @@ def test_the_rule_catches_upward_imports() -> None:
     assert violations("pmbot.flows.probe", "from pmbot.sandbox import Sandbox\n") != []
     assert violations("pmbot.sandbox.probe", "from pmbot.core import markers\n") != []
     assert violations("pmbot.flows.probe", "from pmbot.github.models import IssueSnapshot\n") == []
+
+
+# Modules that read files (package data, the working tree) stay out of the planners: the
+# app layer loads forms, config and templates once per run and passes them in as data.
+FILE_READERS = ("pmbot.core.shipped", "importlib.resources", "tempfile")
+PURE = ("pmbot.plan", "pmbot.flows", "pmbot.core.reading", "pmbot.core.postmortem")
+
+
+def io_violations(here: str, source: str) -> list[str]:
+    """Imports of file readers, and calls of open() or .read_text(), in a pure module."""
+    if not here.startswith(PURE):
+        return []
+    found = [
+        f"{here}:{line}: imports {target}"
+        for line, target in imports(source)
+        if target.startswith(FILE_READERS)
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name in ("open", "read_text", "read_bytes"):
+                found.append(f"{here}:{node.lineno}: calls {name}()")
+    return found
+
+
+@pytest.mark.parametrize("path", all_modules(), ids=lambda p: module_name(p))
+def test_planners_and_the_core_reader_read_no_files(path: Path) -> None:
+    assert io_violations(module_name(path), path.read_text(encoding="utf-8")) == []
+
+
+def test_the_io_rule_catches_a_planner_reading_a_file() -> None:
+    source = "from pmbot.core.shipped import data_text\nx = PATH.read_text()\n"
+    assert len(io_violations("pmbot.flows.probe", source)) == 2
+    assert io_violations("pmbot.app.probe", source) == []

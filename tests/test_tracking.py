@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from conftest import BOT, snapshot, tracked
 
+from pmbot.app.forms import action_item_form
 from pmbot.core import markers
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
@@ -139,7 +140,7 @@ def test_malformed_marker_is_a_problem_not_a_crash() -> None:
 def test_read_items_skips_and_reports_bad_issues() -> None:
     good = snapshot(1, item_marker(make_info()), comments=4)
     bad = snapshot(2, "<!-- pmbot:item {broken} -->")
-    found = read_items([good, bad], bot_login=BOT, config=default_config())
+    found = read_items([good, bad], bot_login=BOT, config=default_config(), form=action_item_form())
     assert [(i.number, i.comments, i.id, i.hand_filed) for i in found.items] == [(1, 4, 10, False)]
     assert [p.number for p in found.problems] == [2]
 

@@ -8,10 +8,11 @@ import pytest
 from conftest import BOT, FILED, snapshot, tracked
 from test_plan import FakeGitHub, FakeIssue
 
+from pmbot.app.forms import action_item_form
 from pmbot.core import markers
 from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority
-from pmbot.flows.hand_filed import action_item_form, parse_pm_ref, set_due, set_owner
+from pmbot.flows.hand_filed import parse_pm_ref, set_due, set_owner
 from pmbot.flows.items import ItemProblem, ItemsRead, TrackedItem, read_items, with_comments
 from pmbot.flows.ladder import plan_sweep
 from pmbot.flows.tracking import Step
@@ -19,6 +20,8 @@ from pmbot.github.models import CommentSnapshot, IssueSnapshot
 from pmbot.plan import AddLabels, CreateComment, UpdateBody, apply
 
 CREATED = FILED
+
+FORM = action_item_form()
 
 
 def form_body(
@@ -202,7 +205,7 @@ def test_markers_in_a_hand_filed_body_are_never_believed() -> None:
 
 def test_read_items_reports_a_bad_hand_filed_item_and_keeps_the_rest() -> None:
     good, bad = filed(1), filed(2, form_body(priority="urgent-ish"))
-    found = read_items([good, bad], bot_login=BOT, config=default_config())
+    found = read_items([good, bad], bot_login=BOT, config=default_config(), form=action_item_form())
     assert [i.number for i in found.items] == [1]
     assert [p.number for p in found.problems] == [2]
     assert "[priority]" in found.problems[0].render()
@@ -211,26 +214,30 @@ def test_read_items_reports_a_bad_hand_filed_item_and_keeps_the_rest() -> None:
 def test_an_outsiders_item_is_not_followed() -> None:
     outsider = filed(3, author="mallory", author_association="NONE")
     ours = snapshot(4, "", author=BOT, author_association="NONE")  # pmbot's own: always read
-    found = read_items([outsider, ours], bot_login=BOT, config=default_config())
+    found = read_items(
+        [outsider, ours], bot_login=BOT, config=default_config(), form=action_item_form()
+    )
     assert [i.number for i in found.not_followed] == [3]
     assert [p.number for p in found.problems] == [4]  # read, and found without its marker
     app = filed(5, author="renovate[bot]", author_association="NONE")
-    found = read_items([app], bot_login=BOT, config=default_config())
+    found = read_items([app], bot_login=BOT, config=default_config(), form=action_item_form())
     assert found == ItemsRead()  # another app's issue: no form was filed, nobody to thank
 
 
 def test_commands_rewrite_only_their_answer_of_the_form() -> None:
     body = form_body(newline="\r\n")
-    moved = set_owner(set_due(body, date(2026, 4, 15)), "bob")
+    moved = set_owner(FORM, set_due(FORM, body, date(2026, 4, 15)), "bob")
     assert moved == form_body(owner="@bob", due="2026-04-15")
     item = hand_filed(body=moved)
     assert (item.info.due, item.info.owner) == (date(2026, 4, 15), "bob")
     forged = '<!-- pmbot:follow {"snoozed_until":"2100-01-01"} -->'
     hidden = form_body(due=f"{forged}\n2026-03-09")  # a marker above the answer is not it
-    assert hand_filed(body=set_due(hidden, date(2026, 4, 15))).info.due == date(2026, 4, 15)
-    assert forged in set_due(hidden, date(2026, 4, 15))  # and pmbot deletes nobody's text
+    assert hand_filed(body=set_due(FORM, hidden, date(2026, 4, 15))).info.due == date(2026, 4, 15)
+    assert forged in set_due(
+        action_item_form(), hidden, date(2026, 4, 15)
+    )  # and pmbot deletes nobody's text
     missing = "### Priority\n\nP2\n\n### Postmortem\n\n#3"
-    assert hand_filed(body=set_due(missing, date(2026, 5, 1))).info.due == date(2026, 5, 1)
+    assert hand_filed(body=set_due(FORM, missing, date(2026, 5, 1))).info.due == date(2026, 5, 1)
 
 
 # --- the sweep follows it ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pmbot.app.forms import action_item_form
 from pmbot.app.intake import exit_code, run_intake
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
@@ -133,7 +134,7 @@ def _item(
         log(f"pmbot: #{number} was filed by someone pmbot does not act for; not followed.")
         return None, None
     try:
-        item = read_item(snap, bot_login=me, config=config)
+        item = read_item(snap, bot_login=me, config=config, form=action_item_form())
     except ItemProblem as problem:
         log(f"pmbot: #{number} is not an action item pmbot can follow: {problem.render()}")
         return None, None
@@ -214,7 +215,9 @@ def _carry_out(
     new_owner = command.owner if isinstance(command, Command) else None
     assignable = gh.can_assign(new_owner) if new_owner and "/" not in new_owner else None
     permission = gh.author_permission(pending.author)
-    inv = Invocation(item, pending.author, permission, now, pending.comment_id, assignable)
+    inv = Invocation(
+        item, pending.author, permission, now, pending.comment_id, assignable, action_item_form()
+    )
     plan = plan_command(pending.text, inv, config)
     result = apply(plan, gh, dry_run=dry_run, log=log)
     if result.failed:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pmbot.app.forms import action_item_form
 from pmbot.app.intake import parse
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
@@ -64,7 +65,7 @@ def track(
 ) -> ItemsRead:
     """`tracked_items` over issues already read (a listing, or an organisation's search)."""
     me = gh.login()
-    found = read_items(issues, bot_login=me, config=config)
+    found = read_items(issues, bot_login=me, config=config, form=action_item_form())
     for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
     items = tuple(
@@ -201,7 +202,8 @@ def replan_if_changed(
             return actions
         log(f"#{item.number} changed since the sweep read it; planning it again")
         me = gh.login()
-        again = list(read_items([fresh], bot_login=me, config=config).items)
+        found = read_items([fresh], bot_login=me, config=config, form=action_item_form())
+        again = list(found.items)
         if not again or again[0].state != "open":
             return ()
         if again[0].hand_filed and fresh.comments:  # its state is in pmbot's comments

@@ -15,21 +15,18 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import TypeVar
 
-from pmbot.core.forms import Form, ParsedForm, load_form, parse_body, set_answer, validate_required
+from pmbot.core.forms import Form, ParsedForm, parse_body, set_answer, validate_required
 from pmbot.core.model import Priority, utc
 from pmbot.core.parse.common import Unreadable, short
 from pmbot.core.parse.item_vocab import parse_priority, parse_type
 from pmbot.core.parse.times import parse_date
 from pmbot.core.parse.users import parse_user
-from pmbot.core.shipped import data_text
 from pmbot.errors import Problem
 from pmbot.flows.tracking import ItemInfo
 
 MANUAL_PREFIX = "manual-"
-ACTION_ITEM_FORM = ("issue_templates", "action-item.yml")
 PM_FIX = "write the postmortem issue as #123, 123 or its link (…/issues/123)."
 _PM_REF = re.compile(r"#?(\d+)|https?://\S+/issues/(\d+)(?:[/?#]\S*)?", re.IGNORECASE)
 # Fields without which pmbot cannot follow the item; the form's other required fields
@@ -44,12 +41,6 @@ class FormProblems(Exception):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(p.message for p in self.problems))
-
-
-@lru_cache(maxsize=1)
-def action_item_form() -> Form:
-    """The shipped Action item issue form (read once)."""
-    return load_form(data_text(*ACTION_ITEM_FORM), source=ACTION_ITEM_FORM[-1])
 
 
 def parse_pm_ref(text: str) -> int:
@@ -67,12 +58,13 @@ def manual_info(
     *,
     created_at: datetime,
     sla_days: Mapping[Priority, int],
+    form: Form,
     author: str | None = None,
     assignees: Sequence[str] = (),
 ) -> ItemInfo | None:
-    """The ItemInfo of an action item filed with the Action item form; None when the body
-    is not that form at all; FormProblems listing every answer pmbot cannot use."""
-    form = action_item_form()
+    """The ItemInfo of an action item filed with the Action item form (`form`, loaded by the
+    app layer); None when the body is not that form at all; FormProblems listing every answer
+    pmbot cannot use."""
     parsed = parse_body(form, blank_markers(body))
     if len(parsed.missing) == len(form.fields):
         return None
@@ -106,14 +98,14 @@ def manual_info(
     )
 
 
-def set_due(body: str, due: date) -> str:
+def set_due(form: Form, body: str, due: date) -> str:
     """The form with its Due date answer moved (what `/pmbot due` does to a hand-filed item)."""
-    return set_answer(action_item_form(), body, "due", due.isoformat(), view=blank_markers(body))
+    return set_answer(form, body, "due", due.isoformat(), view=blank_markers(body))
 
 
-def set_owner(body: str, owner: str) -> str:
+def set_owner(form: Form, body: str, owner: str) -> str:
     """The form with its Owner answer handed to `owner` (what `/pmbot owner` does)."""
-    return set_answer(action_item_form(), body, "owner", f"@{owner}", view=blank_markers(body))
+    return set_answer(form, body, "owner", f"@{owner}", view=blank_markers(body))
 
 
 def _renamed(problem: Problem, name: str) -> Problem:

@@ -36,6 +36,7 @@ from datetime import date, datetime
 
 from pmbot.core import markers
 from pmbot.core.config import Config
+from pmbot.core.forms import Form
 from pmbot.core.model import Priority
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.hand_filed import FormProblems, manual_info
@@ -115,12 +116,16 @@ def followed(issue: IssueSnapshot, bot_login: str, config: Config) -> bool:
     return issue.author == bot_login or is_allowed(issue.author_association, config)
 
 
-def read_item(issue: IssueSnapshot, *, bot_login: str, config: Config) -> TrackedItem:
+def read_item(
+    issue: IssueSnapshot, *, bot_login: str, config: Config, form: Form | None = None
+) -> TrackedItem:
     """The item under the trust rule (comments not read: see `with_comments`); raises
     ItemProblem naming the issue, and the field and line of a bad form answer."""
     own = issue.author == bot_login
+    if not own and form is None:  # callers that read hand-filed items load it (app.forms)
+        raise TypeError(f"#{issue.number} is hand-filed: reading it needs the Action item form")
     try:
-        info = _own_info(issue) if own else _form_info(issue, config)
+        info = _own_info(issue) if own or form is None else _form_info(issue, config, form)
         raw = markers.find(issue.body, FOLLOW) if own else None
         follow = FollowState.from_json(raw) if raw else FollowState()
     except (KeyError, ValueError, TypeError) as exc:
@@ -150,11 +155,11 @@ def _own_info(issue: IssueSnapshot) -> ItemInfo:
     return ItemInfo.from_json(raw)
 
 
-def _form_info(issue: IssueSnapshot, config: Config) -> ItemInfo:
+def _form_info(issue: IssueSnapshot, config: Config, form: Form) -> ItemInfo:
     try:
         info = manual_info(
             issue.number, issue.body, created_at=issue.created_at, sla_days=config.sla_days,
-            author=issue.author, assignees=issue.assignees,
+            form=form, author=issue.author, assignees=issue.assignees,
         )  # fmt: skip
     except FormProblems as bad:
         raise ItemProblem(issue.number, bad.problems) from None
@@ -202,8 +207,11 @@ class ItemsRead:
     not_followed: tuple[IssueSnapshot, ...] = ()
 
 
-def read_items(issues: Iterable[IssueSnapshot], *, bot_login: str, config: Config) -> ItemsRead:
-    """Every issue read under the trust rule (pull requests skipped)."""
+def read_items(
+    issues: Iterable[IssueSnapshot], *, bot_login: str, config: Config, form: Form
+) -> ItemsRead:
+    """Every issue read under the trust rule (pull requests skipped); `form` is the Action
+    item form hand-filed items are read with."""
     items: list[TrackedItem] = []
     problems: list[ItemProblem] = []
     outsiders: list[IssueSnapshot] = []
@@ -215,7 +223,7 @@ def read_items(issues: Iterable[IssueSnapshot], *, bot_login: str, config: Confi
                 outsiders.append(issue)
             continue
         try:
-            items.append(read_item(issue, bot_login=bot_login, config=config))
+            items.append(read_item(issue, bot_login=bot_login, config=config, form=form))
         except ItemProblem as problem:
             problems.append(problem)
     return ItemsRead(tuple(items), tuple(problems), tuple(outsiders))

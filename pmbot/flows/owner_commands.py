@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 
 from pmbot.core import markers
 from pmbot.core.config import Config
+from pmbot.core.forms import Form
 from pmbot.core.logins import LOGIN_OR_TEAM
 from pmbot.core.timestamps import iso
 from pmbot.flows.hand_filed import set_due, set_owner
@@ -163,6 +164,9 @@ class Invocation:
     # Whether GitHub can assign the login an `owner` command names (the glue asks
     # `can_assign`); None when not asked, as for a team or any other command.
     assignable: bool | None = None
+    # The Action item form a hand-filed item's answers are rewritten in (loaded by the app
+    # layer); pmbot's own items do not need it.
+    item_form: Form | None = None
 
 
 MAX_CATCH_UP = 20  # unanswered commands one run carries out, oldest first
@@ -290,7 +294,7 @@ def _change(command: Command, inv: Invocation, config: Config) -> Plan:
     )
     audit_text = _audit(effect.headline, change)
     if item.hand_filed:  # the form's answer changes; the state rides in the audit comment
-        body = _form_answers(item.body, command)
+        body = _form_answers(item.body, command, inv.item_form)
         audit_text += f"\n{follow_marker(effect.follow)}"
     else:
         info = replace(item.info, **effect.info_changes)  # type: ignore[arg-type]
@@ -302,12 +306,14 @@ def _change(command: Command, inv: Invocation, config: Config) -> Plan:
     return Plan((*record, *effect.extra, audit))
 
 
-def _form_answers(body: str, command: Command) -> str:
+def _form_answers(body: str, command: Command, form: Form | None) -> str:
     """A hand-filed item's form with the answer a command changes rewritten."""
-    if command.due is not None:
-        return set_due(body, command.due)
-    if command.owner is not None:
-        return set_owner(body, command.owner)
+    if form is None and (command.due is not None or command.owner is not None):
+        raise TypeError("a command on a hand-filed item needs the Action item form")
+    if command.due is not None and form is not None:
+        return set_due(form, body, command.due)
+    if command.owner is not None and form is not None:
+        return set_owner(form, body, command.owner)
     return body
 
 
