@@ -136,6 +136,42 @@ def test_first_run_files_items_document_and_summary(sandbox: Sandbox) -> None:
     assert pulls[0].pull.head.startswith("postmortem/2026-11-03-checkout-failures")
 
 
+def test_the_summary_reads_well_on_github(sandbox: Sandbox) -> None:
+    """One line per kind of finding, naming its items; nothing the table already says; dates
+    that do not wrap; titles cut at a word; overdue marked; one footer; no rule ids."""
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    (summary,) = summaries(sandbox, number)
+    assert summary.startswith("## Postmortem summary · SEV-2\n")
+    assert "Checkout failures after" not in summary.splitlines()[0]
+    assert "(line " not in summary and "`action-item-" not in summary and "`blame-" not in summary
+    assert "no due date" not in summary and "owned by a team" not in summary
+    assert summary.count("_pmbot keeps this comment up to date") == 1
+    assert summary.count("_Warnings are worth") == 0
+    vague = [ln for ln in summary.splitlines() if "success criteria:**" in ln]
+    assert len(vague) == 1 and "`Improve monitoring`" in vague[0]
+    assert (
+        "| #3 | Reject connection pool sizes below 100 in the checkout config schema |" in summary
+    )
+    assert "2026\u201112\u201115" in summary  # a due date with non-breaking hyphens
+    assert "8d84e58b" not in summary  # the item key means nothing to a reader
+    cell = next(ln for ln in summary.splitlines() if ln.startswith("| #2 |")).split(" | ")[1]
+    assert cell.endswith("…") and cell[:-1] in "Add a canary stage to config pushes for " + (
+        "checkout-api that halts on a 1% error-rate rise"
+    )
+    assert len(cell) <= 80 and not cell[:-1].endswith(("-", " "))
+
+
+def test_an_overdue_item_is_marked_in_the_summary(sandbox: Sandbox) -> None:
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    run(sandbox, number, now=datetime(2026, 11, 30, 9, tzinfo=UTC))  # the P0 item is late
+    (summary,) = summaries(sandbox, number)
+    row = next(ln for ln in summary.splitlines() if ln.startswith("| #3 |"))
+    assert row.endswith("| 🔴 **overdue** |")
+    assert "(0 of 7 done, 1 overdue)" in summary
+
+
 def test_items_name_their_postmortem_as_the_workflows_concurrency_key(sandbox: Sandbox) -> None:
     """The workflows serialise a postmortem family on `issue.url` (intake) and
     `issue.parent_issue_url || issue.url` (items, commands): the two must be equal."""

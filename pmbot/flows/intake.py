@@ -29,7 +29,6 @@ from pmbot.core.figures import durations, error_budget_consumed, format_duration
 from pmbot.core.mentions import silence
 from pmbot.core.model import ActionItem, Postmortem
 from pmbot.core.reading import Intake
-from pmbot.core.review import format_findings
 from pmbot.core.safe_markdown import neutralise_line
 from pmbot.errors import FormError, Problem
 from pmbot.flows.items import ItemProblem, TrackedItem, is_allowed, read_item
@@ -52,11 +51,16 @@ from pmbot.plan import (
     UpsertComment,
     urgency,
 )
+from pmbot.render.findings import review_markdown, shorten
 
 SUMMARY = "summary"
+NB_HYPHEN = "\u2011"
+DONE, WONT_DO, OVERDUE = "✅ done", "won't do", "🔴 **overdue**"
+FOOTER = "_pmbot keeps this comment up to date: edit the issue and it follows._"
 FORM = "pmbot"  # who a change from the form is recorded as, in the item's history
 FORM_REASON = "edited in the postmortem form"
 TITLE_LIMIT = 100
+CELL_LIMIT = 80
 SIMILAR_ENOUGH = 0.6  # difflib ratio above which a reworded row is the same item
 
 
@@ -427,11 +431,16 @@ def summary_marker(pm_number: int) -> str:
     return markers.encode(SUMMARY, {"pm": pm_number})
 
 
-def _row(row: ActionItem, issue: TrackedItem | None, planned_due: date) -> Row:
+def _row(row: ActionItem, issue: TrackedItem | None, planned_due: date, today: date) -> Row:
     owner = _owner_cell(row, issue)
     if issue is None:
-        return Row(row.key, row.what, None, owner, planned_due.isoformat(), "to be created")
-    return Row(row.key, row.what, issue.number, owner, issue.info.due.isoformat(), _state(issue))
+        return Row(row.key, row.what, None, owner, _day(planned_due), "to be created")
+    return Row(row.key, row.what, issue.number, owner, _day(issue.info.due), _state(issue, today))
+
+
+def _day(day: date) -> str:
+    """A date that never wraps inside a table cell: non-breaking hyphens (U+2011)."""
+    return day.isoformat().replace("-", NB_HYPHEN)
 
 
 def _owner_cell(row: ActionItem, issue: TrackedItem | None) -> str:
@@ -446,10 +455,10 @@ def _owner_cell(row: ActionItem, issue: TrackedItem | None) -> str:
     return f"`@{owner}`"
 
 
-def _state(issue: TrackedItem) -> str:
+def _state(issue: TrackedItem, today: date) -> str:
     if issue.state == "closed":
-        return "✅ closed" if issue.state_reason != "not_planned" else "closed: won't do"
-    return "open, overdue" if "overdue" in issue.labels else "open"
+        return DONE if issue.state_reason != "not_planned" else WONT_DO
+    return OVERDUE if "overdue" in issue.labels or today > issue.info.due else "open"
 
 
 def tracked(issues: Iterable[TrackedItem], config: Config) -> list[TrackedItem]:
@@ -467,11 +476,13 @@ def summary_body(
     config: Config,
 ) -> str:
     matched, unclaimed = match_items(pm.action_items, issues)
+    today = now.date()
     rows = [
-        _row(r, matched.get(r.key), item_due(r, now.date(), _sla(config))) for r in pm.action_items
+        _row(r, matched.get(r.key), item_due(r, today, _sla(config)), today)
+        for r in pm.action_items
     ]
     parts = [
-        f"## pmbot: {_inline(pm.title)}",
+        f"## Postmortem summary · {pm.severity}",
         "",
         _figures(pm),
         "",
@@ -479,9 +490,9 @@ def summary_body(
         "",
         _table(rows, [i for i in unclaimed if i.number], config),
         "",
-        markers.defuse_markers(format_findings(intake.findings, intake.postmortem.labels)).rstrip(),
+        review_markdown(intake.findings, intake.postmortem.labels),
         "",
-        "_pmbot keeps this comment up to date: edit the issue and it follows._",
+        FOOTER,
     ]
     return "\n".join(parts) + f"\n\n{summary_marker(pm.issue_number or 0)}\n"
 
@@ -531,30 +542,27 @@ def _document(pub: Publication | None) -> str:
 def _table(rows: Sequence[Row], removed: Sequence[TrackedItem], config: Config) -> str:
     if not rows and not removed:
         return "### Action items\n\nNone yet. Every postmortem needs at least one."
-    done = sum(r.state.startswith(("✅", "closed")) for r in rows)
+    done = sum(r.state in (DONE, WONT_DO) for r in rows)
+    overdue = sum(r.state == OVERDUE for r in rows)
+    late = f", {overdue} overdue" if overdue else ""
     lines = [
-        f"### Action items ({done} of {len(rows)} done)",
+        f"### Action items ({done} of {len(rows)} done{late})",
         "",
-        "| Item | Issue | Owner | Due | State |",
+        "| Issue | Action item | Owner | Due | State |",
         "|---|---|---|---|---|",
     ]
     for r in rows:
         issue = f"#{r.issue}" if r.issue else "—"
-        what = _cell(r.what)
-        lines.append(f"| **{r.key}** {what} | {issue} | {r.owner} | {r.due} | {r.state} |")
+        lines.append(f"| {issue} | {_cell(r.what)} | {r.owner} | {r.due} | {r.state} |")
     label = config.labels.removed.name
     for gone in removed:
-        what, due = _cell(_what_of(gone.title)), gone.info.due.isoformat()
-        lines.append(
-            f"| **{gone.info.key}** {what} | #{gone.number} | — | {due} | "
-            f"removed from the form (`{label}`) |"
-        )
+        what, due = _cell(_what_of(gone.title)), _day(gone.info.due)
+        lines.append(f"| #{gone.number} | {what} | — | {due} | removed from the form (`{label}`) |")
     return "\n".join(lines)
 
 
 def _cell(text: str) -> str:
-    flat = _inline(text).replace("|", "\\|")
-    return flat if len(flat) <= 80 else flat[:79] + "…"
+    return shorten(_inline(text), CELL_LIMIT).replace("|", "\\|")
 
 
 def error_body(pm_number: int, error: FormError) -> str:
