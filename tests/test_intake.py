@@ -120,3 +120,23 @@ def test_review_notes_stay_in_the_issue_unless_the_config_asks() -> None:
     opted_in = load_config(text="review:\n  in_document: true\n")
     docs = publish.documents(result.postmortem, result.findings, (), opted_in, "main")
     assert "## Review notes" in dict(docs.files)[docs.path]
+
+
+def test_an_item_body_links_its_postmortem_and_document_and_says_what_only_when_cut() -> None:
+    from pathlib import Path
+
+    body = (Path(__file__).parents[1] / "examples" / "postmortem-issue.md").read_text()
+    pm = read_postmortem(body, CONFIG, form=postmortem_form(), issue_number=1).postmortem
+    url = "https://github.com/acme/web/blob/main/docs/postmortems/x.md"
+    short = row("a1", "Rotate the keys")
+    long = row("a2", "Rotate " + "every key of every service in every region " * 3)
+    texts = {
+        r.key: intake.item_body(pm, r, intake.new_info(pm, r, NOW.date(), CONFIG), CONFIG, url)
+        for r in (short, long)
+    }
+    assert texts["a1"].startswith(
+        f"An action item of the postmortem #1: **{pm.title}** · [the document]({url})\n"
+    )
+    assert "**What:**" not in texts["a1"]
+    assert intake.item_title(long).endswith("…")
+    assert f"**What:** {long.what.strip()}" in texts["a2"]

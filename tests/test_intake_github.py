@@ -124,6 +124,13 @@ def test_first_run_files_items_document_and_summary(sandbox: Sandbox) -> None:
     info = markers.find(first.body, "item")
     assert info is not None and info["pm"] == number and info["due"] == "2026-12-15"
     assert "**Why:** addresses CF2" in (first.body or "")
+    body = first.body or ""
+    assert body.startswith(
+        f"An action item of the postmortem #{number}: "
+        "**Checkout failures after a connection-pool config push** · [the document]("
+    )
+    assert "from the postmortem #" not in body and "8d84e58b" not in body.split("<!--")[0]
+    assert "**What:**" not in body  # the title says it all
     p0 = markers.find(created[1].body, "item")
     assert p0 is not None and p0["due"] == "2026-11-24"  # P0 SLA: 14 days from the run
     assert sandbox.state.issues[number].sub_issues == [i.number for i in created]
@@ -653,9 +660,11 @@ def test_a_document_published_before_paths_carried_the_issue_keeps_its_path(
     sandbox.seed_files(files)
     sandbox.counters.reset()
     run(sandbox, number)
-    assert sandbox.counters.writes == 1  # the summary now links the document on main
+    # the summary now links the document on main, and so does each item's body (7 items)
+    assert sandbox.counters.writes == 1 + 7
     assert not any(r.startswith("refs/heads/postmortem/") for r in git.refs)
     assert f"[`{legacy}`]" in summaries(sandbox, number)[0]
+    assert all(f"/blob/main/{legacy})" in (i.body or "") for i in items(sandbox))
 
 
 def test_a_template_in_the_repository_renders_the_document(sandbox: Sandbox) -> None:

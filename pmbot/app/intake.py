@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from pmbot.app.forms import postmortem_form
 from pmbot.app.session import Log, session, stderr_log
@@ -143,6 +144,13 @@ def read_target(gh: GitHub, docs: Documents, state: DocsState) -> DocsState:
     return replace(state, target_files=target, pull=pull)
 
 
+def document_url(issue: IssueSnapshot, docs: Documents, state: DocsState) -> str | None:
+    """Where the document is (or will be, once its pull request is merged) on the default
+    branch: a link that stays valid after the branch is gone."""
+    base = issue.html_url.rsplit("/issues/", 1)[0]
+    return f"{base}/blob/{state.default_branch}/{quote(docs.path)}" if base else None
+
+
 def publication(issue: IssueSnapshot, docs: Documents, state: DocsState) -> Publication:
     base = issue.html_url.rsplit("/issues/", 1)[0]
     merged = docs.mode == "commit" or state.is_published(docs)
@@ -247,7 +255,7 @@ def _changes(
     state = read_target(gh, docs, state)
     # One read per owner to be assigned, so GitHub is never asked for an assignee it refuses.
     refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]
-    plan = planner.plan_items(pm, items, now, config, refused)
+    plan = planner.plan_items(pm, items, now, config, refused, document_url(issue, docs, state))
     plan += Plan(publish.plan_publish(issue.number, docs, state))
     if plan:
         _apply(plan, gh, dry_run, log, run)

@@ -87,6 +87,11 @@ def item_title(item: ActionItem) -> str:
     return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
+def _title_cut(item: ActionItem) -> bool:
+    """Whether the issue title had to cut the item's text (then the body says it whole)."""
+    return len(f"[{item.priority}] {' '.join(item.what.split())}") > TITLE_LIMIT
+
+
 def _what_of(title: str) -> str:
     """The `what` an item title was made from ("[P1] Add a canary" → "Add a canary")."""
     return title.split("] ", 1)[1] if title.startswith("[P") and "] " in title else title
@@ -107,8 +112,13 @@ def _owner_line(info: ItemInfo) -> str:
     return f"@{info.owner}"
 
 
-def item_body(pm: Postmortem, item: ActionItem, info: ItemInfo, config: Config) -> str:
-    """The visible part of an action-item issue (markers are added by `with_markers`)."""
+def item_body(
+    pm: Postmortem, item: ActionItem, info: ItemInfo, config: Config, document: str | None = None
+) -> str:
+    """The visible part of an action-item issue (markers are added by `with_markers`).
+
+    The issue's title already says what the item is; the body repeats it only when the title
+    had to be cut. `document`: the URL of the postmortem's document on the default branch."""
     due = info.due
     if item.due is not None and item.due == due:
         source = "from the postmortem form"
@@ -117,10 +127,12 @@ def item_body(pm: Postmortem, item: ActionItem, info: ItemInfo, config: Config) 
     else:
         source = "moved with `/pmbot due`, see the comments"
     sla = config.sla_days[item.priority]
+    title = _quiet(" ".join(pm.title.split()))
+    doc = f" · [the document]({document})" if document else ""
     lines = [
-        f"Action item **{item.key}** from the postmortem #{pm.issue_number}.",
+        f"An action item of the postmortem #{pm.issue_number}: **{title}**{doc}",
         "",
-        f"**What:** {_quiet(item.what)}",
+        *([f"**What:** {_quiet(item.what)}"] if _title_cut(item) else []),
         f"**Why:** addresses {_factor(pm, item.addresses) or 'no contributing factor named'}",
         f"**Success criteria:** {_quiet(item.success) if item.success else _NO_SUCCESS}",
         f"**Owner:** {_owner_line(info)}",
@@ -244,18 +256,20 @@ def plan_items(
     now: datetime,
     config: Config,
     unassignable: Collection[str] = (),
+    document: str | None = None,
 ) -> Plan:
     """Create, update, relink and mark removed: the writes that make items match the form.
     Owners in `unassignable` (GitHub answered 404 for them) are not asked for: a refused
-    write still counts against the rate limits."""
+    write still counts against the rate limits. `document`: the document's URL, for the
+    item bodies to link."""
     matched, unclaimed = match_items(pm.action_items, issues)
     actions: list[Action] = []
     for row in pm.action_items:
         existing = matched.get(row.key)
         if existing is None:
-            actions.append(_create(pm, row, now, config, unassignable))
+            actions.append(_create(pm, row, now, config, unassignable, document))
         else:
-            actions += _update(pm, row, existing, now, config, unassignable)
+            actions += _update(pm, row, existing, now, config, unassignable, document)
     for issue in unclaimed:
         actions += _removed(pm, issue, config)
     if not actions:
@@ -274,14 +288,19 @@ def _label_specs(
 
 
 def _create(
-    pm: Postmortem, row: ActionItem, now: datetime, config: Config, unassignable: Collection[str]
+    pm: Postmortem,
+    row: ActionItem,
+    now: datetime,
+    config: Config,
+    unassignable: Collection[str],
+    document: str | None = None,
 ) -> CreateSubIssue:
     info = new_info(pm, row, now.date(), config)
     return CreateSubIssue(
         pm.issue_number or 0,
         key=row.key,
         title=item_title(row),
-        body=with_markers(item_body(pm, row, info, config), info),
+        body=with_markers(item_body(pm, row, info, config, document), info),
         labels=item_labels(row, config),
         assignees=assignee(row, unassignable),
         marker=item_marker(info),
@@ -296,9 +315,10 @@ def _update(
     now: datetime,
     config: Config,
     unassignable: Collection[str],
+    document: str | None = None,
 ) -> list[Action]:
     info, due_change = _updated_info(pm, row, issue.info, now, config)
-    body = with_markers(item_body(pm, row, info, config), info)
+    body = with_markers(item_body(pm, row, info, config, document), info)
     follow = markers.find(issue.body, "follow")
     if follow is not None:  # the sweep's state stays as it is
         body = markers.replace(body, "follow", follow)
