@@ -12,7 +12,6 @@ import pytest
 from pmbot.core.forms import (
     Field,
     Form,
-    ParsedForm,
     form_parse,
     id_from_label,
     load_form,
@@ -199,7 +198,9 @@ def test_load_form_reads_every_attribute() -> None:
     assert form.fields[3].render == "sh"
     assert form.fields[4].required_options == ("The review is blameless",)
     assert form.field("notes").label == "Notes"
-    assert isinstance(parse_body(form, ""), ParsedForm)
+    empty = parse_body(form, "")
+    assert empty.missing == [f.id for f in form.fields] and empty.lines == {}
+    assert set(empty.values) == {f.id for f in form.fields} and set(empty.values.values()) == {None}
 
 
 def test_markdown_elements_are_not_fields() -> None:
