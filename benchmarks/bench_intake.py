@@ -71,7 +71,7 @@ def measure(sb: Sandbox, number: int) -> tuple[int, int, int, float]:
         gh, number, now=NOW, config=default_config(), dry_run=False, log=lambda _: None
     )
     seconds = time.perf_counter() - start
-    assert run.ok, run.failed
+    assert not run.failed, run.failed
     stats = gh.stats
     assert sb.counters.writes == stats.writes
     return stats.reads, stats.writes, stats.requests, seconds

@@ -25,12 +25,15 @@ import pytest
 from conftest import PLACEHOLDER_TOKEN, REPO
 
 from pmbot.app.event import event
+from pmbot.app.forms import postmortem_form
 from pmbot.app.sweep import sweep
 from pmbot.core import markers
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
+from pmbot.core.reading import read_postmortem
 from pmbot.flows.tracking import FollowState, ItemInfo, Step, item_marker, with_markers
 from pmbot.github.client import GitHub
+from pmbot.render.document import document_path
 from pmbot.sandbox import Sandbox
 
 ME = "acme"  # any sandbox token acts as the repository owner: pmbot's own login
@@ -755,3 +758,28 @@ def test_follow_state_is_only_in_github(repo: Repo) -> None:
     repo.sweep(day(3))
     assert repo.notices(number) == []  # overdue was announced (by another run) 3 days ago
     assert "overdue" in repo.labels(number)  # the label follows the state
+
+
+# --- late postmortem documents --------------------------------------------------------------
+
+
+def test_a_late_document_is_reminded_until_it_is_on_the_default_branch(repo: Repo) -> None:
+    """Whether the document is published is read from the default branch's tree: a SEV-2
+    resolved on 2026-11-03 is due five business days later; its commander and authors are
+    reminded at the cadence until the document lands, then never again."""
+    body = (Path(__file__).resolve().parents[1] / "examples" / "postmortem-issue.md").read_text(
+        encoding="utf-8"
+    )
+    issue = repo.sb.seed_issue(title="Postmortem: checkout", body=body, labels=["postmortem"])
+    number = issue.number
+
+    def reminders() -> int:
+        return sum(n.get("step") == "document" for n in repo.notices(number))
+
+    first = at(date(2026, 11, 20))
+    assert repo.sweep(first) == 0 and reminders() == 1
+    assert repo.sweep(first + timedelta(days=14)) == 0 and reminders() == 2  # the cadence
+    form = postmortem_form()
+    pm = read_postmortem(body, default_config(), form=form, issue_number=number).postmortem
+    repo.sb.seed_file(document_path(pm).as_posix(), "# the document\n")
+    assert repo.sweep(first + timedelta(days=60)) == 0 and reminders() == 2

@@ -174,10 +174,6 @@ class IntakeRun:
     allowed: bool = True
     form_error: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
 
 def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> ApplyResult:
     """Apply what fits the run's write budget (whole items, most urgent first; the rest

@@ -121,8 +121,8 @@ def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:
             continue
         last, count = read_pm_follow(_own_comment(gh, issue.number, PM_FOLLOW))
         follow = PostmortemFollow(
-            issue.number, pm.severity, pm.resolved.date(), False, pm.incident_commander,
-            pm.authors, last, count,
+            issue.number, pm.severity, pm.resolved.date(), pm.incident_commander, pm.authors,
+            last, count,
         )  # fmt: skip
         late.append(follow)
     return late

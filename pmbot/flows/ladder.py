@@ -378,7 +378,6 @@ class PostmortemFollow:
     issue: int
     severity: Severity
     resolved: date
-    doc_merged: bool
     commander: str | None = None
     authors: tuple[str, ...] = ()
     last_reminder: datetime | None = None
@@ -403,7 +402,7 @@ def plan_postmortem_reminders(
     for pm in postmortems:
         cadence = _PM_CADENCE.get(pm.severity)
         due = postmortem_due(pm.resolved, pm.severity, business_days)
-        if pm.doc_merged or cadence is None or due is None or utc(now).date() <= due:
+        if cadence is None or due is None or utc(now).date() <= due:
             continue
         repeat = timedelta(days=config.reminders.repeat_days[cadence])
         if pm.last_reminder is not None and now - pm.last_reminder < repeat:

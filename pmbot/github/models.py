@@ -266,9 +266,6 @@ class RequestStats(Frozen):
         """Requests that count against the primary rate limit (304s are free)."""
         return self.requests - self.not_modified
 
-    def method_count(self, method: str) -> int:
-        return dict(self.by_method).get(method.upper(), 0)
-
     def describe(self) -> str:
         methods = ", ".join(f"{m} {n}" for m, n in self.by_method)
         return (

@@ -30,7 +30,7 @@ from pmbot.plan.actions import (
     Urgency,
     urgency,
 )
-from pmbot.plan.apply import ApplyResult, Failure, Log, Refresh, apply, summary
+from pmbot.plan.apply import ApplyResult, Failure, Log, Refresh, apply
 from pmbot.plan.budget import trim_to_budget
 from pmbot.plan.writer import Writer
 
@@ -61,7 +61,6 @@ __all__ = [
     "Urgency",
     "Writer",
     "apply",
-    "summary",
     "trim_to_budget",
     "urgency",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pmbot.errors import GitHubError
@@ -111,14 +111,3 @@ def _fail(issue: int, what: str, exc: GitHubError, log: Log, failed: list[Failur
     message = f"{type(exc).__name__}: {exc}"
     log(f"#{issue}: failed to {what} — {message}; skipping the rest of it")
     failed.append(Failure(issue, message))
-
-
-def summary(result: ApplyResult, deferred: Plan | None = None) -> Mapping[str, int]:
-    """Counts for the log and step summary."""
-    return {
-        "planned_writes": result.planned_writes,
-        "writes": result.writes,
-        "failed_items": len(result.failed),
-        "skipped_items": len(result.skipped),
-        "deferred_writes": deferred.writes if deferred else 0,
-    }

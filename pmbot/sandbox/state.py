@@ -358,9 +358,6 @@ class State:
     def new_comment_id(self) -> int:
         return next(self._comment_ids)
 
-    def new_issue_id(self) -> int:
-        return next(self._issue_ids)
-
     def new_pull_id(self) -> int:
         return next(self._pull_ids)
 
