@@ -4,12 +4,13 @@ nothing twice, requests stay about two per new item."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -298,6 +299,49 @@ def test_edited_row_updates_only_what_changed_and_records_the_due_date(sandbox: 
     gone = next(i for i in items(sandbox) if "Improve monitoring" in i.title)
     assert "action-item-removed" in gone.labels and gone.state == "open"  # never closed
     assert any("no longer in the postmortem" in c.body for c in sandbox.state.comments.values())
+    sandbox.counters.reset()
+    run(sandbox, number)
+    assert sandbox.counters.writes == 0
+
+
+def test_a_command_between_intakes_read_and_its_write_is_kept(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = itertools.count()
+    sandbox.state.clock = lambda: NOW + timedelta(seconds=next(ticks))
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    canary = next(i for i in items(sandbox) if "canary stage" in i.title)
+    # The form is edited (the row reworded) while the owner asks for more time on its item.
+    edited = example().replace("that halts on a 1% error-rate rise", "that halts on any rise")
+    sandbox.state.issues[number].body = edited
+    listed = GitHub.list_sub_issues
+    commanded: list[int] = []
+
+    def list_then_command(gh: GitHub, parent: int) -> Any:
+        found = listed(gh, parent)
+        if not commanded:
+            commanded.append(-1)  # once: the command's own run reads the items too
+            text = "/pmbot due 2027-01-15 waiting on the vendor"
+            cid = sandbox.seed_comment(canary.number, text, user="jchen").id
+            payload = {
+                "action": "created",
+                "issue": {"number": canary.number},
+                "comment": {"id": cid, "body": text, "user": {"login": "jchen"}},
+            }
+            commanded[0] = dispatch(
+                adapter(sandbox), "issue_comment", payload, now=NOW, config=default_config(),
+                dry_run=False, log=lambda _: None,
+            )  # fmt: skip
+        return found
+
+    monkeypatch.setattr(GitHub, "list_sub_issues", list_then_command)
+    assert not run(sandbox, number).failed and commanded == [0]
+    info = markers.find(sandbox.state.issues[canary.number].body, "item")
+    assert info is not None and info["due"] == "2027-01-15"  # the command's date is kept
+    assert [c["cmd"] for c in info["history"]] == ["due"]
+    assert sandbox.state.issues[canary.number].title.endswith("that halts on any rise")
+    monkeypatch.setattr(GitHub, "list_sub_issues", listed)
     sandbox.counters.reset()
     run(sandbox, number)
     assert sandbox.counters.writes == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from pmbot.flows.owner_commands import (
 from pmbot.flows.tracking import ITEM
 from pmbot.github.client import GitHub
 from pmbot.github.models import CommentSnapshot
-from pmbot.plan import Action, CreateComment, apply
+from pmbot.plan import Action, CreateComment, ItemKey, UpdateBody, apply
 
 
 def read_event(environ: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
@@ -219,7 +220,22 @@ def _carry_out(
         item, pending.author, permission, now, pending.comment_id, assignable, action_item_form()
     )
     plan = plan_command(pending.text, inv, config)
-    result = apply(plan, gh, dry_run=dry_run, log=log)
+
+    def replan_if_changed(key: ItemKey, actions: tuple[Action, ...]) -> tuple[Action, ...]:
+        """A sweep may have written the item since it was read: plan the command again from
+        what it holds now (a conditional read, free when unchanged)."""
+        if item.updated_at is None or not any(isinstance(a, UpdateBody) for a in actions):
+            return actions
+        if gh.issue_if_changed(item.number, item.updated_at) is None:
+            return actions
+        log(f"pmbot: #{item.number} changed since it was read; planning the command again")
+        fresh, _ = _item(gh, item.number, config, log)
+        if fresh is None:
+            return ()
+        again = plan_command(pending.text, replace(inv, item=fresh), config)
+        return again.by_item().get(key, ())
+
+    result = apply(plan, gh, dry_run=dry_run, log=log, refresh=replan_if_changed)
     if result.failed:
         return None
     # A hand-filed item's state changes in the audit comment alone (a snooze): anything but

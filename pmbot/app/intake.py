@@ -37,6 +37,7 @@ from pmbot.app.forms import postmortem_form
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
+from pmbot.core.model import Postmortem
 from pmbot.core.reading import Intake, read_postmortem
 from pmbot.errors import FormError, PmbotError, Problem
 from pmbot.flows import intake as planner
@@ -46,7 +47,16 @@ from pmbot.flows.items import TrackedItem
 from pmbot.flows.publish import DocsState, Documents
 from pmbot.github.client import GitHub, GitHubHTTPError
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
-from pmbot.plan import ApplyResult, Plan, apply, trim_to_budget
+from pmbot.plan import (
+    Action,
+    ApplyResult,
+    EditIssue,
+    ItemKey,
+    Plan,
+    Refresh,
+    apply,
+    trim_to_budget,
+)
 from pmbot.render import library
 from pmbot.render.document import document_path
 
@@ -175,7 +185,14 @@ class IntakeRun:
     form_error: bool = False
 
 
-def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> ApplyResult:
+def _apply(
+    plan: Plan,
+    gh: GitHub,
+    dry_run: bool,
+    log: Log,
+    run: IntakeRun,
+    refresh: Refresh | None = None,
+) -> ApplyResult:
     """Apply what fits the run's write budget (whole items, most urgent first; the rest
     waits for the next run), in plan order so items are numbered as the form lists them.
     A failure costs only its item: the others go on."""
@@ -184,7 +201,7 @@ def _apply(plan: Plan, gh: GitHub, dry_run: bool, log: Log, run: IntakeRun) -> A
     kept = Plan(tuple(a for a in plan.actions if id(a) in chosen), kept.notes)
     run.budget -= kept.writes
     run.deferred += deferred.writes
-    result = apply(kept, gh, dry_run=dry_run, log=log)
+    result = apply(kept, gh, dry_run=dry_run, log=log, refresh=refresh)
     run.planned += list(result.applied)
     run.failed += [f"#{f.issue}: {f.error}" for f in result.failed]
     return result
@@ -254,7 +271,8 @@ def _changes(
     plan = planner.plan_items(pm, items, now, config, refused, document_url(issue, docs, state))
     plan += Plan(publish.plan_publish(issue.number, docs, state))
     if plan:
-        _apply(plan, gh, dry_run, log, run)
+        replan = _replan_if_changed(gh, pm, items, now, config, refused, log)
+        _apply(plan, gh, dry_run, log, run, replan)
     if plan and not dry_run:
         items = read_pm_items(gh, issue, me, config, log)
         dups = planner.plan_duplicates(items)
@@ -265,6 +283,40 @@ def _changes(
         if docs.mode != "commit":
             state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
     return items, publication(issue, docs, state)
+
+
+def _replan_if_changed(
+    gh: GitHub,
+    pm: Postmortem,
+    items: Sequence[TrackedItem],
+    now: datetime,
+    config: Config,
+    refused: Sequence[str],
+    log: Log,
+) -> Refresh:
+    """Right before intake rewrites an item's body (the form was edited): if the item changed
+    since it was read (a `/pmbot` command or the sweep in between), plan it again from what
+    it holds now, so their due date, history and follow state are not written over. A
+    conditional request: "not modified" is a 304, which costs no rate limit."""
+    listed = {i.number: i for i in items}
+
+    def refresh(key: ItemKey, actions: tuple[Action, ...]) -> tuple[Action, ...]:
+        item = listed.get(key[0])
+        edits = any(isinstance(a, EditIssue) and a.body is not None for a in actions)
+        if item is None or item.updated_at is None or not edits:
+            return actions
+        fresh = gh.issue_if_changed(item.number, item.updated_at)
+        if fresh is None:
+            return actions
+        log(f"#{item.number} changed since intake read it; planning it again")
+        again = planner.items_of(pm.issue_number or 0, [fresh], gh.login(), {}, config)[0]
+        if not again:
+            return ()
+        now_items = [replace(again[0], linked=item.linked) if i is item else i for i in items]
+        plan = planner.plan_items(pm, now_items, now, config, refused)
+        return tuple(a for a in plan.actions if a.item == key)
+
+    return refresh
 
 
 def _finish(
