@@ -268,10 +268,11 @@ def _changes(
     state = read_target(gh, docs, state)
     # One read per owner to be assigned, so GitHub is never asked for an assignee it refuses.
     refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]
-    plan = planner.plan_items(pm, items, now, config, refused, document_url(issue, docs, state))
+    document = document_url(issue, docs, state)
+    plan = planner.plan_items(pm, items, now, config, refused, document)
     plan += Plan(publish.plan_publish(issue.number, docs, state))
     if plan:
-        replan = _replan_if_changed(gh, pm, items, now, config, refused, log)
+        replan = _replan_if_changed(gh, pm, items, now, config, (refused, document), log)
         _apply(plan, gh, dry_run, log, run, replan)
     if plan and not dry_run:
         items = read_pm_items(gh, issue, me, config, log)
@@ -291,7 +292,7 @@ def _replan_if_changed(
     items: Sequence[TrackedItem],
     now: datetime,
     config: Config,
-    refused: Sequence[str],
+    extra: tuple[Sequence[str], str | None],
     log: Log,
 ) -> Refresh:
     """Right before intake rewrites an item's body (the form was edited): if the item changed
@@ -313,7 +314,7 @@ def _replan_if_changed(
         if not again:
             return ()
         now_items = [replace(again[0], linked=item.linked) if i is item else i for i in items]
-        plan = planner.plan_items(pm, now_items, now, config, refused)
+        plan = planner.plan_items(pm, now_items, now, config, *extra)  # as first planned
         return tuple(a for a in plan.actions if a.item == key)
 
     return refresh
