@@ -169,3 +169,16 @@ def test_the_io_rule_catches_a_planner_reading_a_file() -> None:
     source = "from pmbot.core.shipped import data_text\nx = PATH.read_text()\n"
     assert len(io_violations("pmbot.flows.probe", source)) == 2
     assert io_violations("pmbot.app.probe", source) == []
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Shared test helpers live in conftest.py or tests/helpers/, so a test module can be read,
+    moved or deleted alone."""
+    tests = Path(__file__).resolve().parent
+    wrong = [
+        f"{path.name}:{line} imports {target}"
+        for path in sorted(tests.glob("test_*.py"))
+        for line, target in imports(path.read_text(encoding="utf-8"))
+        if target.split(".")[0].startswith("test_")
+    ]
+    assert wrong == []

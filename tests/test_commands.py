@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from conftest import tracked
-from test_plan import FakeGitHub, FakeIssue
-from test_tracking import make_item
+from helpers.fake_github import FakeGitHub, FakeIssue
+from helpers.items import make_item
 
 from pmbot.core import markers
 from pmbot.core.config import default_config

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_intake_github import NOW, adapter, env, example, items, run, seed, summaries
+from helpers.intake import NOW, adapter, env, example, items, run, seed, summaries
 
 from pmbot.app.event import dispatch, event
 from pmbot.app.report import report

@@ -16,25 +16,27 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import PLACEHOLDER_TOKEN, REPO, settings_for
+from conftest import PLACEHOLDER_TOKEN, REPO
+from helpers.intake import (
+    NOW,
+    WRITES,
+    adapter,
+    env,
+    example,
+    items,
+    run,
+    seed,
+    summaries,
+)
 
 from pmbot.app.event import dispatch
-from pmbot.app.intake import IntakeRun, intake, run_intake
+from pmbot.app.intake import intake
 from pmbot.core import markers
-from pmbot.core.config import Config, default_config, load_config
+from pmbot.core.config import default_config, load_config
 from pmbot.flows.publish import entries_from_index
 from pmbot.github.client import GitHub
 from pmbot.render.library import build_index
 from pmbot.sandbox import Sandbox
-
-EXAMPLE = Path(__file__).parents[1] / "examples" / "postmortem-issue.md"
-NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
-PEOPLE = ("mrivera", "jchen", "dkim", "spatel")  # lnguyen is not: GitHub cannot assign them
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
-
-
-def example() -> str:
-    return EXAMPLE.read_text(encoding="utf-8")
 
 
 def with_items(rows: list[str], body: str | None = None) -> str:
@@ -52,43 +54,6 @@ def rows(k: int) -> list[str]:
         f"| Fix thing number {i} in the checkout path | @jchen | P{i % 4} | | prevent | "
         f"A drill shows thing {i} fixed | CF1 |"
         for i in range(k)
-    ]
-
-
-def seed(sb: Sandbox, body: str, association: str = "MEMBER") -> int:
-    for login in PEOPLE:
-        sb.seed_user(login, association="MEMBER")
-    sb.seed_user("outsider", association="NONE", permission="read")
-    sb.seed_file("README.md", "# web\n")
-    user = "mrivera" if association == "MEMBER" else "outsider"
-    return sb.seed_issue(title="Postmortem", body=body, labels=["postmortem"], user=user).number
-
-
-def adapter(sb: Sandbox) -> GitHub:
-    return GitHub(settings_for(sb), pace=False, sleep=lambda s: None)
-
-
-def run(sb: Sandbox, number: int, *, config: Config | None = None, **kw: Any) -> IntakeRun:
-    lines: list[str] = kw.pop("lines", [])
-    return run_intake(
-        kw.pop("gh", None) or adapter(sb),
-        number,
-        now=kw.pop("now", NOW),
-        config=config or default_config(),
-        dry_run=kw.pop("dry_run", False),
-        log=lines.append,
-    )
-
-
-def items(sb: Sandbox) -> list[Any]:
-    return [i for _, i in sorted(sb.state.issues.items()) if "action-item" in i.labels]
-
-
-def summaries(sb: Sandbox, number: int) -> list[str]:
-    return [
-        c.body
-        for c in sb.state.comments.values()
-        if c.issue == number and markers.has(c.body, "summary")
     ]
 
 
@@ -562,16 +527,6 @@ def test_index_keeps_documents_already_in_the_library(sandbox: Sandbox) -> None:
 
 
 # --- the command and events ---------------------------------------------------------------------
-
-
-def env(sb: Sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "GITHUB_TOKEN": PLACEHOLDER_TOKEN,
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_API_URL": sb.base_url,
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        **extra,
-    }
 
 
 def test_intake_command_reports_requests(

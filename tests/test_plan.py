@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
+from helpers.fake_github import FakeGitHub, FakeIssue
 
-from pmbot.core import markers
 from pmbot.core.model import Priority
-from pmbot.errors import GitHubError
 from pmbot.github.client import GitHub
 from pmbot.plan import (
     FIRST,
@@ -31,67 +28,6 @@ from pmbot.plan import (
     trim_to_budget,
     urgency,
 )
-
-
-@dataclass
-class FakeIssue:
-    body: str = ""
-    labels: list[str] = field(default_factory=list)
-    state: str = "open"
-    state_reason: str | None = None
-    assignees: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-
-
-class FakeGitHub:
-    """An in-memory repository that records every write call, and can be told to fail."""
-
-    def __init__(self) -> None:
-        self.issues: dict[int, FakeIssue] = {}
-        self.calls: list[tuple[str, int]] = []
-        self.failing: set[int] = set()
-
-    def issue(self, number: int) -> FakeIssue:
-        self.calls.append(("write", number))
-        if number in self.failing:
-            raise GitHubError(f"issue {number} was deleted")
-        return self.issues.setdefault(number, FakeIssue())
-
-    def create_comment(self, number: int, body: str) -> None:
-        self.issue(number).comments.append(body)
-
-    def upsert_comment(self, number: int, marker_kind: str, body: str) -> None:
-        issue = self.issue(number)
-        issue.comments = [c for c in issue.comments if not markers.has(c, marker_kind)]
-        issue.comments.append(body)
-
-    def update_issue(self, number: int, **changes: Any) -> None:
-        issue = self.issue(number)
-        for key, value in changes.items():
-            setattr(issue, key, value)
-
-    def add_labels(self, number: int, labels: Sequence[str]) -> None:
-        issue = self.issue(number)
-        issue.labels += [n for n in labels if n not in issue.labels]
-
-    def remove_label(self, number: int, name: str) -> None:
-        self.issue(number).labels.remove(name)
-
-    def set_assignees(self, number: int, logins: Sequence[str]) -> None:
-        self.issue(number).assignees = list(logins)
-
-    def create_issue(
-        self,
-        title: str,
-        body: str,
-        labels: Sequence[str] = (),
-        assignees: Sequence[str] = (),
-        *,
-        marker: str,
-    ) -> None:
-        number = max(self.issues, default=0) + 1
-        self.calls.append(("create", number))
-        self.issues[number] = FakeIssue(body=body, labels=list(labels), assignees=list(assignees))
 
 
 def item_plan(issue: int, priority: Priority, late: int) -> Plan:

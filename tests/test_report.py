@@ -7,7 +7,7 @@ import io
 import json
 from datetime import UTC, date, datetime
 
-from test_tracking import make_info
+from helpers.items import make_info
 
 from pmbot.core.config import default_config, load_config
 from pmbot.core.model import Priority

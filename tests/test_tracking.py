@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from conftest import BOT, snapshot, tracked
+from helpers.items import make_info, make_item
 
 from pmbot.app.forms import action_item_form
 from pmbot.core import markers
 from pmbot.core.config import default_config
 from pmbot.core.model import Priority
-from pmbot.flows.items import ItemProblem, TrackedItem, read_items
+from pmbot.flows.items import ItemProblem, read_items
 from pmbot.flows.tracking import (
     Change,
     FollowState,
@@ -21,41 +21,9 @@ from pmbot.flows.tracking import (
     Step,
     follow_marker,
     item_marker,
-    with_markers,
 )
 
 NOW = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
-
-
-def make_info(**changes: object) -> ItemInfo:
-    fields: dict[str, object] = {
-        "pm": 12,
-        "key": "AI-1",
-        "priority": Priority.P1,
-        "due": date(2026, 2, 2),
-        "opened": date(2026, 1, 5),
-        "owner": "alice",
-        "commander": "carol",
-        "authors": ("dave", "erin"),
-        "type": "prevent",
-    }
-    fields.update(changes)
-    return ItemInfo(**fields)  # type: ignore[arg-type]
-
-
-def make_item(
-    number: int = 101,
-    *,
-    follow: FollowState | None = None,
-    labels: tuple[str, ...] = ("action-item", "P1"),
-    state: str = "open",
-    **info: object,
-) -> TrackedItem:
-    body = "Add a canary stage to the deploy pipeline.\n\n" + item_marker(make_info(**info))
-    if follow is not None:
-        body = with_markers(body, follow=follow)
-    item = tracked(number, body, title="Canary stage", labels=labels, state=state)
-    return replace(item, comments=None)  # no count: a recorded notice is trusted to have landed
 
 
 def test_item_marker_has_the_documented_payload() -> None:

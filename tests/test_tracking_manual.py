@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import BOT, FILED, snapshot, tracked
-from test_plan import FakeGitHub, FakeIssue
+from helpers.fake_github import FakeGitHub, FakeIssue
 
 from pmbot.app.forms import action_item_form
 from pmbot.core import markers
