@@ -20,7 +20,7 @@ from pmbot.flows.ladder import (
     plan_sweep,
     read_pm_follow,
 )
-from pmbot.flows.tracking import FollowState, ItemInfo, Pending, Step, item_marker
+from pmbot.flows.tracking import Change, FollowState, ItemInfo, Pending, Step, item_marker
 from pmbot.plan import Plan, apply, trim_to_budget
 
 # A P1 item due Monday 2026-02-02; P1 reminders come 3 days ahead and repeat every 7 days.
@@ -84,12 +84,20 @@ def test_the_whole_ladder_each_rung_once_with_repeats_at_the_cadence() -> None:
     assert "due in 3 days (**2026-02-02**)" in due_soon
     assert "/pmbot due YYYY-MM-DD <reason>" in due_soon and "/pmbot snooze 7d" in due_soon
     assert overdue.startswith("@alice, this P1 action item from postmortem #12 reached its due")
-    assert "close this issue" in overdue
+    # the owner's options as a three-item list, not one sentence of code spans
+    options = [ln for ln in overdue.splitlines() if ln.startswith("- **")]
+    assert options == [
+        "- **Done?** Close this issue.",
+        "- **Needs more time?** Comment `/pmbot due YYYY-MM-DD <reason>` or "
+        "`/pmbot snooze 7d <reason>`.",
+        "- **Will not be done?** Comment `/pmbot wont-do <reason>`.",
+    ]
     assert "was due on **2026-02-02** and is now 3 days overdue" in late_notice()
     assert commander.startswith("@carol @dave @erin, this P1 action item")
     assert "its owner `@alice` was first reminded on 2026-01-30" in commander
     assert again.startswith("Reminder: @carol @dave @erin")
     assert leadership.startswith("@acme/eng-leads, this P1 action item")
+    assert "its owner is `@alice`" in leadership  # named, not pinged
     assert repo.labels == ["action-item", "P1", "overdue", "escalated"]
 
 
@@ -273,6 +281,19 @@ def test_a_snoozed_item_stays_quiet_until_the_snooze_ends() -> None:
     assert not repo.comments
     repo.sweep(at(DUE + timedelta(days=5)))
     assert len(repo.comments) == 1
+
+
+def test_the_notice_on_the_day_a_snooze_ends_says_so_with_who_and_why() -> None:
+    until = at(DUE + timedelta(days=21))
+    snooze = Change(at(DUE + timedelta(days=7)), "alice", "snooze", "waiting for the vendor", None)
+    follow = FollowState(due=DUE, snoozed_until=until)
+    repo = Repo(make_item(due=DUE, follow=follow, history=(snooze,)), config=with_leadership())
+    repo.sweep(until)
+    (notice,) = repo.comments
+    assert notice.startswith("@acme/eng-leads") and "its owner is `@alice`" in notice
+    assert "The snooze by `@alice` (“waiting for the vendor”) ended today." in notice
+    repo.sweep(until + timedelta(days=7))  # the next notice: the snooze is old news
+    assert "snooze" not in repo.comments[-1]
 
 
 def test_closed_items_are_left_alone_labels_included() -> None:

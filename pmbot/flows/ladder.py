@@ -33,6 +33,7 @@ from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.core.figures import postmortem_due
 from pmbot.core.logins import LOGIN_OR_TEAM
+from pmbot.core.mentions import silence
 from pmbot.core.model import Priority, Severity, utc
 from pmbot.core.timestamps import iso, parse_iso
 from pmbot.flows.items import TrackedItem
@@ -57,10 +58,12 @@ from pmbot.plan import urgency as make_urgency
 REMINDER = "reminder"  # marker kind on every notice pmbot posts
 PM_FOLLOW = "pm-follow"  # marker kind of the postmortem reminder state comment
 
+# The owner's three options, as a list: a sentence of code spans wraps badly on GitHub.
 WHAT_TO_DO = (
-    "If it is done, please close this issue. If it needs more time, comment "
-    "`/pmbot due YYYY-MM-DD <reason>` or `/pmbot snooze 7d <reason>`; if it will not be "
-    "done, `/pmbot wont-do <reason>`."
+    "- **Done?** Close this issue.\n"
+    "- **Needs more time?** Comment `/pmbot due YYYY-MM-DD <reason>` or "
+    "`/pmbot snooze 7d <reason>`.\n"
+    "- **Will not be done?** Comment `/pmbot wont-do <reason>`."
 )
 
 
@@ -230,6 +233,7 @@ class _Facts:
     owner: str | None
     first: str  # when the owner was first reminded, in words
     asked: bool  # whether the commander and authors were asked before (the commander rung)
+    snooze: str  # "" or a sentence: the snooze that ended today (by whom, why)
 
 
 def notice_text(
@@ -252,6 +256,7 @@ def notice_text(
         owner=info.owner,
         first=_first_notice(item),
         asked=_commander_asked(item),
+        snooze=_snooze_ended(item, now),
     )
     prefix = "Reminder: " if repeat else ""
     to = _to(_recipients(item, step, ladder))
@@ -280,20 +285,23 @@ def _unowned(f: _Facts) -> str:
 
 
 def _due_soon(f: _Facts) -> str:
-    return f"a friendly reminder: {f.what} is due {_when(-f.late)} ({f.due}). {WHAT_TO_DO}"
+    return (
+        f"a friendly reminder: {f.what} is due {_when(-f.late)} ({f.due}).{f.snooze}\n\n"
+        f"{WHAT_TO_DO}"
+    )
 
 
 def _overdue(f: _Facts) -> str:
     return (
-        f"{f.what} {_late(f.late, f.due)}. No blame — plans change; let us know where it "
-        f"stands. {WHAT_TO_DO}"
+        f"{f.what} {_late(f.late, f.due)}.{f.snooze} No blame — plans change; let us know "
+        f"where it stands:\n\n{WHAT_TO_DO}"
     )
 
 
 def _commander(f: _Facts) -> str:
     return (
         f"{f.what} has been overdue since {f.due} ({days(f.late)}); its owner "
-        f"{quoted(f.owner)} {f.first}. Could you help it move? Agree a "
+        f"{quoted(f.owner)} {f.first}.{f.snooze} Could you help it move? Agree a "
         "new date (`/pmbot due YYYY-MM-DD <reason>`), find another owner (`/pmbot owner "
         "@user`), or close it as not planned (`/pmbot wont-do <reason>`)."
     )
@@ -306,9 +314,11 @@ def _leadership(f: _Facts) -> str:
         else "this is the first time pmbot escalates it, so the incident commander and "
         "authors hear it now too"
     )
+    owner = f"its owner is {quoted(f.owner)}" if f.owner else "it has no owner"
     return (
-        f"{f.what} has been overdue since {f.due} ({days(f.late)}) and {asked}. It needs a "
-        "decision: a new date with a reason, a new owner, or `/pmbot wont-do <reason>`."
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}); {owner}, and {asked}."
+        f"{f.snooze} It needs a decision: a new date with a reason, a new owner, or "
+        "`/pmbot wont-do <reason>`."
     )
 
 
@@ -334,6 +344,26 @@ def _late(late: int, due: str) -> str:
 
 def _when(ahead: int) -> str:
     return "today" if ahead == 0 else "tomorrow" if ahead == 1 else f"in {days(ahead)}"
+
+
+def _snooze_ended(item: TrackedItem, now: datetime) -> str:
+    """A sentence when this notice is the first since a snooze ended: who snoozed, why, and
+    that the snooze is over (so a notice on that day is not a surprise); else ""."""
+    follow = current_follow(item)
+    until = follow.snoozed_until
+    if until is None or now < until or (follow.last is not None and follow.last >= until):
+        return ""
+    snooze = next((c for c in reversed(item.info.history) if c.cmd == "snooze"), None)
+    who = f" by {quoted(snooze.by)}" if snooze else ""
+    why = f" ({_reason(snooze.why)})" if snooze and snooze.why else ""
+    day = "today" if until.date() == now.date() else f"on {until.date().isoformat()}"
+    return f" The snooze{who}{why} ended {day}."
+
+
+def _reason(text: str) -> str:
+    """A user's reason, quoted on one line: no markup, mention or marker survives."""
+    flat = " ".join(silence(markers.defuse_markers(text)).split()).replace("`", "'")
+    return f"“{flat[:120]}”"
 
 
 def _first_notice(item: TrackedItem) -> str:
