@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from gfm import problems as gfm_problems
 
 from pmbot.core import markers
 from pmbot.core.model import ContributingFactor, FactorCategory, Postmortem, Severity
@@ -180,36 +181,40 @@ def test_scan_reports_unreadable_documents(library: Path, caplog: pytest.LogCapt
     assert len(entries) == 4  # README.md is the index, not a document
 
 
-def test_readme_sections(library: Path) -> None:
+def test_readme_is_one_table_and_facets_with_counts(library: Path) -> None:
     readme, _ = build_index(scan_library(library))
     assert readme.startswith("# Postmortems\n")
     assert "3 postmortems." in readme
-    recent = readme.split("## Recent\n\n")[1].split("\n\n")[0].splitlines()
-    assert recent == [
-        "- 2025-03-09 · near-miss · [Login errors](2025/2025-03-09-login.md)",
-        "- 2025-02-01 · SEV-3 · [Cache \\[stampede\\]](2025/2025-02-01-cache.md)",
-        "- 2024-11-03 · SEV-1 · [DB failover](2024/2024-11-03-db-failover.md)",
+    rows = [line for line in readme.splitlines() if line.startswith("| 2")]
+    assert rows == [
+        "| 2025-03-09 | near-miss | [Login errors](2025/2025-03-09-login.md) | — | — | — |",
+        "| 2025-02-01 | SEV-3 | [Cache \\[stampede\\]](2025/2025-02-01-cache.md) "
+        "| api, redis | — | — |",
+        "| 2024-11-03 | SEV-1 | [DB failover](2024/2024-11-03-db-failover.md) | postgres | — | — |",
     ]
-    sections = [line for line in readme.splitlines() if line.startswith("#")]
-    assert sections == [
-        "# Postmortems",
-        "## Recent",
-        "## By year",
-        "### 2025",
-        "### 2024",
-        "## By severity",
-        "### SEV-1",
-        "### SEV-3",
-        "### near-miss",
-        "## By service",
-        "### api",
-        "### postgres",
-        "### redis",
-        "## By tag",
-        "### database",
-        "## Could not read",
-    ]
+    assert "**Severity:** SEV-1 (1) · SEV-3 (1) · near-miss (1)" in readme
+    assert "**Year:** 2025 (2) · 2024 (1)" in readme
+    assert "**Services:** api (1) · postgres (1) · redis (1)" in readme
+    assert "**Tags:** database (1)" in readme
+    for path in ("2025/2025-03-09-login.md", "2025/2025-02-01-cache.md"):
+        assert readme.count(f"]({path})") == 1  # each postmortem once, whatever its facets
     assert "- [2025/notes.md](2025/notes.md): no readable YAML front matter" in readme
+    assert gfm_problems(readme) == []
+
+
+def test_a_long_facet_and_old_rows_are_folded() -> None:
+    entries = [
+        entry_from_text(
+            f"2025/{n:02d}.md", doc(f"T{n}", f"2025-01-{n % 28 + 1:02d}", tags=[f"tag{n}"])
+        )
+        for n in range(1, 61)
+    ]
+    readme, _ = build_index(entries)
+    assert "<summary><b>Tags</b> (60)</summary>" in readme
+    assert "<summary>10 older postmortems</summary>" in readme
+    table_rows = [line for line in readme.splitlines() if line.startswith("| 2025-")]
+    assert len(table_rows) == 60  # 50 shown, 10 folded: every postmortem once
+    assert gfm_problems(readme) == []
 
 
 def test_index_json_is_one_sorted_record_per_document(library: Path) -> None:
@@ -250,16 +255,6 @@ def test_write_index_writes_both_files_and_is_stable(library: Path) -> None:
     write_index(library)
     assert ((library / "README.md").read_text(), (library / "index.json").read_text()) == first
     assert "stale index" not in first[0]
-
-
-def test_recent_lists_ten() -> None:
-    entries = [
-        entry_from_text(f"2025/{n:02d}.md", doc(f"T{n}", f"2025-01-{n:02d}")) for n in range(1, 16)
-    ]
-    readme, _ = build_index(entries)
-    recent = readme.split("## Recent\n\n")[1].split("\n\n")[0].splitlines()
-    assert len(recent) == 10
-    assert recent[0].startswith("- 2025-01-15")
 
 
 def test_empty_library() -> None:

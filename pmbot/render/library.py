@@ -32,7 +32,8 @@ from pmbot.core.yaml_limits import check_expanded_size
 log = logging.getLogger(__name__)
 
 INDEX_FILES = ("README.md", "index.json")
-RECENT = 10
+TABLE_ROWS = 50  # rows shown; older postmortems are folded under the table
+FACET_INLINE = 12  # a facet with more values than this is folded in <details>
 # pmbot writes ~20 values per action item; aliases expanding far past that are a bomb.
 MAX_FRONT_MATTER_VALUES = 50_000
 ENTRY_KEYS = frozenset(
@@ -321,13 +322,6 @@ def link_text(text: str) -> str:
     return silence(defuse_markers(escaped))
 
 
-def _line(entry: LibraryEntry) -> str:
-    day = entry.date.isoformat() if entry.date else "undated"
-    severity = f" · {entry.severity}" if entry.severity else ""
-    status = f" · {entry.status}" if entry.status else ""
-    return f"- {day}{severity} · [{link_text(entry.title)}]({link_target(entry.path)}){status}"
-
-
 def link_target(path: str) -> str:
     """A relative path as a Markdown link target.
 
@@ -335,19 +329,6 @@ def link_target(path: str) -> str:
     and a `:` from turning a hand-named file into a `javascript:` URL.
     """
     return quote(path, safe="/")
-
-
-def _groups(
-    title: str, grouped: Mapping[str, list[LibraryEntry]], order: Sequence[str]
-) -> list[str]:
-    lines = [f"## {title}", ""]
-    if not order:
-        return [*lines, "_None yet._", ""]
-    for key in order:
-        lines += [f"### {link_text(key)}", ""]
-        lines += [_line(e) for e in grouped[key]]
-        lines.append("")
-    return lines
 
 
 def _grouped_by(entries: Sequence[LibraryEntry], key: str) -> dict[str, list[LibraryEntry]]:
@@ -358,16 +339,63 @@ def _grouped_by(entries: Sequence[LibraryEntry], key: str) -> dict[str, list[Lib
     return grouped
 
 
+def _cell(text: str) -> str:
+    """Text for one cell of the index table: a `|` or markup would break the row."""
+    return link_text(" ".join(text.split())).replace("|", "\\|") or "—"
+
+
+def _row(entry: LibraryEntry) -> str:
+    day = entry.date.isoformat() if entry.date else "undated"
+    title = f"[{link_text(entry.title)}]({link_target(entry.path)})"
+    services = ", ".join(entry.services)
+    progress = getattr(entry, "progress", None)  # "5/7 done, 1 overdue", once recorded
+    cells = [day, entry.severity or "—", title, services, entry.status or "—", progress or "—"]
+    return "| " + " | ".join([*cells[:2], title, *(_cell(c) for c in cells[3:])]) + " |"
+
+
+def _table(entries: Sequence[LibraryEntry]) -> list[str]:
+    header = ["| Date | Severity | Postmortem | Services | Status | Action items |"]
+    header.append("|---|---|---|---|---|---|")
+    return [*header, *(_row(e) for e in entries)]
+
+
+def _facet(title: str, counts: Mapping[str, int], order: Sequence[str]) -> list[str]:
+    """One facet: its values with their counts, a long list folded so the page stays short."""
+    if not order:
+        return []
+    values = " · ".join(f"{_cell(v)} ({counts[v]})" for v in order)
+    if len(order) <= FACET_INLINE:
+        return [f"**{title}:** {values}", ""]
+    summary = f"<summary><b>{title}</b> ({len(order)})</summary>"
+    return ["<details>", summary, "", values, "", "</details>", ""]
+
+
+def _by_count(counts: Mapping[str, int]) -> list[str]:
+    return sorted(counts, key=lambda k: (-counts[k], k.casefold()))
+
+
+def _facets(good: Sequence[LibraryEntry]) -> list[str]:
+    years: dict[str, int] = defaultdict(int)
+    severities: dict[str, int] = defaultdict(int)
+    for entry in good:
+        years[f"{entry.date.year:04d}" if entry.date else "undated"] += 1
+        severities[entry.severity or "unknown"] += 1
+    services = {k: len(v) for k, v in _grouped_by(good, "services").items()}
+    tags = {k: len(v) for k, v in _grouped_by(good, "tags").items()}
+    categories = {k: len(v) for k, v in _grouped_by(good, "categories").items()}
+    lines = _facet("Severity", severities, sorted(severities, key=_severity_rank))
+    lines += _facet("Year", years, sorted(years, reverse=True))
+    lines += _facet("Services", services, _by_count(services))
+    lines += _facet("Tags", tags, _by_count(tags))
+    lines += _facet("Contributing factors", categories, _by_count(categories))
+    return lines
+
+
 def build_readme(entries: Sequence[LibraryEntry]) -> str:
-    """The library's README.md: recent, by year, severity, service and tag; unreadable last."""
+    """The library's README.md: one table (each postmortem once, newest first, older rows
+    folded), facets with counts, unreadable documents last."""
     good = sorted((e for e in entries if not e.problem), key=_newest_first)
     bad = sorted((e for e in entries if e.problem), key=lambda e: e.path)
-    by_year: dict[str, list[LibraryEntry]] = defaultdict(list)
-    by_severity: dict[str, list[LibraryEntry]] = defaultdict(list)
-    for entry in good:
-        by_year[f"{entry.date.year:04d}" if entry.date else "Undated"].append(entry)
-        by_severity[entry.severity or "Unknown"].append(entry)
-    by_service, by_tag = _grouped_by(good, "services"), _grouped_by(good, "tags")
     lines = [
         "# Postmortems",
         "",
@@ -375,22 +403,23 @@ def build_readme(entries: Sequence[LibraryEntry]) -> str:
         "",
         f"{len(good)} postmortem{'s' if len(good) != 1 else ''}.",
         "",
-        "## Recent",
-        "",
-        *([_line(e) for e in good[:RECENT]] or ["_None yet._"]),
-        "",
     ]
-    lines += _groups("By year", by_year, sorted(by_year, reverse=True))
-    lines += _groups("By severity", by_severity, sorted(by_severity, key=_severity_rank))
-    lines += _groups("By service", by_service, sorted(by_service, key=str.casefold))
-    lines += _groups("By tag", by_tag, sorted(by_tag, key=str.casefold))
+    if good:
+        lines += [*_facets(good), *_table(good[:TABLE_ROWS]), ""]
+    else:
+        lines += ["_None yet._", ""]
+    if len(good) > TABLE_ROWS:
+        older = good[TABLE_ROWS:]
+        summary = (
+            f"<summary>{len(older)} older postmortem{'s' if len(older) != 1 else ''}</summary>"
+        )
+        lines += ["<details>", summary, "", *_table(older), "", "</details>", ""]
     if bad:
         lines += ["## Could not read", ""]
         lines += [f"- [{link_text(e.path)}]({link_target(e.path)}): {e.problem}" for e in bad]
         lines.append("")
-    # Titles are escaped above; this pass catches a marker imitation or a mention in any
-    # other value (the index mentions nobody).
-    return silence(defuse_markers("\n".join(lines).rstrip("\n") + "\n"))
+    # Titles are escaped above; this pass catches a marker imitation in any other value.
+    return defuse_markers("\n".join(lines).rstrip("\n") + "\n")
 
 
 def build_json(entries: Sequence[LibraryEntry]) -> str:
