@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from pmbot.core import markers
+from pmbot.core.lifecycle import ItemProgress, ItemState, Stage, Tracking
 from pmbot.core.model import (
     ActionItem,
     ContributingFactor,
@@ -32,7 +33,12 @@ from pmbot.core.model import (
 from pmbot.core.slug import MAX_SLUG, slugify
 from pmbot.errors import ConfigError, FormError
 from pmbot.render.document import document_path, render_document
-from pmbot.render.library import LibraryEntry, entry_from_text, read_front_matter
+from pmbot.render.library import (
+    LibraryEntry,
+    entry_from_text,
+    read_document_data,
+    read_front_matter,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("PMBOT_UPDATE_GOLDEN") == "1"
@@ -148,6 +154,13 @@ def hostile_postmortem() -> Postmortem:
     )
 
 
+def visible(doc: str) -> str:
+    """The document without the library's hidden marker pmbot appends."""
+    head, found, _ = doc.rpartition("\n\n<!-- pmbot:document ")
+    assert found, "the document marker is missing"
+    return head + "\n"
+
+
 def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     if UPDATE:
@@ -180,9 +193,50 @@ SIMILAR = (
 # --- golden files ----------------------------------------------------------------------------
 
 
+def full_tracking() -> Tracking:
+    """Both items opened, one done and one overdue; the document merged on 2025-03-04."""
+    items = {
+        "AI-1": ItemProgress("AI-1", 51, date(2025, 3, 29), ItemState.DONE, True,
+                             date(2025, 3, 3), date(2025, 3, 20)),
+        "AI-2": ItemProgress("AI-2", 52, date(2025, 4, 28), ItemState.OVERDUE, False,
+                             date(2025, 3, 3)),
+    }  # fmt: skip
+    stages = (Stage("In review", date(2025, 3, 2)), Stage("Reviewed", date(2025, 3, 4)))
+    return Tracking(items, stages, "https://github.com/acme/shop/issues")
+
+
 def test_full_document_matches_golden() -> None:
-    doc = render_document(full_postmortem(), similar=SIMILAR, findings=["Add a third why."])
+    doc = render_document(
+        full_postmortem(), similar=SIMILAR, findings=["Add a third why."], tracking=full_tracking()
+    )
     check_golden("full.md", doc)
+
+
+def test_each_item_links_its_issue_and_shows_due_date_and_state() -> None:
+    doc = render_document(full_postmortem(), tracking=full_tracking())
+    rows = [line for line in doc.splitlines() if line.startswith("| [#")]
+    assert rows[0].startswith("| [#51](https://github.com/acme/shop/issues/51) | Alert on disk")
+    assert "| 2025-03-29 | done |" in rows[0]
+    # AI-2 had no due date in the form: the issue's (its SLA's) is shown.
+    assert rows[1].startswith("| [#52](https://github.com/acme/shop/issues/52) |")
+    assert "| 2025-04-28 | overdue |" in rows[1]
+    assert "AI-1" not in doc.split("<!-- pmbot:document")[0]  # no key in view
+    assert "**Status:** Reviewed since 2025-03-04 · action items 1/2 done, 1 overdue" in doc
+    assert "**Lifecycle:** In review 2025-03-02 → Reviewed 2025-03-04" in doc
+
+
+def test_front_matter_is_short_and_flat() -> None:
+    data = read_front_matter(render_document(full_postmortem(), tracking=full_tracking()))
+    assert data == {
+        "title": "Checkout outage: database failover stalled (eu-west)",
+        "date": "2025-03-01",
+        "severity": "SEV-2",
+        "status": "Reviewed",
+        "services": ["checkout-api", "postgres"],
+        "tags": ["database", "failover"],
+        "issue": 42,
+    }
+    assert all(not isinstance(v, dict) for v in data.values())
 
 
 def test_minimal_document_matches_golden() -> None:
@@ -207,7 +261,7 @@ def test_findings_are_listed_readably() -> None:
         FakeFinding("summary", None, "Blame-prone <!-- pmbot:x {} --> wording.", ""),
         "Plain text finding.",
     ]
-    doc = render_document(minimal_postmortem(), findings=findings)
+    doc = visible(render_document(minimal_postmortem(), findings=findings))
     assert doc.endswith(
         "## Review notes\n\n"
         "- **timeline** (line 12): The timeline is empty. Add the key moments.\n"
@@ -235,11 +289,10 @@ def test_rendering_is_deterministic_and_clock_free() -> None:
 # --- front matter ----------------------------------------------------------------------------
 
 
-def test_front_matter_carries_the_schema() -> None:
-    data = read_front_matter(render_document(full_postmortem()))
-    assert data is not None
-    assert data["pmbot"] == 1
-    assert data["date"] == "2025-03-01"
+def test_the_document_marker_carries_the_rest() -> None:
+    doc = render_document(full_postmortem(), tracking=full_tracking())
+    data = read_document_data(doc)
+    assert data["pmbot"] == 2
     assert data["started"] == "2025-03-01T14:02:00Z"
     assert data["figures"] == {
         "ttd_minutes": 7,
@@ -251,26 +304,33 @@ def test_front_matter_carries_the_schema() -> None:
     assert data["categories"] == ["process", "technical"]
     assert data["action_items"][1] == {
         "key": "AI-2",
+        "issue": 52,
         "what": "Rewrite the failover runbook",
         "owner": "acme/sre",
         "priority": "P2",
-        "due": None,
+        "due": "2025-04-28",
+        "state": "overdue",
         "type": "process",
     }
+    assert data["lifecycle"] == [
+        {"stage": "In review", "date": "2025-03-02"},
+        {"stage": "Reviewed", "date": "2025-03-04"},
+    ]
+    assert data["progress"]["text"] == "1/2 done, 1 overdue"
 
 
 def test_front_matter_times_are_utc_whatever_the_input_zone() -> None:
     paris = timezone(timedelta(hours=1))
     started = datetime(2025, 3, 1, 10, 0, tzinfo=paris)
     pm = minimal_postmortem().model_copy(update={"started": started})
-    data = read_front_matter(render_document(pm))
-    assert data is not None and data["started"] == "2025-03-01T09:00:00Z"
+    data = read_document_data(render_document(pm))
+    assert data["started"] == "2025-03-01T09:00:00Z"
 
 
 def test_precomputed_figures_win() -> None:
     doc = render_document(minimal_postmortem(), figures={"ttr_minutes": 125, "bogus": 1})
-    data = read_front_matter(doc)
-    assert data is not None and data["figures"]["ttr_minutes"] == 125
+    data = read_document_data(doc)
+    assert data["figures"]["ttr_minutes"] == 125
     assert "**to resolve:** 2h 5m" in doc
 
 
@@ -290,9 +350,12 @@ def test_user_text_cannot_break_the_front_matter() -> None:
 
 def test_user_text_cannot_forge_markers() -> None:
     doc = render_document(hostile_postmortem())
-    assert not re.search(r"<!--\s*pmbot", doc, re.IGNORECASE)
+    assert not re.search(r"<!--\s*pmbot", visible(doc), re.IGNORECASE)
     for kind in ("item", "state", "x", "tag"):
         assert not markers.has(doc, kind)
+    # pmbot's own marker is the last line, and the only one.
+    assert doc.count("<!-- pmbot:") == 1 and doc.rstrip().endswith("} -->")
+    assert read_document_data(doc)["action_items"][0]["what"].startswith("&lt;!-- pmbot:item")
 
 
 def test_table_cells_escape_pipes_and_newlines() -> None:
@@ -330,10 +393,12 @@ def test_a_repository_template_overrides_the_shipped_one() -> None:
         "{% for item in action_items %}\n- {{ item.what | cell }}\n{% endfor %}\n"
     )
     doc = render_document(full_postmortem(), template=template)
-    assert doc.endswith(
+    assert visible(doc).endswith(
         "---\nCheckout outage: database failover stalled (eu-west): 1h 30m\n"
         "- Alert on disk usage above 80%\n- Rewrite the failover runbook\n"
     )
+    # The library's marker is appended whatever the template: the index cannot lose it.
+    assert read_document_data(doc)["categories"] == ["process", "technical"]
 
 
 def test_undefined_names_in_a_template_fail_loudly() -> None:

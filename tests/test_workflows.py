@@ -39,7 +39,7 @@ EXPECTED_PERMISSIONS = {
     "pmbot-items.yml": {"contents": "read", "issues": "write"},
     "pmbot-commands.yml": {"contents": "read", "issues": "write"},
     "pmbot-sweep.yml": {"contents": "read", "issues": "write"},
-    "pmbot-report.yml": {"contents": "read", "issues": "write"},
+    "pmbot-report.yml": {"contents": "write", "issues": "write"},
     "pmbot-labels.yml": {"contents": "read", "issues": "write"},
 }
 

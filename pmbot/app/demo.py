@@ -159,6 +159,7 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
             f"pmbot intake --issue {pm.number} (rerun: nothing to do)",
             lambda: intake(env, issue=pm.number, dry_run=False, now=clock.now, config_path=None),
         )
+        _show_document(sb, t)
         items = sorted(
             n
             for n, i in sb.state.issues.items()
@@ -170,6 +171,11 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 _merge(sb, t, clock)
             if week == 2 and items:
                 _close(sb, t, env, clock, items[0])
+            if week == 3 and len(items) > 2:
+                # The team-owned item gets a person: every item is now owned and assigned.
+                _command(sb, t, env, clock, items[2], "/pmbot owner @dkim the SRE on-call lead")
+            if week in (1, 3):
+                _weekly_report(sb, t, env, clock)
             if week == 4 and len(items) > 1:
                 _command(
                     sb, t, env, clock, items[1], "/pmbot snooze 14d waiting for the vendor's fix"
@@ -182,12 +188,13 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 "pmbot sweep",
                 lambda: sweep(env, dry_run=False, now=clock.now, config_path=None),
             )
-        _step(
-            t,
-            clock,
-            "pmbot report --post",
-            lambda: report_command(env, fmt="md", now=clock.now, post=True, config_path=None),
-        )
+        _weekly_report(sb, t, env, clock)
+        clock.now += timedelta(days=3)
+        for number in items:
+            if sb.state.issues[number].state == "open":
+                _close(sb, t, env, clock, number)
+        clock.now += timedelta(days=4)
+        _weekly_report(sb, t, env, clock)
         _export(sb, out, env, clock)
         counters = sb.counters.snapshot()
     t.say()
@@ -198,6 +205,40 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
     )
     (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
     return 0
+
+
+def _weekly_report(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock) -> None:
+    """The weekly report job: the report issue, and the documents refreshed in one commit."""
+    _step(
+        t,
+        clock,
+        "pmbot report --post (the weekly job: report issue, documents refreshed)",
+        lambda: report_command(env, fmt="md", now=clock.now, post=True, config_path=None),
+    )
+    _show_document(sb, t)
+
+
+def _show_document(sb: Sandbox, t: Transcript) -> None:
+    """Where the postmortem's document stands, on main or else in its pull request."""
+    git = sb.state.git
+    with sb.state.lock:
+        refs = sorted(git.refs, key=lambda r: (r != "refs/heads/main", r))
+        for ref in refs:
+            commit = git.commits[git.refs[ref]]
+            paths = [p for p in commit.files if p.startswith("docs/") and "/20" in p]
+            if not paths:
+                continue
+            text = (git.read(commit, paths[0]) or b"").decode()
+            where = (
+                "on main" if ref == "refs/heads/main" else f"on {ref.removeprefix('refs/heads/')}"
+            )
+            lines = [ln for ln in text.splitlines() if ln.startswith(("- **Status:**", "| [#"))]
+            t.say(f"  📄 document {where}: {lines[0].removeprefix('- ') if lines else '?'}")
+            for row in lines[1:]:
+                cells = [c.strip() for c in row.strip("|").split("|")]
+                issue = cells[0].split("]")[0].lstrip("[")
+                t.say(f"     {issue:<4} due {cells[4]:<10} {cells[5]:<8} {_cut(cells[1], 60)}")
+            return
 
 
 def _seed_repo(sb: Sandbox, t: Transcript) -> None:

@@ -152,7 +152,10 @@ def _on_item_state(
     item, _ = _item(gh, number, config, log)
     if item is None or item.hand_filed:  # a hand-filed item is in no summary
         return 0
-    return exit_code(run_intake(gh, item.info.pm, now=now, config=config, dry_run=dry_run, log=log))
+    run = run_intake(
+        gh, item.info.pm, now=now, config=config, dry_run=dry_run, log=log, documents=False
+    )
+    return exit_code(run)
 
 
 def _on_comment(
@@ -194,7 +197,15 @@ def _on_comment(
     # A denial or usage reply changes nothing the postmortem's summary shows: no intake.
     if changed and not item.hand_filed:
         return exit_code(
-            run_intake(gh, item.info.pm, now=now, config=config, dry_run=False, log=log)
+            run_intake(
+                gh,
+                item.info.pm,
+                now=now,
+                config=config,
+                dry_run=False,
+                log=log,
+                documents=False,
+            )
         )
     return 0
 

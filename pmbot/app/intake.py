@@ -41,7 +41,7 @@ from pmbot.core.model import Postmortem
 from pmbot.core.reading import Intake, read_postmortem
 from pmbot.errors import FormError, PmbotError, Problem
 from pmbot.flows import intake as planner
-from pmbot.flows import publish
+from pmbot.flows import living, publish
 from pmbot.flows.intake import Publication
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.publish import DocsState, Documents
@@ -154,11 +154,11 @@ def read_target(gh: GitHub, docs: Documents, state: DocsState) -> DocsState:
     return replace(state, target_files=target, pull=pull)
 
 
-def document_url(issue: IssueSnapshot, docs: Documents, state: DocsState) -> str | None:
+def document_url(issue: IssueSnapshot, path: str, state: DocsState) -> str | None:
     """Where the document is (or will be, once its pull request is merged) on the default
     branch: a link that stays valid after the branch is gone."""
     base = issue.html_url.rsplit("/issues/", 1)[0]
-    return f"{base}/blob/{state.default_branch}/{quote(docs.path)}" if base else None
+    return f"{base}/blob/{state.default_branch}/{quote(path)}" if base else None
 
 
 def publication(issue: IssueSnapshot, docs: Documents, state: DocsState) -> Publication:
@@ -208,9 +208,20 @@ def _apply(
 
 
 def run_intake(
-    gh: GitHub, number: int, *, now: datetime, config: Config, dry_run: bool, log: Log = stderr_log
+    gh: GitHub,
+    number: int,
+    *,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log = stderr_log,
+    documents: bool = True,
 ) -> IntakeRun:
-    """Intake of postmortem #number: items, document, summary; a rerun writes nothing."""
+    """Intake of postmortem #number: items, document, summary; a rerun writes nothing.
+
+    With `documents=False` (an item event) the document is left as it is: item states
+    reach the documents in the report job's batched refresh, not one commit per event.
+    """
     run = IntakeRun(number, budget=config.budget.max_writes_per_run)
     issue = read_postmortem_issue(gh, number, config)
     me = gh.login()
@@ -226,7 +237,9 @@ def run_intake(
     if isinstance(result, FormError):
         run.form_error = True
     else:
-        items, pub = _changes(gh, issue, result, items, me, now, config, dry_run, log, run)
+        items, pub = _changes(
+            gh, issue, result, items, me, now, config, dry_run, log, run, documents
+        )
     _finish(gh, issue, result, items, pub, summary, now, config, dry_run, log, run)
     return run
 
@@ -257,20 +270,17 @@ def _changes(
     dry_run: bool,
     log: Log,
     run: IntakeRun,
+    documents: bool,
 ) -> tuple[list[TrackedItem], Publication]:
-    """Phase one: the action items and the document. Returns the items as they now are."""
+    """Phase one: the action items, then the document showing their issues, due dates and
+    states. Returns the items as they now are."""
     pm = result.postmortem
     state = read_library(gh, config)
-    template = repo_template(gh, config, state.default_branch)
-    docs = publish.documents(
-        pm, result.findings, state.library, config, state.default_branch, template
-    )
-    state = read_target(gh, docs, state)
+    path = publish.document_location(pm, state.library, config.docs_dir)
     # One read per owner to be assigned, so GitHub is never asked for an assignee it refuses.
     refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]
-    document = document_url(issue, docs, state)
+    document = document_url(issue, path, state)
     plan = planner.plan_items(pm, items, now, config, refused, document)
-    plan += Plan(publish.plan_publish(issue.number, docs, state))
     if plan:
         replan = _replan_if_changed(gh, pm, items, now, config, (refused, document), log)
         _apply(plan, gh, dry_run, log, run, replan)
@@ -281,7 +291,24 @@ def _changes(
             log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
             _apply(dups, gh, dry_run, log, run)
             items = read_pm_items(gh, issue, me, config, log)
-        if docs.mode != "commit":
+    mine = next((e for e in state.library if e.issue == issue.number), None)
+    track = living.tracking(
+        pm, items, config,
+        filed=issue.created_at.date(), published=living.recorded_published(mine),
+        issues_url=issues_url(issue),
+    )  # fmt: skip
+    template = repo_template(gh, config, state.default_branch)
+    docs = publish.documents(
+        pm, result.findings, state.library, config, state.default_branch, template, track
+    )
+    state = read_target(gh, docs, state)
+    doc_plan = Plan(publish.plan_publish(issue.number, docs, state)) if documents else Plan()
+    if doc_plan and _form_unchanged(gh, docs, state, mine):
+        log(f"#{issue.number}: the document matches the form; item states follow in the refresh")
+        doc_plan = Plan()
+    if doc_plan:
+        _apply(doc_plan, gh, dry_run, log, run)
+        if not dry_run and docs.mode != "commit":
             state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
     return items, publication(issue, docs, state)
 
@@ -318,6 +345,30 @@ def _replan_if_changed(
         return tuple(a for a in plan.actions if a.item == key)
 
     return refresh
+
+
+def _form_unchanged(
+    gh: GitHub, docs: Documents, state: DocsState, mine: library.LibraryEntry | None
+) -> bool:
+    """Whether the document where the change would go was made from the form as it is now,
+    so only item states differ: those wait for the batched refresh (no commit per event).
+    A pending pull request's copy costs one read, and only when its blob differs."""
+    new = library.read_document_data(dict(docs.files)[docs.path]).get("source")
+    on_branch = state.target_files.get(docs.path) if state.target_exists else None
+    if docs.mode != "commit" and on_branch and on_branch != state.published.get(docs.path):
+        found = gh.read_file(docs.path, ref=docs.branch)
+        old = library.read_document_data(found.text).get("source") if found else None
+    elif docs.path in state.published and mine is not None:
+        old = mine.details.get("source")
+    else:
+        old = None
+    return old is not None and old == new
+
+
+def issues_url(issue: IssueSnapshot) -> str | None:
+    """`https://github.com/OWNER/REPO/issues`, from the issue's own address."""
+    base, found, _ = issue.html_url.rpartition("/")
+    return base if found and base.endswith("/issues") else None
 
 
 def _finish(

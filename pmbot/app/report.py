@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pmbot.app.intake import parse
+from pmbot.app.refresh import Published, refresh_documents
 from pmbot.app.session import session, stderr_log
 from pmbot.app.sweep import tracked_items
 from pmbot.core.config import Config
@@ -29,12 +30,13 @@ def report(
     config_path: Path | None,
     dry_run: bool = False,
 ) -> int:
-    """`pmbot report`: program metrics on stdout; `--post` also updates the report issue
-    (with `--dry-run`, prints what it would write instead)."""
+    """`pmbot report`: program metrics on stdout; `--post` also updates the report issue and
+    refreshes the published documents (item states and status) in one commit (with
+    `--dry-run`, prints what it would write instead)."""
     from pmbot.flows.report import PostmortemRecord, compute_report, render_report
 
     with session(environ, config_path, "report") as (gh, config):
-        records = []
+        records, parsed = [], []
         published = published_dates(gh, config)
         for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
             result = parse(issue, config)
@@ -42,14 +44,18 @@ def report(
                 pm = result.postmortem
                 day = published(pm, issue.number)
                 records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
+                parsed.append(Published(issue, result, day))
         items = tracked_items(gh, config, "all", stderr_log).items
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
         sys.stdout.write(text)
         if post:
-            return _post_report(
+            code = _post_report(
                 gh, render_report(data, "md") if fmt != "md" else text, dry_run=dry_run
             )
+            # The documents follow their items here, all in one commit, once a week.
+            done = refresh_documents(gh, config, parsed, items, dry_run=dry_run, log=stderr_log)
+            return 1 if code or (done is not None and done.failed) else 0
     return 0
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Any
 
 from pmbot.core.config import Config
+from pmbot.core.lifecycle import Tracking
 from pmbot.core.markers import defuse_markers
 from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem
@@ -80,6 +81,7 @@ def _entry(record: Any) -> LibraryEntry | None:
     except (TypeError, ValueError):
         day = None
     issue = record.get("issue")
+    details = {k: v for k, v in record.items() if k not in library.BASE_KEYS}
     return LibraryEntry(
         path=record["path"],
         title=str(record.get("title") or record["path"]),
@@ -90,6 +92,7 @@ def _entry(record: Any) -> LibraryEntry | None:
         categories=_strings(record.get("categories")),
         status=_opt(record.get("status")),
         issue=issue if isinstance(issue, int) else None,
+        details=details,
     )
 
 
@@ -131,14 +134,13 @@ def documents(
     config: Config,
     default_branch: str,
     template: str | None = None,
+    tracking: Tracking | None = None,
 ) -> Documents:
     """The document and the index with this postmortem in it (its older entry replaced)."""
     path = document_location(pm, library_entries, config.docs_dir)
     others = [e for e in library_entries if e.issue != pm.issue_number or e.issue is None]
-    similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
-    notes = list(findings) if config.review.in_document else []  # they belong in the issue
-    text = render_document(pm, findings=notes, similar=similar, template=template)
-    entry = replace(library.entry_from_postmortem(pm), path=_inside(path, config.docs_dir))
+    text = render(pm, findings, others, config, template, tracking)
+    entry = library.entry_from_text(_inside(path, config.docs_dir), text)
     readme, index = library.build_index([*others, entry])
     files = (
         (path, text),
@@ -184,6 +186,22 @@ def owner_of_path(docs: Documents, state: DocsState, issue: int) -> int | None:
         if entry.issue not in (None, issue) and docs.path == f"{docs.docs_dir}/{entry.path}":
             return entry.issue
     return None
+
+
+def render(
+    pm: Postmortem,
+    findings: Sequence[Finding],
+    others: Sequence[LibraryEntry],
+    config: Config,
+    template: str | None,
+    tracking: Tracking | None,
+) -> str:
+    """The document as published: similar incidents from the rest of the library."""
+    similar = library.similar_incidents(pm, others, window_days=config.similar.window_days)
+    notes = list(findings) if config.review.in_document else []  # they belong in the issue
+    return render_document(
+        pm, findings=notes, similar=similar, template=template, tracking=tracking
+    )
 
 
 def pull_body(pm: Postmortem, path: str) -> str:

@@ -2,13 +2,21 @@
 
 The shipped template is `pmbot/templates/postmortem.md.j2`; a repository can supply its
 own, which receives the same context (the fields of `DocumentContext`). The output is a
-function of the postmortem alone — no clock — so re-rendering an unchanged postmortem
-changes nothing in the repository.
+function of the postmortem and its `Tracking` (each item's issue, due date and state, and
+the status lifecycle) — no clock — so re-rendering an unchanged postmortem changes nothing
+in the repository.
+
+The front matter stays short and flat (title, date, severity, status, services, tags,
+issue): GitHub shows it as a table above the title, and a static site needs no more. The
+rest of what the library index records (figures, people, times, categories, action items,
+lifecycle, progress) is one hidden `pmbot:document` marker at the end of the document,
+appended after the template so a repository's own template cannot lose it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +30,8 @@ from jinja2 import BaseLoader, StrictUndefined, Template, TemplateError, Templat
 from jinja2 import Environment as JinjaEnvironment
 
 from pmbot.core import figures as fig
+from pmbot.core import markers
+from pmbot.core.lifecycle import ItemProgress, ItemState, Progress, Stage, Tracking, status
 from pmbot.core.markers import defuse_markers
 from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem, utc
@@ -31,9 +41,16 @@ from pmbot.core.slug import document_name
 from pmbot.core.timestamps import iso
 from pmbot.errors import ConfigError, Problem
 from pmbot.render.bounded import BoundedEnvironment, TemplateLimit, render_bounded
-from pmbot.render.library import LibraryEntry, entry_from_postmortem, link_target, link_text, shared
+from pmbot.render.library import (
+    DATA_MARKER,
+    LibraryEntry,
+    entry_from_postmortem,
+    link_target,
+    link_text,
+    shared,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FIGURE_KEYS = (
     "ttd_minutes",
     "ttm_minutes",
@@ -118,15 +135,24 @@ class WhyChainContext:
 
 @dataclass(frozen=True)
 class ItemRow:
-    key: str
+    key: str  # pmbot's key for the row; not shown (it means nothing to a reader)
     what: str
     owner: str | None
     owner_is_team: bool
     priority: str
-    due: str | None
+    due: str | None  # the issue's due date, else the form's; None until the SLA sets one
     type: str | None
     success: str | None
     addresses: str | None
+    issue: int | None  # the item's issue, once opened
+    issue_link: str  # "[#12](https://…/issues/12)", "#12", or "—"
+    state: str  # open, overdue, done, won't do, not opened yet
+
+
+@dataclass(frozen=True)
+class StageRow:
+    name: str
+    date: str | None
 
 
 @dataclass(frozen=True)
@@ -171,6 +197,8 @@ class DocumentContext:
     similar: tuple[SimilarRow, ...]
     regulatory: str | None
     findings: tuple[str, ...]
+    stages: tuple[StageRow, ...]  # the lifecycle so far, oldest first; status is the last
+    progress: str  # "5/7 done, 1 overdue"
     now: datetime | None  # for user templates only; the shipped one stays clock-free
 
 
@@ -261,20 +289,49 @@ def _figures(pm: Postmortem, given: Mapping[str, float | None] | None) -> Figure
     )
 
 
-def _items(pm: Postmortem) -> tuple[ItemRow, ...]:
-    return tuple(
-        ItemRow(
-            key=_line(item.key),
-            what=_cell_text(item.what) or "",
-            owner=_line(item.owner) if item.owner else None,
-            owner_is_team=item.owner_is_team,
-            priority=str(item.priority),
-            due=item.due.isoformat() if item.due else None,
-            type=str(item.type) if item.type else None,
-            success=_cell_text(item.success),
-            addresses=_line(item.addresses) if item.addresses else None,
+def planned(pm: Postmortem) -> Tracking:
+    """The tracking of a postmortem none of whose items has an issue yet (a preview)."""
+    items = {
+        i.key: ItemProgress(i.key, due=i.due, owned=bool(i.owner) and not i.owner_is_team)
+        for i in pm.action_items
+    }
+    return Tracking(items=items, stages=(Stage("In review", None),))
+
+
+def _issue_link(number: int | None, issues_url: str | None) -> str:
+    if number is None:
+        return "—"
+    return f"[#{number}]({issues_url}/{number})" if issues_url else f"#{number}"
+
+
+def _items(pm: Postmortem, tracking: Tracking) -> tuple[ItemRow, ...]:
+    rows = []
+    for item in pm.action_items:
+        found = tracking.items.get(item.key) or ItemProgress(item.key, due=item.due)
+        due = found.due or item.due
+        rows.append(
+            ItemRow(
+                key=_line(item.key),
+                what=_cell_text(item.what) or "",
+                owner=_line(item.owner) if item.owner else None,
+                owner_is_team=item.owner_is_team,
+                priority=str(item.priority),
+                due=due.isoformat() if due else None,
+                type=str(item.type) if item.type else None,
+                success=_cell_text(item.success),
+                addresses=_line(item.addresses) if item.addresses else None,
+                issue=found.issue,
+                issue_link=_issue_link(found.issue, tracking.issues_url),
+                state=str(found.state),
+            )
         )
-        for item in pm.action_items
+    return tuple(rows)
+
+
+def _progress(pm: Postmortem, tracking: Tracking) -> Progress:
+    default = ItemState.PLANNED
+    return Progress.of(
+        tracking.items.get(i.key) or ItemProgress(i.key, state=default) for i in pm.action_items
     )
 
 
@@ -317,17 +374,29 @@ def _describe(finding: object) -> str:
     return f"{text} {suggestion}" if isinstance(suggestion, str) and suggestion else text
 
 
-def _front_matter(pm: Postmortem, numbers: dict[str, float | None]) -> str:
-    # The keys the library index reads come first: it stops reading after the last of them.
+def _front_matter(pm: Postmortem, stages: tuple[Stage, ...]) -> str:
+    """Short and flat: what a static site needs, and what GitHub shows as a table."""
     data: dict[str, Any] = {
-        "pmbot": SCHEMA_VERSION,
         "title": _line(pm.title),
         "date": pm.date.isoformat() if pm.date else None,
         "severity": str(pm.severity),
-        "status": _line(pm.status),
-        "issue": pm.issue_number,
+        "status": status(stages),
         "services": list(_lines(pm.services)),
         "tags": list(_lines(pm.tags)),
+        "issue": pm.issue_number,
+    }
+    # The safe dumper quotes and indents whatever the user wrote, so no value can close the
+    # front matter with a `---` line or smuggle in keys; width keeps long lines unfolded.
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
+
+
+def document_data(
+    pm: Postmortem, numbers: Mapping[str, float | None], tracking: Tracking
+) -> dict[str, Any]:
+    """Everything else the library index records about the document (the hidden marker)."""
+    rows = _items(pm, tracking)
+    return {
+        "pmbot": SCHEMA_VERSION,
         "categories": sorted({str(cf.category) for cf in pm.contributing_factors}),
         "incident_commander": _line(pm.incident_commander) if pm.incident_commander else None,
         "authors": list(_lines(pm.authors)),
@@ -335,22 +404,23 @@ def _front_matter(pm: Postmortem, numbers: dict[str, float | None]) -> str:
         "detected": _iso(pm.detected),
         "mitigated": _iso(pm.mitigated),
         "resolved": _iso(pm.resolved),
-        "figures": numbers,
+        "figures": dict(numbers),
         "action_items": [
             {
-                "key": _line(item.key),
+                "key": row.key,
+                "issue": row.issue,
                 "what": _line(item.what),
-                "owner": _line(item.owner) if item.owner else None,
-                "priority": str(item.priority),
-                "due": item.due.isoformat() if item.due else None,
-                "type": str(item.type) if item.type else None,
+                "owner": row.owner,
+                "priority": row.priority,
+                "due": row.due,
+                "state": row.state,
+                "type": row.type,
             }
-            for item in pm.action_items
+            for item, row in zip(pm.action_items, rows, strict=True)
         ],
+        "lifecycle": [stage.to_json() for stage in tracking.stages],
+        "progress": _progress(pm, tracking).to_json(),
     }
-    # The safe dumper quotes and indents whatever the user wrote, so no value can close the
-    # front matter with a `---` line or smuggle in keys; width keeps long lines unfolded.
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
 
 
 def build_context(
@@ -360,14 +430,16 @@ def build_context(
     findings: Iterable[object] | None = None,
     similar: Sequence[LibraryEntry] = (),
     now: datetime | None = None,
+    tracking: Tracking | None = None,
 ) -> DocumentContext:
     """The typed, defused context a document template is rendered with."""
     figure_context = _figures(pm, figures)
+    tracking = tracking or planned(pm)
     return DocumentContext(
-        front_matter=_front_matter(pm, figure_context.numbers()),
+        front_matter=_front_matter(pm, tracking.stages),
         title=_line(pm.title),
         severity=str(pm.severity),
-        status=_line(pm.status),
+        status=status(tracking.stages),
         date=pm.date.isoformat() if pm.date else None,
         issue=pm.issue_number,
         incident_commander=_line(pm.incident_commander) if pm.incident_commander else None,
@@ -406,11 +478,15 @@ def build_context(
         went_well=_text(pm.went_well),
         went_poorly=_text(pm.went_poorly),
         got_lucky=_text(pm.got_lucky),
-        action_items=_items(pm),
+        action_items=_items(pm, tracking),
         lessons=_text(pm.lessons),
         similar=_similar(pm, similar),
         regulatory=_text(pm.regulatory),
         findings=_findings(findings),
+        stages=tuple(
+            StageRow(st.name, st.on.isoformat() if st.on else None) for st in tracking.stages
+        ),
+        progress=_progress(pm, tracking).text(),
         now=None if now is None else utc(now),
     )
 
@@ -522,13 +598,29 @@ def render_document(
     similar: Sequence[LibraryEntry] = (),
     template: str | None = None,
     now: datetime | None = None,
+    tracking: Tracking | None = None,
 ) -> str:
-    """The postmortem's Markdown document, YAML front matter first. `template` is the text of
-    a repository's template (`templates.document`, read by the caller), None for the shipped
-    one."""
-    context = build_context(pm, figures=figures, findings=findings, similar=similar, now=now)
-    values = {f.name: getattr(context, f.name) for f in fields(context)}
-    try:
-        return render_bounded(_template(template), values)
-    except _RENDER_ERRORS as exc:
-        raise template_error(exc) from None
+    """The postmortem's Markdown document: flat front matter, the template, the data marker.
+
+    The marker's `source` fingerprints the document as the form alone makes it (every item
+    not opened yet), so intake can tell an edit of the form from a change of item states,
+    which it leaves to the batched refresh.
+    """
+    findings = list(findings or ())
+
+    def text_for(track: Tracking) -> tuple[str, DocumentContext]:
+        context = build_context(
+            pm, figures=figures, findings=findings, similar=similar, now=now, tracking=track
+        )
+        values = {f.name: getattr(context, f.name) for f in fields(context)}
+        try:
+            return render_bounded(_template(template), values), context
+        except _RENDER_ERRORS as exc:
+            raise template_error(exc) from None
+
+    plain = planned(pm)
+    text, context = text_for(tracking or plain)
+    source = text if tracking is None else text_for(plain)[0]
+    data = document_data(pm, context.figures.numbers(), tracking or plain)
+    data["source"] = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return f"{text.rstrip()}\n\n{markers.encode(DATA_MARKER, data)}\n"

@@ -1,4 +1,9 @@
-"""The postmortem library: documents' front matter → entries → README index and index.json.
+"""The postmortem library: documents → entries → README index and index.json.
+
+An entry is a document's flat front matter (title, date, severity, status, services, tags,
+issue) plus its hidden `pmbot:document` marker (categories, people, times, figures, action
+items with their issues, due dates and states, the status lifecycle and progress), which
+index.json carries whole.
 
 Documents are read tolerantly: one with missing or broken front matter is listed under
 "Could not read" (and logged), never a crash, because one hand-edited file must not stop
@@ -15,7 +20,7 @@ import re
 import stat
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,6 +28,7 @@ from urllib.parse import quote
 
 import yaml
 
+from pmbot.core import markers
 from pmbot.core.markers import defuse_markers
 from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem
@@ -34,6 +40,10 @@ log = logging.getLogger(__name__)
 INDEX_FILES = ("README.md", "index.json")
 TABLE_ROWS = 50  # rows shown; older postmortems are folded under the table
 FACET_INLINE = 12  # a facet with more values than this is folded in <details>
+DATA_MARKER = "document"
+# Keys of an index.json record that are not the document's marker data.
+BASE_KEYS = frozenset({"path", "title", "date", "severity", "services", "tags", "categories",
+                       "status", "issue"})  # fmt: skip
 # pmbot writes ~20 values per action item; aliases expanding far past that are a bomb.
 MAX_FRONT_MATTER_VALUES = 50_000
 ENTRY_KEYS = frozenset(
@@ -72,10 +82,20 @@ class LibraryEntry:
     status: str | None = None
     issue: int | None = None
     problem: str | None = None
+    # The document's `pmbot:document` marker data (JSON-ready), as index.json records it.
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def progress(self) -> str | None:
+        found = self.details.get("progress")
+        text = found.get("text") if isinstance(found, Mapping) else None
+        return text if isinstance(text, str) else None
 
     def record(self) -> dict[str, Any]:
         """The entry as a JSON-ready record for index.json."""
+        extra = {k: v for k, v in self.details.items() if k not in BASE_KEYS and k != "pmbot"}
         return {
+            **extra,
             "path": self.path,
             "title": self.title,
             "date": self.date.isoformat() if self.date else None,
@@ -205,6 +225,16 @@ def _issue(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def read_document_data(text: str) -> dict[str, Any]:
+    """The `pmbot:document` marker's payload; {} when absent (an older or hand-written file).
+
+    The last one is read: pmbot appends it at the end, and user text cannot forge one.
+    """
+    start = text.rfind(f"<!-- pmbot:{DATA_MARKER} ")
+    found = None if start < 0 else markers.find(text[start:], DATA_MARKER)
+    return found or {}
+
+
 def entry_from_text(path: str, text: str) -> LibraryEntry:
     """The entry for one document; a `problem` entry when its front matter is unusable."""
     data = read_front_matter(text, ENTRY_KEYS)
@@ -212,6 +242,9 @@ def entry_from_text(path: str, text: str) -> LibraryEntry:
     if data is None:
         return LibraryEntry(path=path, title=stem, problem="no readable YAML front matter")
     title = _text(data.get("title"))
+    details = read_document_data(text)
+    if "categories" in details:  # older documents kept them in the front matter
+        data["categories"] = details["categories"]
     return LibraryEntry(
         path=path,
         title=title or stem,
@@ -223,6 +256,7 @@ def entry_from_text(path: str, text: str) -> LibraryEntry:
         status=_text(data.get("status")),
         issue=_issue(data.get("issue")),
         problem=None if title else "front matter has no title",
+        details=details,
     )
 
 
