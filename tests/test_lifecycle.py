@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
-from pmbot.core.lifecycle import ItemProgress, ItemState, Progress, Stage, lifecycle, status
+from pmbot.core.lifecycle import (
+    ItemProgress,
+    ItemState,
+    Progress,
+    Stage,
+    Tracking,
+    lifecycle,
+    status,
+)
+from pmbot.core.model import ActionItem, Postmortem, Priority, Severity
 from pmbot.flows import publish
 from pmbot.render.document import render_document
 from pmbot.render.library import build_json, entry_from_text
@@ -57,9 +66,20 @@ def test_progress_reads_like_the_index_shows_it() -> None:
 
 
 def test_index_json_keeps_the_document_data_and_reads_it_back() -> None:
-    from test_render import full_postmortem, full_tracking
-
-    text = render_document(full_postmortem(), tracking=full_tracking())
+    pm = Postmortem(
+        title="Disk full", severity=Severity.SEV2, started=datetime(2025, 3, 1, 14, tzinfo=UTC),
+        action_items=(
+            ActionItem(key="AI-1", what="Alert on disk", owner="dave", priority=Priority.P1,
+                       due=date(2025, 3, 29)),
+            ActionItem(key="AI-2", what="Rewrite the runbook", owner="erin", priority=Priority.P2),
+        ),
+    )  # fmt: skip
+    items = {
+        "AI-1": item("AI-1", ItemState.DONE, issue=51, due=date(2025, 3, 29)),
+        "AI-2": item("AI-2", ItemState.OVERDUE, issue=52, due=date(2025, 4, 28)),
+    }
+    stages = (Stage("In review", date(2025, 3, 2)), Stage("Reviewed", date(2025, 3, 4)))
+    text = render_document(pm, tracking=Tracking(items, stages, "https://github.com/a/b/issues"))
     entry = entry_from_text("2025/x.md", text)
     record = json.loads(build_json([entry]))["documents"][0]
     assert [(i["issue"], i["due"], i["state"]) for i in record["action_items"]] == [

@@ -5,19 +5,42 @@ every changed document and the index in one commit, and a rerun writes nothing."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_intake_github import NOW, adapter, env, event_for, items, rows, run, seed, with_items
+from helpers.intake import NOW, adapter, env, example, items, run, seed
 
+from pmbot.app.event import dispatch
 from pmbot.app.report import report
+from pmbot.core.config import default_config
+from pmbot.github.client import GitHub
 from pmbot.render.library import read_document_data, read_front_matter
 from pmbot.sandbox import Sandbox
 
 DOC = "docs/postmortems/2026/2026-11-03-checkout-failures-after-a-connection-pool-config-issue-1.md"
 INDEX = "docs/postmortems/index.json"
+
+
+def with_items(k: int) -> str:
+    """The example with k plain action items, all owned by one person."""
+    text = example()
+    head = "| What | Owner | Priority | Due | Type | Success | Addresses |\n"
+    head += "|---|---|---|---|---|---|---|\n"
+    start, end = text.index(head) + len(head), text.index("\n\n### Lessons learned")
+    rows = [
+        f"| Fix thing number {i} in the checkout path | @jchen | P{i % 4} | | prevent | "
+        f"A drill shows thing {i} fixed | CF1 |"
+        for i in range(k)
+    ]
+    return text[:start] + "\n".join(rows) + text[end:]
+
+
+def event_for(gh: GitHub, action: str, number: int) -> Callable[[], int]:
+    payload = {"action": action, "issue": {"number": number, "labels": [{"name": "postmortem"}]}}
+    return lambda: dispatch(gh, "issues", payload, now=NOW, config=default_config(), dry_run=False)
 
 
 def on(sb: Sandbox, ref: str, path: str) -> str:
@@ -56,7 +79,7 @@ def weekly_report(sb: Sandbox, tmp_path: Path, days: int) -> None:
 def test_the_first_document_links_every_item_with_its_due_date_and_state(
     sandbox: Sandbox,
 ) -> None:
-    number = seed(sandbox, with_items(rows(3)))
+    number = seed(sandbox, with_items(3))
     run(sandbox, number)
     branch = next(r for r in sandbox.state.git.refs if r.startswith("refs/heads/postmortem/"))
     doc = on(sandbox, branch, DOC)
@@ -83,14 +106,14 @@ def test_item_events_leave_the_document_and_the_refresh_batches_them(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     sandbox.state.clock = lambda: NOW  # filed, opened and merged on 2026-11-10
-    number = seed(sandbox, with_items(rows(2)))
+    number = seed(sandbox, with_items(2))
     run(sandbox, number)
     merge_the_pull_request(sandbox)
     first, second = items(sandbox)
     before = main_commits(sandbox)
     # An item closes: the summary follows at once, the document does not (no commit).
     close(sandbox, first.number, NOW + timedelta(days=3))
-    assert event_for(adapter(sandbox), "issues", "closed", first.number)() == 0
+    assert event_for(adapter(sandbox), "closed", first.number)() == 0
     assert main_commits(sandbox) == before
     assert not [r for r in sandbox.state.git.refs if r.endswith("-2")]  # no second branch
     sandbox.counters.reset()
@@ -128,7 +151,7 @@ def test_item_events_leave_the_document_and_the_refresh_batches_them(
 def test_the_refresh_leaves_a_document_whose_edit_waits_in_a_pull_request(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    number = seed(sandbox, with_items(rows(2)))
+    number = seed(sandbox, with_items(2))
     run(sandbox, number)
     merge_the_pull_request(sandbox)
     on_main = on(sandbox, "refs/heads/main", DOC)
