@@ -540,6 +540,18 @@ def test_intake_command_reports_requests(
     assert PLACEHOLDER_TOKEN not in (tmp_path / "summary.md").read_text(encoding="utf-8")
 
 
+def test_deferred_intake_writes_are_said_in_the_step_summary(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = seed(sandbox, with_items(rows(4)))
+    sandbox.seed_file(".github/pmbot.yml", "budget:\n  max_writes_per_run: 4\n")
+    code = intake(env(sandbox, tmp_path), issue=number, dry_run=False, now=NOW, config_path=None)
+    assert code == 0  # deferring is not failing: the next run picks the rest up
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert f"#{number}: deferred " in summary and "budget.max_writes_per_run" in summary
+    assert "deferred" in capsys.readouterr().err
+
+
 def close(sb: Sandbox, number: int, state: str = "closed") -> None:
     issue = sb.state.issues[number]
     issue.state, issue.state_reason = state, "completed" if state == "closed" else "reopened"

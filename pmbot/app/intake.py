@@ -406,19 +406,26 @@ def intake(
 ) -> int:
     """`pmbot intake --issue N`."""
     what = f"intake #{issue}{' (dry run)' if dry_run else ''}"
-    with session(environ, config_path, what) as (gh, config):
+    notes: list[str] = []  # the session writes them to the step summary at the end
+    with session(environ, config_path, what, notes) as (gh, config):
         log = print if dry_run else stderr_log  # a dry run's plan is its output
         run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run, log=log)
+        if run.deferred:
+            notes.append(deferred_note(run))
     return exit_code(run)
+
+
+def deferred_note(run: IntakeRun) -> str:
+    return (
+        f"#{run.number}: deferred {run.deferred} writes to the next run "
+        "(budget.max_writes_per_run); the most urgent went first. Run intake again, or edit "
+        "the issue, to finish."
+    )
 
 
 def exit_code(run: IntakeRun) -> int:
     if run.deferred:
-        stderr_log(
-            f"pmbot: #{run.number}: deferred {run.deferred} writes to the next run "
-            "(budget.max_writes_per_run); the most urgent went first. Run intake again, or "
-            "edit the issue, to finish."
-        )
+        stderr_log(f"pmbot: {deferred_note(run)}")
     if run.failed:
         stderr_log(f"pmbot: {len(run.failed)} writes failed; run again to finish: {run.failed}")
         return 1
