@@ -21,6 +21,9 @@ import bisect
 import html
 import re
 
+from pmbot.core.markers import defuse_markers
+from pmbot.core.mentions import silence
+
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
@@ -78,6 +81,12 @@ def _closing(lines: list[str], start: int, fence: str) -> int | None:
 def neutralise_line(text: str) -> str:
     """A one-line value (a title, a table cell): raw HTML escaped, unsafe links disarmed."""
     return _prose(text)
+
+
+def inert_line(text: str) -> str:
+    """A one-line user value as pmbot republishes it anywhere (document, front matter,
+    index): whitespace collapsed, marker imitations defused, markup made inert, silenced."""
+    return silence(neutralise_line(defuse_markers(" ".join(text.split()))))
 
 
 def _prose(text: str) -> str:

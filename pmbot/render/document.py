@@ -35,7 +35,7 @@ from pmbot.core.lifecycle import ItemProgress, ItemState, Progress, Stage, Track
 from pmbot.core.markers import defuse_markers
 from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem, utc
-from pmbot.core.safe_markdown import neutralise, neutralise_line
+from pmbot.core.safe_markdown import inert_line, neutralise, neutralise_line
 from pmbot.core.shipped import PACKAGE
 from pmbot.core.slug import document_name
 from pmbot.core.timestamps import iso
@@ -220,7 +220,7 @@ def _cell_text(value: str | None) -> str | None:
 
 def _line(value: str) -> str:
     """A one-line user value (title, login, service): whitespace collapsed, defused."""
-    return silence(neutralise_line(defuse_markers(" ".join(value.split()))))
+    return inert_line(value)
 
 
 def _lines(values: Iterable[str]) -> tuple[str, ...]:

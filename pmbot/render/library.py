@@ -32,6 +32,7 @@ from pmbot.core import markers
 from pmbot.core.markers import defuse_markers
 from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem
+from pmbot.core.safe_markdown import inert_line
 from pmbot.core.slug import document_name
 from pmbot.core.yaml_limits import check_expanded_size
 
@@ -324,13 +325,15 @@ def entry_from_postmortem(pm: Postmortem) -> LibraryEntry:
     return LibraryEntry(
         # An undated draft has no document yet; an empty path matches no real document.
         path=document_name(pm).as_posix() if pm.date else "",
-        title=" ".join(pm.title.split()),
+        # Text as the document's front matter will hold it, so the index reads the same
+        # whether it is built from the postmortem or, later, from the documents.
+        title=inert_line(pm.title),
         date=pm.date,
         severity=str(pm.severity),
-        services=pm.services,
-        tags=pm.tags,
+        services=tuple(v for v in map(inert_line, pm.services) if v),
+        tags=tuple(v for v in map(inert_line, pm.tags) if v),
         categories=tuple(sorted({str(cf.category) for cf in pm.contributing_factors})),
-        status=pm.status,
+        status=inert_line(pm.status),
         issue=pm.issue_number,
     )
 
