@@ -28,6 +28,28 @@ def comment_event(sb: Sandbox, number: int, text: str, login: str) -> dict[str, 
     }
 
 
+def test_a_command_whose_run_an_intake_run_replaced_is_carried_out_by_it(
+    sandbox: Sandbox,
+) -> None:
+    """Intake, item and command runs of one postmortem share a concurrency group, where
+    Actions keeps one pending run: an edit of the postmortem can replace a command's run."""
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    item = items(sandbox)[0]  # owned by jchen
+    lost = sandbox.seed_comment(item.number, "/pmbot due 2027-01-31 vendor fix late", user="jchen")
+    payload = {"action": "edited", "issue": {"number": number, "labels": [{"name": "postmortem"}]}}
+    code = dispatch(
+        adapter(sandbox), "issues", payload, now=NOW, config=default_config(), dry_run=False
+    )
+    assert code == 0
+    info = markers.find(sandbox.state.issues[item.number].body, "item")
+    assert info is not None and info["due"] == "2027-01-31"
+    assert [(c["cmd"], c["cid"]) for c in info["history"]] == [("due", lost.id)]
+    sandbox.counters.reset()  # carried out once: the next run has nothing to catch up
+    dispatch(adapter(sandbox), "issues", payload, now=NOW, config=default_config(), dry_run=False)
+    assert sandbox.counters.writes == 0
+
+
 def test_owner_command_moves_the_due_date_and_intake_keeps_it(sandbox: Sandbox) -> None:
     number = seed(sandbox, example())
     run(sandbox, number)

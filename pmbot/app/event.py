@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pmbot.app.forms import action_item_form
-from pmbot.app.intake import exit_code, run_intake
+from pmbot.app.intake import exit_code, read_pm_items, run_intake
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
@@ -116,7 +116,33 @@ def _on_postmortem(
     if payload.get("action") == "labeled" and added != config.postmortem_label:
         log(f"pmbot: #{number} labelled {added!r}; only the postmortem label starts intake.")
         return 0
-    return exit_code(run_intake(gh, number, now=now, config=config, dry_run=dry_run, log=log))
+    caught_up = _catch_up_family(gh, number, now, config, dry_run, log)
+    code = exit_code(run_intake(gh, number, now=now, config=config, dry_run=dry_run, log=log))
+    return code or (0 if caught_up else 1)
+
+
+def _catch_up_family(
+    gh: GitHub, pm_number: int, now: datetime, config: Config, dry_run: bool, log: Log
+) -> bool:
+    """The `/pmbot` commands on this postmortem's items that no run has carried out yet.
+    Its intake, item and command runs share one concurrency group, where Actions keeps one
+    pending run: a command's run can be replaced by this one. One comment read per item
+    with comments. False when a write failed."""
+    pm = gh.get_issue(pm_number)
+    me = gh.login()
+    ok = True
+    for item in read_pm_items(gh, pm, me, config, log):
+        if not item.comments or item.state != "open":
+            continue
+        pending = pending_commands(gh.list_comments(item.number), item, me)
+        if pending:
+            log(f"pmbot: #{item.number}: carrying out {len(pending)} command(s) not yet done")
+        for command in pending:
+            outcome = _carry_out(gh, item, command, now, config, dry_run, log)
+            ok = ok and outcome is not None
+            if outcome and not dry_run:
+                item = _item(gh, item.number, config, log)[0] or item
+    return ok
 
 
 def _item(

@@ -182,7 +182,10 @@ class Pending:
 
 
 def pending_commands(
-    comments: Sequence[CommentSnapshot], item: TrackedItem, bot_login: str, trigger: Pending
+    comments: Sequence[CommentSnapshot],
+    item: TrackedItem,
+    bot_login: str,
+    trigger: Pending | None = None,
 ) -> list[Pending]:
     """The `/pmbot` comments on the item since the last one pmbot recorded (in the item's
     history, or answered with a reply), oldest first, the one that started this run among
@@ -199,7 +202,7 @@ def pending_commands(
         for c in comments
         if c.author != bot_login and c.id > last and c.body.lstrip().startswith("/pmbot")
     }
-    if trigger.comment_id not in answered:
+    if trigger is not None and trigger.comment_id not in answered:
         found.setdefault(trigger.comment_id, trigger)  # the list may not show it yet
     return [found[cid] for cid in sorted(found)][-MAX_CATCH_UP:]
 
