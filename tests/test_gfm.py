@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gfm import mermaid_problems, problems
+from helpers.gfm import mermaid_problems, problems
 
 
 def test_clean_markdown_has_no_problems() -> None:

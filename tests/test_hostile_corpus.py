@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from gfm import Page, live_mentions
+from helpers.gfm import Page, live_mentions
 
 from pmbot.cli import main
 from pmbot.core import markers

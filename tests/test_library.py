@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from gfm import problems as gfm_problems
+from helpers.gfm import problems as gfm_problems
 
 from pmbot.core import markers
 from pmbot.core.model import ContributingFactor, FactorCategory, Postmortem, Severity

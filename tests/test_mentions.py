@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gfm import Page, live_mentions
+from helpers.gfm import Page, live_mentions
 
 from pmbot.core.mentions import ZWSP, silence
 

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from gfm import mermaid_blocks, mermaid_problems, problems
+from helpers.gfm import mermaid_blocks, mermaid_problems, problems
 
 from pmbot.app.demo import run_demo
 

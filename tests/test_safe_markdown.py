@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from gfm import Page, problems
+from helpers.gfm import Page, problems
 
 from pmbot.core.model import (
     ActionItem,
