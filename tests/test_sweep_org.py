@@ -118,11 +118,65 @@ def test_reads_do_not_grow_with_repositories_without_items(sb: Sandbox, tmp_path
     organisation(sb, empty_repos=40)  # 43 repositories, 7 items in 3 of them
     sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
     reads = sb.counters.by_method["GET"]
-    # one search page, who the token is, and one configuration read per repository with items
-    assert reads <= math.ceil(7 / 100) + 1 + 3, sb.counters.by_endpoint
+    # one search page, who the token is, the home repository's configuration and one
+    # configuration read per repository with items
+    assert reads <= math.ceil(7 / 100) + 2 + 3, sb.counters.by_endpoint
 
 
 def test_the_cli_takes_an_organisation() -> None:
     args = build_parser().parse_args(["sweep", "--org", "acme", "--dry-run"])
     assert args.org == "acme" and args.dry_run
     assert build_parser().parse_args(["sweep"]).org is None
+
+
+BOARD_CONFIG = CONFIG + "project:\n  board: orgs/acme/1\n"
+
+
+def board_values(sb: Sandbox) -> dict[str, dict[str, object]]:
+    """The board as the sandbox holds it: 'repo#number' -> {field name: shown value}."""
+    project = sb.org.projects[0]
+    out = {}
+    for item in project.items:
+        repo, issue = sb.org.issue_by_id(item.issue_id) or (None, None)
+        assert repo is not None and issue is not None
+        shown = {}
+        for f in project.fields:
+            if f.id in item.values:
+                option = f.option(item.values[f.id])
+                shown[f.name] = option.name if option else item.values[f.id]
+        out[f"{repo.name}#{issue.number}"] = shown
+    return out
+
+
+def test_the_board_keeps_every_item_in_step(sb: Sandbox, tmp_path: Path) -> None:
+    web, _, _ = organisation(sb)
+    web.seed_file(".github/pmbot.yml", BOARD_CONFIG)  # the home repository's settings
+    sb.org.seed_project("Action items")
+    sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None)
+    shown = board_values(sb)
+    assert sorted(shown) == ["api#1", "api#2", "api#3", "web#1", "web#2", "web#3"]  # not docs
+    assert shown["api#2"] == {
+        "Status": "Todo",
+        "Priority": "P1",
+        "Due date": "2026-03-02",
+        "Postmortem": "acme/api#1",
+    }
+    # people move cards; pmbot leaves Status alone and a rerun writes nothing
+    project = sb.org.projects[0]
+    status = next(f for f in project.fields if f.name == "Status")
+    in_progress = next(o.id for o in status.options if o.name == "In Progress")
+    project.items[0].values[status.id] = in_progress
+    writes = sb.counters.writes
+    sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None)
+    assert sb.counters.writes == writes
+    assert project.items[0].values[status.id] == in_progress
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "project orgs/acme/1: 6 items added" in summary
+
+
+def test_a_dry_run_leaves_the_board_alone(sb: Sandbox, tmp_path: Path) -> None:
+    web, _, _ = organisation(sb)
+    web.seed_file(".github/pmbot.yml", BOARD_CONFIG)
+    sb.org.seed_project("Action items")
+    sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
+    assert sb.counters.writes == 0 and sb.org.projects[0].items == []

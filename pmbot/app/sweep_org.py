@@ -16,14 +16,18 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pmbot.app.session import Log, report_stats, stderr_log
+from pmbot.app.forms import action_item_form
+from pmbot.app.session import Log, repo_config, report_stats, stderr_log
 from pmbot.app.sweep import sweep_repository
 from pmbot.core.config import CONFIG_PATH, Config, load_config
 from pmbot.errors import PmbotError
+from pmbot.flows.board import FIELDS, board_item, board_ref
+from pmbot.flows.items import read_items
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
-from pmbot.github.models import GitHubSettings, IssueSnapshot, RequestStats
+from pmbot.github.models import BoardItem, GitHubSettings, IssueSnapshot, RequestStats
 from pmbot.github.org import GitHubOrg
+from pmbot.github.projects import ProjectBoard
 
 
 def sweep_org(
@@ -38,15 +42,20 @@ def sweep_org(
     (`--config`, when given, stands in for a repository's own)."""
     settings = GitHubSettings.from_env(environ)
     finder = GitHubOrg(settings, org=org)
-    label = (load_config(config_path) if config_path else load_config()).labels.action_item.name
-    found = finder.search_issues(f'is:issue is:open label:"{label}" org:{org}')
-    by_repository: dict[str, list[IssueSnapshot]] = defaultdict(list)
-    for hit in found:
-        by_repository[hit.repository].append(hit.issue)
-    notes: list[str] = [f"{len(found)} open action items in {len(by_repository)} repositories"]
-    adapters: list[RepoBase] = [finder]
+    home = GitHub(settings)  # GITHUB_REPOSITORY: where the organisation's settings live
+    home.same_token_as(finder)
+    adapters: list[RepoBase] = [finder, home]
+    notes: list[str] = []
     failed = 0
     try:
+        central = repo_config(home, config_path)
+        label = central.labels.action_item.name
+        found = finder.search_issues(f'is:issue is:open label:"{label}" org:{org}')
+        by_repository: dict[str, list[IssueSnapshot]] = defaultdict(list)
+        for hit in found:
+            by_repository[hit.repository].append(hit.issue)
+        notes.append(f"{len(found)} open action items in {len(by_repository)} repositories")
+        on_board: list[BoardItem] = []
         for repository in sorted(by_repository):
             gh = GitHub(replace(settings, repository=repository))
             gh.same_token_as(finder)
@@ -55,19 +64,39 @@ def sweep_org(
             if config is None:
                 notes.append(f"{repository}: no {CONFIG_PATH}, pmbot is not installed; skipped")
                 continue
+            issues = by_repository[repository]
             repo_notes: list[str] = []
             result = sweep_repository(
-                gh, config, now, dry_run, lambda: None, repo_notes, by_repository[repository],
+                gh, config, now, dry_run, lambda: None, repo_notes, issues,
                 log=_prefixed(repository),
             )  # fmt: skip
             notes += [f"{repository}: {note}" for note in repo_notes]
             failed += len(result.failed)
+            me = finder.login()
+            form = action_item_form()
+            tracked = read_items(issues, bot_login=me, config=config, form=form).items
+            on_board += [board_item(item, repository) for item in tracked]
+        if central.project.board is not None:
+            notes += _board(finder, central.project.board, on_board, dry_run)
     finally:
         what = f"sweep --org {org}{' (dry run)' if dry_run else ''}"
         report_stats(_total(adapters), environ, what, notes=notes)
         for note in notes:
             stderr_log(f"pmbot {what}: {note}")
     return 1 if failed else 0
+
+
+def _board(finder: GitHubOrg, board: str, items: list[BoardItem], dry_run: bool) -> list[str]:
+    """Keep the items on the board; in a dry run, only say so."""
+    if dry_run:
+        return [f"project {board}: would keep {len(items)} items in step (dry run)"]
+    done = ProjectBoard(finder, board_ref(board)).sync(FIELDS, items)
+    created = ", ".join(done.fields_created) or "none"
+    notes = [
+        f"project {board}: {done.items_added} items added, {done.items_updated} updated "
+        f"({done.values_written} values), fields created: {created}"
+    ]
+    return notes + [f"project {board}: {problem}" for problem in done.problems]
 
 
 def _prefixed(repository: str) -> Log:

@@ -337,10 +337,12 @@ class ProjectFieldSpec(Frozen):
 
 
 class BoardItem(Frozen):
-    """What one issue's item on the board should show: field name -> value (None clears)."""
+    """What one issue's item on the board should show: field name -> value (None clears);
+    `initial` values are set only when the item joins the board (then left to people)."""
 
     issue_id: int
     values: tuple[tuple[str, FieldValue | None], ...]
+    initial: tuple[tuple[str, FieldValue], ...] = ()
 
 
 class BoardSync(Frozen):

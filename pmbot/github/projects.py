@@ -163,7 +163,10 @@ class ProjectBoard:
     ) -> list[tuple[int, FieldValue | None]]:
         have = item.values if item is not None else {}
         changes: list[tuple[int, FieldValue | None]] = []
-        for name, value in entry.values:
+        wanted = dict(entry.values)
+        if item is None:  # joining the board: its initial values too, unless given
+            wanted = {**dict(entry.initial), **wanted}
+        for name, value in wanted.items():
             f = fields.get(name)
             if f is None:
                 problems.append(f"the board has no field {name!r}")

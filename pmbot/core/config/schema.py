@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pmbot.core.logins import TEAM
+from pmbot.core.logins import LOGIN, TEAM
 from pmbot.core.model import ItemType, Priority, Severity
 
 # Form field ids whose free text the review reads; "*" in a rule's `applies_to` means all.
@@ -79,6 +79,15 @@ def _team(value: str) -> str:
 
 
 Team = Annotated[str, AfterValidator(_team)]
+
+
+def _board(value: str) -> str:
+    if not re.fullmatch(rf"(?:orgs|users)/{LOGIN}/[1-9][0-9]{{0,8}}", value):
+        raise ValueError("must be a project as orgs/OWNER/NUMBER or users/LOGIN/NUMBER")
+    return value
+
+
+Board = Annotated[str, AfterValidator(_board)]
 
 
 def _within(low: int, high: int, unit: str) -> AfterValidator:
@@ -198,6 +207,10 @@ class Budget(Model):
     rate_limit_floor: Floor
     writes_per_minute: PerMinute
     writes_per_hour: PerHour
+
+
+class Project(Model):
+    board: Board | None
 
 
 class Similar(Model):
@@ -323,6 +336,7 @@ class Config(Model):
     reminders: Reminders
     escalation: Escalation
     budget: Budget
+    project: Project
     similar: Similar
     report: ReportSettings
     templates: Templates
