@@ -12,7 +12,8 @@ from helpers.items import make_info
 from pmbot.core.config import default_config, load_config
 from pmbot.core.model import Priority
 from pmbot.flows.items import TrackedItem
-from pmbot.flows.report import PostmortemRecord, Rate, Report, compute_report, render_report
+from pmbot.flows.report import PostmortemRecord, Report, compute_report
+from pmbot.render.report import Rate, render_report
 
 NOW = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 

@@ -15,10 +15,12 @@ from pmbot.app.session import session, stderr_log
 from pmbot.app.sweep import tracked_items
 from pmbot.core.config import Config
 from pmbot.core.reading import Intake
+from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.client import GitHub
 from pmbot.plan import apply
 from pmbot.render.document import document_path
+from pmbot.render.report import render_report
 
 
 def report(
@@ -33,8 +35,6 @@ def report(
     """`pmbot report`: program metrics on stdout; `--post` also updates the report issue and
     refreshes the published documents (item states and status) in one commit (with
     `--dry-run`, prints what it would write instead)."""
-    from pmbot.flows.report import PostmortemRecord, compute_report, render_report
-
     with session(environ, config_path, "report") as (gh, config):
         records, parsed = [], []
         published = published_dates(gh, config)
