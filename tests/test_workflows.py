@@ -221,7 +221,8 @@ def test_the_composite_action() -> None:
     action = load(ACTION)
     assert action["runs"]["using"] == "composite"
     inputs = action["inputs"]
-    assert set(inputs) == {"command", "args", "python-version", "token"}
+    assert set(inputs) == {"command", "args", "python-version", "token", "bot-login"}
+    assert inputs["bot-login"]["default"] == ""  # empty: pmbot finds out who it is
     assert inputs["token"]["default"] == "${{ github.token }}"
     assert inputs["python-version"]["default"] == "3.12"
     steps = action["runs"]["steps"]
@@ -231,6 +232,7 @@ def test_the_composite_action() -> None:
     (runner,) = [s for s in steps if "PMBOT_COMMAND" in s.get("env", {})]
     assert runner["env"] == {
         "GITHUB_TOKEN": "${{ inputs.token }}",
+        "PMBOT_BOT_LOGIN": "${{ inputs.bot-login }}",
         "PMBOT_COMMAND": "${{ inputs.command }}",
         "PMBOT_ARGS": "${{ inputs.args }}",
     }

@@ -16,7 +16,14 @@ from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.errors import PmbotError, Problem
-from pmbot.flows.items import ItemProblem, TrackedItem, followed, read_item, with_comments
+from pmbot.flows.items import (
+    ItemProblem,
+    TrackedItem,
+    followed,
+    is_own,
+    read_item,
+    with_comments,
+)
 from pmbot.flows.owner_commands import (
     REPLY,
     Command,
@@ -26,7 +33,6 @@ from pmbot.flows.owner_commands import (
     pending_commands,
     plan_command,
 )
-from pmbot.flows.tracking import ITEM
 from pmbot.github.client import GitHub
 from pmbot.github.models import CommentSnapshot
 from pmbot.plan import Action, CreateComment, ItemKey, UpdateBody, apply
@@ -129,12 +135,12 @@ def _catch_up_family(
     pending run: a command's run can be replaced by this one. One comment read per item
     with comments. False when a write failed."""
     pm = gh.get_issue(pm_number)
-    me = gh.login()
     ok = True
-    for item in read_pm_items(gh, pm, me, config, log):
+    for item in read_pm_items(gh, pm, config, log):
         if not item.comments or item.state != "open":
             continue
-        pending = pending_commands(gh.list_comments(item.number), item, me)
+        comments = gh.list_comments(item.number)
+        pending = pending_commands(comments, item, gh.login())
         if pending:
             log(f"pmbot: #{item.number}: carrying out {len(pending)} command(s) not yet done")
         for command in pending:
@@ -152,9 +158,9 @@ def _item(
     from pmbot's comments: one more read when it has any), and the comments when they were
     read; None when pmbot does not follow it (said in the log)."""
     snap, me = gh.get_issue(number), gh.login()
-    hand_filed = snap.author != me
+    hand_filed = not is_own(snap, me)
     labelled = config.labels.action_item.name in snap.labels
-    if not (markers.has(snap.body, ITEM) if not hand_filed else labelled):
+    if hand_filed and not labelled:
         log(f"pmbot: #{number} is not an action item pmbot tracks; nothing to do.")
         return None, None
     if not followed(snap, me, config):
@@ -197,7 +203,9 @@ def _on_comment(
     summary then follows the change."""
     comment = payload.get("comment") or {}
     text, author = str(comment.get("body") or ""), str((comment.get("user") or {}).get("login"))
-    if not text.lstrip().startswith("/pmbot") or author == gh.login():
+    # pmbot's own comments all carry a marker; a person's command never does. With a
+    # personal token pmbot and the person share a login, so the author cannot tell them apart.
+    if not text.lstrip().startswith("/pmbot") or markers.has_any(text):
         return 0
     item, comments = _item(gh, number, config, log)
     if item is None:

@@ -64,7 +64,7 @@ MAX_UNINDEXED_READS = 25  # documents not yet in index.json read per run; the re
 
 
 def read_pm_items(
-    gh: GitHub, issue: IssueSnapshot, me: str, config: Config, log: Log = stderr_log
+    gh: GitHub, issue: IssueSnapshot, config: Config, log: Log = stderr_log
 ) -> list[TrackedItem]:
     """This postmortem's action items: the sub-issues (one read) and the action-item label's
     list, so an item missing from either is still found (one created by a run that died
@@ -79,21 +79,19 @@ def read_pm_items(
         subs = []
     else:
         linked = {s.number: True for s in subs}
+    # who pmbot is, asked after the reads: they may be what tells an installation token's bot
+    me = gh.login()
     items, problems = planner.items_of(issue.number, [*subs, *labelled], me, linked, config)
     for problem in problems:
         log(f"pmbot: skipping {problem.render()}")
     return items
 
 
-def read_summary(
-    gh: GitHub, number: int, me: str
-) -> tuple[CommentSnapshot | None, list[CommentSnapshot]]:
+def read_summary(gh: GitHub, number: int) -> tuple[CommentSnapshot | None, list[CommentSnapshot]]:
     """pmbot's summary comment (the oldest, if racing runs left two) and any others."""
-    own = [
-        c
-        for c in gh.list_comments(number)
-        if c.author == me and markers.has(c.body, planner.SUMMARY)
-    ]
+    comments = gh.list_comments(number)
+    me = gh.login()  # after the read, which may be what tells who pmbot is
+    own = [c for c in comments if c.author == me and markers.has(c.body, planner.SUMMARY)]
     own.sort(key=lambda c: c.id)
     return (own[0] if own else None), own[1:]
 
@@ -224,22 +222,19 @@ def run_intake(
     """
     run = IntakeRun(number, budget=config.budget.max_writes_per_run)
     issue = read_postmortem_issue(gh, number, config)
-    me = gh.login()
-    summary, _ = read_summary(gh, number, me)
+    summary, _ = read_summary(gh, number)
     if not planner.allowed(issue, config):
         run.allowed = False
         existing = summary.body if summary else None
         _apply(planner.plan_not_allowed(issue, existing, config), gh, dry_run, log, run)
         return run
     result = parse(issue, config)
-    items = read_pm_items(gh, issue, me, config, log)
+    items = read_pm_items(gh, issue, config, log)
     pub = None
     if isinstance(result, FormError):
         run.form_error = True
     else:
-        items, pub = _changes(
-            gh, issue, result, items, me, now, config, dry_run, log, run, documents
-        )
+        items, pub = _changes(gh, issue, result, items, now, config, dry_run, log, run, documents)
     _finish(gh, issue, result, items, pub, summary, now, config, dry_run, log, run)
     return run
 
@@ -264,7 +259,6 @@ def _changes(
     issue: IssueSnapshot,
     result: Intake,
     items: list[TrackedItem],
-    me: str,
     now: datetime,
     config: Config,
     dry_run: bool,
@@ -285,12 +279,12 @@ def _changes(
         replan = _replan_if_changed(gh, pm, items, now, config, (refused, document), log)
         _apply(plan, gh, dry_run, log, run, replan)
     if plan and not dry_run:
-        items = read_pm_items(gh, issue, me, config, log)
+        items = read_pm_items(gh, issue, config, log)
         dups = planner.plan_duplicates(items)
         if dups:
             log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
             _apply(dups, gh, dry_run, log, run)
-            items = read_pm_items(gh, issue, me, config, log)
+            items = read_pm_items(gh, issue, config, log)
     mine = next((e for e in state.library if e.issue == issue.number), None)
     track = living.tracking(
         pm, items, config,
@@ -392,7 +386,7 @@ def _finish(
     _apply(plan, gh, dry_run, log, run)
     if summary is None and not dry_run:
         # Two runs that both found no summary comment both create one: keep the oldest.
-        _, extra = read_summary(gh, issue.number, gh.login())
+        _, extra = read_summary(gh, issue.number)
         _apply(planner.plan_supersede(issue.number, extra), gh, dry_run, log, run)
 
 

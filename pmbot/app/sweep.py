@@ -64,7 +64,7 @@ def track(
     needs_state: Callable[[TrackedItem], bool] = lambda _: False,
 ) -> ItemsRead:
     """`tracked_items` over issues already read (a listing, or an organisation's search)."""
-    me = gh.login()
+    me = gh.login()  # after the read, which may be what tells who pmbot is
     found = read_items(issues, bot_login=me, config=config, form=action_item_form())
     for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
@@ -91,11 +91,9 @@ def not_followed_plan(gh: GitHub, found: ItemsRead, config: Config) -> Plan:
 
 
 def _own_comment(gh: GitHub, number: int, kind: str) -> str | None:
+    comments = gh.list_comments(number)
     me = gh.login()
-    found = (
-        c.body for c in gh.list_comments(number) if c.author == me and markers.has(c.body, kind)
-    )
-    return next(found, None)
+    return next((c.body for c in comments if c.author == me and markers.has(c.body, kind)), None)
 
 
 def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:

@@ -47,6 +47,11 @@ def has(text: str | None, kind: str) -> bool:
     return any(m.group("kind") == kind for m in _MARKER.finditer(text or ""))
 
 
+def has_any(text: str | None) -> bool:
+    """Whether text carries a pmbot marker of any kind (all that pmbot writes does)."""
+    return _MARKER.search(text or "") is not None
+
+
 def replace(text: str, kind: str, payload: dict[str, Any]) -> str:
     """text with its `kind` marker set to payload (appended when absent)."""
     new = encode(kind, payload)

@@ -6,10 +6,12 @@ the adapter's `IssueSnapshot`s. `bot_login` is the login pmbot's own writes are 
 
 The trust rule — pmbot's state is believed only in text pmbot itself wrote:
 
-1. An issue whose author is `bot_login` is one of pmbot's items. Intake wrote its
-   `pmbot:item` marker and the sweep and commands keep its `pmbot:follow` marker; both are
-   read from its body. (GitHub's REST API does not say who last edited a body, so the author
-   is what is checked; only people with write access can edit an issue someone else wrote.)
+1. An issue whose author is `bot_login` and that carries a `pmbot:item` marker is one of
+   pmbot's items. Intake wrote that marker and the sweep and commands keep its `pmbot:follow`
+   marker; both are read from its body. (GitHub's REST API does not say who last edited a
+   body, so the author is what is checked; only people with write access can edit an issue
+   someone else wrote.) With a personal token pmbot writes as that person, so an item the
+   person filed by hand (no `pmbot:item` marker) is theirs, not pmbot's (rule 2).
 2. Any other issue with the action-item label is *hand-filed*, with the Action item form. It
    is followed only when its author's association is one of `allowed_associations`;
    otherwise pmbot says so once (`plan_not_followed`) and leaves it alone (an issue another
@@ -111,8 +113,14 @@ def is_allowed(association: str, config: Config) -> bool:
     return association.upper() in {a.upper() for a in config.allowed_associations}
 
 
+def is_own(issue: IssueSnapshot, bot_login: str) -> bool:
+    """One of pmbot's items (rule 1): written by pmbot, with the item marker it writes."""
+    return issue.author == bot_login and markers.has(issue.body, ITEM)
+
+
 def followed(issue: IssueSnapshot, bot_login: str, config: Config) -> bool:
-    """pmbot's own items always; a hand-filed one when its author's association is allowed."""
+    """What pmbot wrote always (an item or one whose marker was lost, which is then
+    reported); a hand-filed one when its author's association is allowed."""
     return issue.author == bot_login or is_allowed(issue.author_association, config)
 
 
@@ -121,11 +129,15 @@ def read_item(
 ) -> TrackedItem:
     """The item under the trust rule (comments not read: see `with_comments`); raises
     ItemProblem naming the issue, and the field and line of a bad form answer."""
-    own = issue.author == bot_login
+    own = is_own(issue, bot_login)
     if not own and form is None:  # callers that read hand-filed items load it (app.forms)
+        if issue.author == bot_login:  # pmbot's item whose marker was deleted
+            raise ItemProblem(issue.number, "has no readable pmbot:item marker.")
         raise TypeError(f"#{issue.number} is hand-filed: reading it needs the Action item form")
     try:
-        info = _own_info(issue) if own or form is None else _form_info(issue, config, form)
+        info = (
+            _own_info(issue) if own or form is None else _form_info(issue, config, form, bot_login)
+        )
         raw = markers.find(issue.body, FOLLOW) if own else None
         follow = FollowState.from_json(raw) if raw else FollowState()
     except (KeyError, ValueError, TypeError) as exc:
@@ -155,7 +167,7 @@ def _own_info(issue: IssueSnapshot) -> ItemInfo:
     return ItemInfo.from_json(raw)
 
 
-def _form_info(issue: IssueSnapshot, config: Config, form: Form) -> ItemInfo:
+def _form_info(issue: IssueSnapshot, config: Config, form: Form, bot_login: str) -> ItemInfo:
     try:
         info = manual_info(
             issue.number, issue.body, created_at=issue.created_at, sla_days=config.sla_days,
@@ -163,6 +175,8 @@ def _form_info(issue: IssueSnapshot, config: Config, form: Form) -> ItemInfo:
         )  # fmt: skip
     except FormProblems as bad:
         raise ItemProblem(issue.number, bad.problems) from None
+    if info is None and issue.author == bot_login:  # pmbot's item whose marker was deleted
+        raise ItemProblem(issue.number, "has no readable pmbot:item marker.")
     if info is None:
         raise ItemProblem(
             issue.number,

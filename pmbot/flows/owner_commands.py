@@ -197,10 +197,12 @@ def pending_commands(
         if isinstance(reply, dict) and isinstance(reply.get("cid"), int):
             answered.add(reply["cid"])
     last = max(answered, default=0)
+    # A command is a comment without a pmbot marker: every comment pmbot writes has one,
+    # and with a personal token pmbot and the person share `bot_login`.
     found = {
         c.id: Pending(c.id, c.author, c.body)
         for c in comments
-        if c.author != bot_login and c.id > last and c.body.lstrip().startswith("/pmbot")
+        if c.id > last and c.body.lstrip().startswith("/pmbot") and not markers.has_any(c.body)
     }
     if trigger is not None and trigger.comment_id not in answered:
         found.setdefault(trigger.comment_id, trigger)  # the list may not show it yet

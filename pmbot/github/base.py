@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pmbot.github.identity import Identity
 from pmbot.github.models import GitHubSettings, RequestStats
 from pmbot.github.transport import (
     Clock,
@@ -37,7 +38,7 @@ class RepoBase:
         self.http = Transport(settings, pace, sleep, clock, self.log)
         self.repo = f"/repos/{settings.owner}/{settings.name}"
         self._labels: set[str] | None = None
-        self._login: str | None = None
+        self.identity = Identity(explicit=settings.bot_login)
         self._default_branch: str | None = None
 
     @property
@@ -50,20 +51,21 @@ class RepoBase:
         return self._default_branch
 
     def login(self) -> str:
-        """Who pmbot is: the token's user; the Actions bot when /user is not open to the token."""
-        if self._login is None:
+        """Who pmbot is: the login its own writes are authored by (`pmbot.github.identity`)."""
+        if not self.identity.explicit and not self.identity.asked:
             try:
-                self._login = str(self.http.call("GET", "/user").data["login"])
+                self.identity.user = str(self.http.call("GET", "/user").data["login"])
             except GitHubHTTPError as exc:
                 if exc.status not in (401, 403, 404):
                     raise
-                self._login = "github-actions[bot]"
-        return self._login
+                self.identity.installation = True  # "Resource not accessible by integration"
+        return self.identity.login()
 
     def same_token_as(self, other: RepoBase) -> None:
         """Share what belongs to the token, not the repository: who it is (saving a
         `GET /user`) and the pacing of its writes (GitHub's secondary limits are per token)."""
-        self._login = other.login()
+        other.login()
+        self.identity = other.identity
         self.http.pacer = other.http.pacer
 
     def _post_once(self, url: str, payload: Any, find: Callable[[], Any]) -> Any:

@@ -73,7 +73,9 @@ class GitHub(GitData):
     # ---- reads ------------------------------------------------------------------------------
 
     def get_issue(self, number: int) -> IssueSnapshot:
-        return IssueSnapshot.from_api(self.http.call("GET", f"{self.repo}/issues/{number}").data)
+        data = self.http.call("GET", f"{self.repo}/issues/{number}").data
+        self.identity.observe(data)
+        return IssueSnapshot.from_api(data)
 
     def issue_if_changed(self, number: int, since: datetime) -> IssueSnapshot | None:
         """The issue when it changed after `since` (its `updated_at` as last read), else None.
@@ -101,11 +103,12 @@ class GitHub(GitData):
             params["labels"] = ",".join(labels)
         if since is not None:
             params["since"] = iso(since)
-        items = self.http.pages(f"{self.repo}/issues", params, convert=_issue_page)
+        items = self.http.pages(f"{self.repo}/issues", params, convert=self._issue_page)
         return [i for i in items if not i.is_pull_request]
 
     def list_comments(self, number: int) -> list[CommentSnapshot]:
-        return self.http.pages(f"{self.repo}/issues/{number}/comments", convert=_comment_page)
+        url = f"{self.repo}/issues/{number}/comments"
+        return self.http.pages(url, convert=self._comment_page)
 
     def author_permission(self, login: str) -> str:
         """admin, maintain, write, triage, read or none (none also for unknown users).
@@ -156,6 +159,7 @@ class GitHub(GitData):
             self.log.warning("GitHub refused assignees %s; creating unassigned", list(assignees))
             payload.pop("assignees")
             data = self._post_once(f"{self.repo}/issues", payload, lambda: self._find_issue(marker))
+        self.identity.wrote(data)
         return IssueSnapshot.from_api(data)
 
     def _find_issue(self, marker: str) -> Any:
@@ -252,6 +256,7 @@ class GitHub(GitData):
         """A new comment; if its answer is lost, an identical comment by pmbot counts as it."""
         url = f"{self.repo}/issues/{number}/comments"
         data = self._post_once(url, {"body": body}, lambda: self._find_comment(number, body))
+        self.identity.wrote(data)
         return CommentSnapshot.from_api(data)
 
     def _find_comment(self, number: int, body: str) -> Any:
@@ -286,6 +291,18 @@ class GitHub(GitData):
                 return comment
         return None
 
+    # ---- pages (each item also tells the identity who wrote pmbot's markers) -------------
+
+    def _issue_page(self, data: Any) -> list[IssueSnapshot]:
+        for item in data or []:
+            self.identity.observe(item)
+        return [IssueSnapshot.from_api(i) for i in data or []]
+
+    def _comment_page(self, data: Any) -> list[CommentSnapshot]:
+        for item in data or []:
+            self.identity.observe(item)
+        return [CommentSnapshot.from_api(c) for c in data or []]
+
     # ---- sub-issues -------------------------------------------------------------------------
 
     def add_sub_issue(
@@ -311,7 +328,7 @@ class GitHub(GitData):
         """The parent's sub-issues; None where the server has none (404/410, older GHES)."""
         try:
             url = f"{self.repo}/issues/{parent_number}/sub_issues"
-            return self.http.pages(url, convert=_issue_page)
+            return self.http.pages(url, convert=self._issue_page)
         except GitHubHTTPError as exc:
             if exc.status in (404, 410):
                 return None
@@ -333,14 +350,6 @@ class GitHub(GitData):
             method="task-list",
             changed=changed,
         )
-
-
-def _issue_page(data: Any) -> list[IssueSnapshot]:
-    return [IssueSnapshot.from_api(i) for i in data or []]
-
-
-def _comment_page(data: Any) -> list[CommentSnapshot]:
-    return [CommentSnapshot.from_api(c) for c in data or []]
 
 
 def _mentions(exc: GitHubHTTPError, word: str) -> bool:

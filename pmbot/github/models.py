@@ -22,6 +22,8 @@ from pmbot.errors import PmbotError, Problem
 
 DEFAULT_API_URL = "https://api.github.com"
 _REPOSITORY = re.compile(rf"^{REPOSITORY}$")
+# A user's login, or an app's bot user: `<slug>[bot]`.
+_BOT_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class GitHubSettings:
     max_wait_seconds: float = 900.0  # longest single sleep for a rate limit or pacing
     read_retries: int = 3  # extra attempts for a read answered 5xx or lost
     timeout_seconds: int = 30
+    bot_login: str | None = None  # PMBOT_BOT_LOGIN: who pmbot writes as (github/identity.py)
 
     @property
     def is_local(self) -> bool:
@@ -69,9 +72,19 @@ class GitHubSettings:
                     fix="Leave it unset for github.com, or give e.g. https://ghe.example.com/api/v3.",
                 )
             )
+        bot_login = environ.get("PMBOT_BOT_LOGIN", "").strip() or None
+        if bot_login is not None and not _BOT_LOGIN.match(bot_login):
+            problems.append(
+                Problem(
+                    field="PMBOT_BOT_LOGIN (the action's bot-login input)",
+                    message=f"{bot_login!r} is not a GitHub login.",
+                    fix="Give the login pmbot's writes appear under, e.g. "
+                    "`my-app[bot]` for a GitHub App whose slug is my-app, or leave it empty.",
+                )
+            )
         if problems:
             raise PmbotError(problems)
-        return cls(token=token, repository=repository, api_url=api_url)
+        return cls(token=token, repository=repository, api_url=api_url, bot_login=bot_login)
 
 
 def _token_problems(token: str) -> list[Problem]:

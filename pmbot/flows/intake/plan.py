@@ -22,7 +22,7 @@ from pmbot.flows.intake.issue import (
     new_info,
     sla_days,
 )
-from pmbot.flows.items import ItemProblem, TrackedItem, is_allowed, read_item
+from pmbot.flows.items import ItemProblem, TrackedItem, is_allowed, is_own, read_item
 from pmbot.flows.tracking import Change, ItemInfo, item_marker, with_markers
 from pmbot.github.models import IssueSnapshot
 from pmbot.plan import (
@@ -249,7 +249,7 @@ def items_of(
     out: dict[int, TrackedItem] = {}
     problems: dict[int, ItemProblem] = {}
     for snap in snapshots:
-        if snap.author != bot_login or snap.is_pull_request or snap.number in out:
+        if not is_own(snap, bot_login) or snap.is_pull_request or snap.number in out:
             continue
         try:
             item = read_item(snap, bot_login=bot_login, config=config)
