@@ -193,3 +193,23 @@ def test_the_identity_rule() -> None:
     assert ident.login() == "old-app[bot]"  # what pmbot just wrote settles it
     assert Identity(user="acme", wrote_as="x[bot]").login() == "acme"
     assert Identity(explicit="mine[bot]", user="acme").login() == "mine[bot]"
+
+
+def test_a_personal_token_owners_lost_command_is_caught_up(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    token, login = declare(sandbox, "personal")
+    number = seed(sandbox, example())
+    run_intake(sandbox, tmp_path, token, number)
+    item = items(sandbox)[0]
+    post_comment(
+        sandbox, item.number, "/pmbot due 2027-01-31 vendor fix late", token
+    )  # its run was cancelled
+    latest = post_comment(sandbox, item.number, "/pmbot snooze 7d away this week", token)
+    assert on_comment(sandbox, token, item.number, latest) == 0
+    body = sandbox.state.issues[item.number].body
+    info, follow = markers.find(body, "item"), markers.find(body, "follow")
+    assert info is not None and info["due"] == "2027-01-31"
+    assert follow is not None and str(follow.get("snoozed_until", "")).startswith("2026-11-17")
+    audits = [c for c in sandbox.state.comments.values() if markers.has(c.body, "audit")]
+    assert [c.user for c in audits] == [login, login]
