@@ -118,9 +118,9 @@ def test_reads_do_not_grow_with_repositories_without_items(sb: Sandbox, tmp_path
     organisation(sb, empty_repos=40)  # 43 repositories, 7 items in 3 of them
     sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
     reads = sb.counters.by_method["GET"]
-    # one search page, who the token is, the home repository's configuration and one
-    # configuration read per repository with items
-    assert reads <= math.ceil(7 / 100) + 2 + 3, sb.counters.by_endpoint
+    # one search page, who the token is, the home repository's configuration, the rate limit
+    # at the start and the end, and one configuration read per repository with items
+    assert reads <= math.ceil(7 / 100) + 4 + 3, sb.counters.by_endpoint
 
 
 def test_the_cli_takes_an_organisation() -> None:
@@ -180,3 +180,15 @@ def test_a_dry_run_leaves_the_board_alone(sb: Sandbox, tmp_path: Path) -> None:
     sb.org.seed_project("Action items")
     sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
     assert sb.counters.writes == 0 and sb.org.projects[0].items == []
+
+
+def test_the_rate_limit_floor_holds_across_repositories(sb: Sandbox, tmp_path: Path) -> None:
+    web, api, _ = organisation(sb)
+    sb.rate.set_remaining(60)  # the default floor is 50: room for a few writes only
+    code = sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None)
+    assert code == 0
+    written = len(notices(web)) + len(notices(api))
+    assert 0 < written < 6
+    assert sb.rate.remaining >= 50 - 4  # stopped at the floor (less one item's writes)
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "stopped at the rate-limit floor" in summary

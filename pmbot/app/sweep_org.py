@@ -11,7 +11,7 @@ Writes are paced once for the token, across repositories, as GitHub limits them.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,13 @@ from pmbot.flows.board import FIELDS, board_item, board_ref
 from pmbot.flows.items import read_items
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
-from pmbot.github.models import BoardItem, GitHubSettings, IssueSnapshot, RequestStats
+from pmbot.github.models import (
+    BoardItem,
+    GitHubSettings,
+    IssueSnapshot,
+    RateLimit,
+    RequestStats,
+)
 from pmbot.github.org import GitHubOrg
 from pmbot.github.projects import ProjectBoard
 
@@ -48,6 +54,7 @@ def sweep_org(
     notes: list[str] = []
     failed = 0
     try:
+        remaining = _remaining(adapters, home.log_rate_limit("start"))
         central = repo_config(home, config_path)
         label = central.labels.action_item.name
         found = finder.search_issues(f'is:issue is:open label:"{label}" org:{org}')
@@ -67,7 +74,7 @@ def sweep_org(
             issues = by_repository[repository]
             repo_notes: list[str] = []
             result = sweep_repository(
-                gh, config, now, dry_run, lambda: None, repo_notes, issues,
+                gh, config, now, dry_run, remaining, repo_notes, issues,
                 log=_prefixed(repository),
             )  # fmt: skip
             notes += [f"{repository}: {note}" for note in repo_notes]
@@ -79,11 +86,21 @@ def sweep_org(
         if central.project.board is not None:
             notes += _board(finder, central.project.board, on_board, dry_run)
     finally:
+        home.log_rate_limit("end")
         what = f"sweep --org {org}{' (dry run)' if dry_run else ''}"
         report_stats(_total(adapters), environ, what, notes=notes)
         for note in notes:
             stderr_log(f"pmbot {what}: {note}")
     return 1 if failed else 0
+
+
+def _remaining(adapters: list[RepoBase], start: RateLimit | None) -> Callable[[], int | None]:
+    """Core requests left in the window, counted across every adapter of the token from the
+    start without asking again (None where GitHub has no rate limit, as GHES may not)."""
+    if start is None:
+        return lambda: None
+    used = _total(adapters).rate_limited_requests
+    return lambda: start.remaining - (_total(adapters).rate_limited_requests - used)
 
 
 def _board(finder: GitHubOrg, board: str, items: list[BoardItem], dry_run: bool) -> list[str]:
