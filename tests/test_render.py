@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+from gfm import problems as gfm_problems
 
 from pmbot.core import markers
 from pmbot.core.lifecycle import ItemProgress, ItemState, Stage, Tracking
@@ -331,7 +332,8 @@ def test_precomputed_figures_win() -> None:
     doc = render_document(minimal_postmortem(), figures={"ttr_minutes": 125, "bogus": 1})
     data = read_document_data(doc)
     assert data["figures"]["ttr_minutes"] == 125
-    assert "**to resolve:** 2h 5m" in doc
+    header = doc.split("| Time to detect | to mitigate | to resolve |", 1)[1].splitlines()
+    assert header[2].split(" | ")[2] == "2h 5m |"
 
 
 def test_user_text_cannot_break_the_front_matter() -> None:
@@ -360,7 +362,7 @@ def test_user_text_cannot_forge_markers() -> None:
 
 def test_table_cells_escape_pipes_and_newlines() -> None:
     doc = render_document(hostile_postmortem())
-    rows = [line for line in doc.splitlines() if line.startswith("| 2025-03-01 01:05 |")]
+    rows = [line for line in doc.splitlines() if line.startswith("| 01:05 |")]
     assert len(rows) == 1
     assert len(re.findall(r"(?<!\\)\|", rows[0])) == 3  # | time | text | — user's are escaped
     assert "<br>" in rows[0]
@@ -515,3 +517,33 @@ def test_yaml_front_matter_is_plain_safe_yaml() -> None:
     front = doc.split("---\n")[1]
     assert isinstance(yaml.safe_load(front), dict)
     assert "!!python" not in front
+
+
+def test_the_header_says_at_a_glance_how_bad_and_where_it_stands() -> None:
+    doc = render_document(full_postmortem())
+    body = doc.split("\n# ", 1)[1].splitlines()
+    assert body[2].startswith("**SEV-2** · In review · 1h 30m · ")
+    assert body[4:7] == [
+        "| Time to detect | to mitigate | to resolve | Error budget |",
+        "|---|---|---|---|",
+        "| 7m | 58m | 1h 30m | 208.3% |",
+    ]
+
+
+def test_the_timeline_shows_each_day_once_and_times_as_hh_mm() -> None:
+    pm = full_postmortem()
+    last = pm.timeline[-1]
+    late = last.model_copy(update={"at": last.at + timedelta(days=1)})
+    doc = render_document(pm.model_copy(update={"timeline": (*pm.timeline[:-1], late)}))
+    timeline = doc.split("## Timeline (UTC)", 1)[1].split("\n## ", 1)[0]
+    assert [ln for ln in timeline.splitlines() if ln.startswith("**")] == [
+        "**2025-03-01**",
+        "**2025-03-02**",
+    ]
+    times = [
+        ln.split(" | ")[0][2:]
+        for ln in timeline.splitlines()
+        if ln.startswith("| ") and ":" in ln[:8]
+    ]
+    assert times and all(re.fullmatch(r"\d\d:\d\d", t) for t in times)
+    assert gfm_problems(doc) == []

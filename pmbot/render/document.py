@@ -41,6 +41,7 @@ from pmbot.core.slug import document_name
 from pmbot.core.timestamps import iso
 from pmbot.errors import ConfigError, Problem
 from pmbot.render.bounded import BoundedEnvironment, TemplateLimit, render_bounded
+from pmbot.render.findings import shorten
 from pmbot.render.library import (
     DATA_MARKER,
     LibraryEntry,
@@ -58,6 +59,7 @@ FIGURE_KEYS = (
     "duration_minutes",
     "error_budget_consumed_percent",
 )
+IMPACT_LINE_LIMIT = 100
 SHIPPED_TEMPLATE = PACKAGE / "render" / "templates" / "postmortem.md.j2"
 # libyaml's safe dumper when present: same output, several times faster.
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -118,6 +120,8 @@ class ImpactContext:
 class TimelineRow:
     at: str  # "2025-03-01 14:02" (UTC)
     text: str
+    day: str  # "2025-03-01": the shipped template shows it once per day
+    time: str  # "14:02"
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,7 @@ class DocumentContext:
     stages: tuple[StageRow, ...]  # the lifecycle so far, oldest first; status is the last
     progress: str  # "5/7 done, 1 overdue"
     now: datetime | None  # for user templates only; the shipped one stays clock-free
+    impact_line: str | None = None  # who was affected, in one short line (the header's)
 
 
 def _text(value: str | None) -> str | None:
@@ -233,6 +238,23 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _shown(moment: datetime | None) -> str | None:
     return None if moment is None else utc(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _timeline_row(at: datetime, text: str) -> TimelineRow:
+    moment = utc(at)
+    return TimelineRow(
+        _shown(at) or "", text, moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
+    )
+
+
+def _impact_line(pm: Postmortem) -> str | None:
+    """Who was affected, in one line short enough for the header: the first line of the
+    "users affected" answer (else of the impact description), cut at a word."""
+    for text in (pm.impact.users, pm.impact.description):
+        first = next((line for line in (text or "").splitlines() if line.strip()), None)
+        if first is not None:
+            return _line(shorten(first, IMPACT_LINE_LIMIT))
+    return None
 
 
 def _minutes(span: timedelta | None) -> float | None:
@@ -462,9 +484,7 @@ def build_context(
             slo_window_days=pm.impact.slo_window_days,
         ),
         figures=figure_context,
-        timeline=tuple(
-            TimelineRow(_shown(e.at) or "", _cell_text(e.text) or "") for e in pm.timeline
-        ),
+        timeline=tuple(_timeline_row(e.at, _cell_text(e.text) or "") for e in pm.timeline),
         factors=tuple(
             FactorRow(_line(cf.key), str(cf.category), _text(cf.description) or "")
             for cf in pm.contributing_factors
@@ -488,6 +508,7 @@ def build_context(
         ),
         progress=_progress(pm, tracking).text(),
         now=None if now is None else utc(now),
+        impact_line=_impact_line(pm),
     )
 
 
