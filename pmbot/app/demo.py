@@ -356,7 +356,9 @@ def _export(sb: Sandbox, out: Path, env: dict[str, str], clock: Clock) -> None:
     (out / "report.md").write_text(report.getvalue(), encoding="utf-8")
     git = sb.state.git
     with sb.state.lock:
-        for ref, sha in sorted(git.refs.items()):
+        # The default branch last, so its (merged, refreshed) documents win over a branch's.
+        refs = sorted(git.refs.items(), key=lambda kv: (kv[0] == "refs/heads/main", kv[0]))
+        for ref, sha in refs:
             commit = git.commits[sha]
             for path in commit.files:
                 data = git.read(commit, path)

@@ -385,7 +385,7 @@ def _row(entry: LibraryEntry) -> str:
     day = entry.date.isoformat() if entry.date else "undated"
     title = f"[{link_text(entry.title)}]({link_target(entry.path)})"
     services = ", ".join(entry.services)
-    progress = getattr(entry, "progress", None)  # "5/7 done, 1 overdue", once recorded
+    progress = entry.progress  # "5/7 done, 1 overdue", once recorded
     cells = [day, entry.severity or "—", title, services, entry.status or "—", progress or "—"]
     return "| " + " | ".join([*cells[:2], title, *(_cell(c) for c in cells[3:])]) + " |"
 
