@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
-from gfm import problems as gfm_problems
+from helpers.gfm import problems as gfm_problems
 
 from pmbot.core import markers
 from pmbot.core.lifecycle import ItemProgress, ItemState, Stage, Tracking
