@@ -166,6 +166,12 @@ CASES: dict[str, Case] = {
             [row("Add a canary <!-- hidden", success="<script>x</script> ``` open")],
         )
     ),
+    "blame quoted back": Case(
+        rows(
+            section(EXAMPLE, "What went poorly", "@zoe broke prod; @acme/dbas forgot the flag."),
+            [row("Retrain @yuri on the deploy tool"), row("Improve monitoring, cc @xena")],
+        )
+    ),
     "blame in disguise": Case(
         section(
             EXAMPLE,
@@ -335,3 +341,52 @@ def assert_documents_intact(sb: Sandbox) -> None:
                 page = Page.of((git.read(commit, path) or b"").decode("utf-8"))
                 assert [h for h in page.heading_texts(2) if h in SECTIONS] == SECTIONS, path
                 assert page.dangerous() == set(), path
+
+
+def action_item_form(what: str, owner: str, success: str, due: str = "2020-01-01") -> str:
+    """The Action item form as GitHub renders it into an issue body."""
+    answers = [
+        ("What", what),
+        ("Owner", owner),
+        ("Priority", "P0"),
+        ("Due date", due),
+        ("Type", "prevent"),
+        ("Success criteria", success),
+        ("Postmortem", "#1"),
+        ("Contributing factor", "_No response_"),
+    ]
+    return "\n\n".join(f"### {label}\n\n{value}" for label, value in answers)
+
+
+@pytest.mark.parametrize("filer", ["jchen", "mallory"])
+def test_hand_filed_items_with_hostile_text(
+    filer: str, sandbox_env: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Action item form filed by a member and by an outsider, its answers full of
+    mentions, markup and marker imitations: the sweep follows the member's (pinging the owner
+    and, in time, leadership) and answers the outsider's once, and re-posts nobody else."""
+    sb = sandbox_env
+    config = f"escalation:\n  leadership_team: {TEAM}\n"
+    sb.seed_file(".github/pmbot.yml", config)
+    Path(".github").mkdir()
+    Path(".github/pmbot.yml").write_text(config, encoding="utf-8")
+    sb.seed_issue(title="Postmortem", body=EXAMPLE, labels=["postmortem"], user="mrivera")
+    body = action_item_form(
+        what=f"Canary for @acme/all <!-- hide {IMITATION}",
+        owner="@dkim",
+        success=f"{MANY} <script>x</script>",
+    )
+    sb.seed_issue(
+        title="[Action item]: ping @everyone", body=body, labels=["action-item"], user=filer
+    )
+    run = Run(sb, capsys)
+    for days in (0, 1, 8, 22, 60):
+        now = (NOW + timedelta(days=days)).isoformat()
+        run.cli("sweep", "--now", now)
+        assert run.cli("sweep", "--now", now)[1] == 0
+    on_item = [c.body for c in sb.state.comments.values() if c.user == BOT and c.issue == 2]
+    if filer == "mallory":  # an outsider's item: one polite note, no ladder
+        assert len(on_item) == 1 and on_item[0].startswith("Thank you for filing this, @mallory")
+    else:  # a member's item is followed: overdue since 2020, it reaches leadership
+        assert any(text.startswith(f"@{TEAM}") for text in on_item)
+    assert_only_intended_mentions(sb, allowed=NAMED | {TEAM, filer})
