@@ -213,3 +213,38 @@ def test_a_personal_token_owners_lost_command_is_caught_up(
     assert follow is not None and str(follow.get("snoozed_until", "")).startswith("2026-11-17")
     audits = [c for c in sandbox.state.comments.values() if markers.has(c.body, "audit")]
     assert [c.user for c in audits] == [login, login]
+
+
+def test_an_app_installation_knows_its_items_across_the_organisation(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from pmbot.app.sweep_org import sweep_org
+    from pmbot.core.model import Priority
+    from pmbot.flows.tracking import ItemInfo, with_markers
+
+    token, login = "ghs_org_installation", "acme-pmbot[bot]"
+    sandbox.org.install_app("acme-pmbot", token)
+    sandbox.seed_user("alice", association="MEMBER")
+    due = NOW.date() - timedelta(days=1)
+    repos = [sandbox.state, sandbox.org.add_repo("api")]
+    for repo in repos:
+        repo.seed_file(".github/pmbot.yml", "escalation:\n  leadership_team: acme/leads\n")
+        info = ItemInfo(
+            pm=1, key="AI-1", priority=Priority.P1, due=due, opened=due - timedelta(days=28),
+            owner="alice", commander="alice", authors=("alice",), type="prevent",
+        )  # fmt: skip
+        body = with_markers("Action item **AI-1**.\n", info, None)
+        repo.seed_issue(title="[AI-1] fix", body=body, labels=["action-item", "P1"], user=login)
+
+    def sweep_once() -> None:
+        env_ = environ(sandbox, tmp_path, token)
+        assert sweep_org(env_, "acme", dry_run=False, now=NOW, config_path=None) == 0
+
+    sweep_once()
+    sandbox.counters.reset()
+    sweep_once()
+    assert sandbox.counters.writes == 0  # the rerun
+    for repo in repos:
+        item = repo.issues[1]
+        assert "overdue" in item.labels and "not-followed" not in item.labels
+        assert [c.user for c in repo.comments.values()] == [login]

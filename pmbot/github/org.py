@@ -108,7 +108,7 @@ class GitHubOrg(RepoBase):
             if attempt:
                 self.http.pause(INCOMPLETE_WAIT)
             self._keep_search_limit()
-            answer = self.http.call("GET", url, convert=SearchPage.from_api)
+            answer = self.http.call("GET", url, convert=self._search_page_of)
             self._note_search_limit(answer)
             if not answer.data.incomplete_results:
                 return answer
@@ -119,6 +119,11 @@ class GitHubOrg(RepoBase):
                 "decided on partial results."
             )
         )
+
+    def _search_page_of(self, data: Any) -> SearchPage:
+        for item in data.get("items") or ():  # who wrote pmbot's markers (github/identity.py)
+            self.identity.observe(item)
+        return SearchPage.from_api(data)
 
     def _keep_search_limit(self) -> None:
         if self._search_remaining == 0:
