@@ -68,17 +68,7 @@ class GitData(RepoBase):
         existing = self._branch_sha(name)
         if existing is not None:
             return BranchResult(name=name, sha=existing, created=False)
-        source = self._branch_sha(from_branch)
-        if source is None:
-            raise GitHubError(
-                [
-                    Problem(
-                        field="branch",
-                        message=f"{from_branch!r} not found in {self.settings.repository}.",
-                        fix="Create it, or configure the branch pmbot should start from.",
-                    )
-                ]
-            )
+        source = self._require_branch(from_branch, "start from")
         payload = {"ref": f"refs/heads/{name}", "sha": source}
         check = lambda: self._get_or_none(f"{self.repo}/git/ref/heads/{name}")  # noqa: E731
         try:
@@ -155,7 +145,7 @@ class GitData(RepoBase):
         commit = self.http.call("POST", f"{self.repo}/git/commits", body=body, repeatable=True)
         return str(commit.data["sha"])
 
-    def _require_branch(self, name: str) -> str:
+    def _require_branch(self, name: str, purpose: str = "publish to") -> str:
         sha = self._branch_sha(name)
         if sha is None:
             raise GitHubError(
@@ -163,7 +153,7 @@ class GitData(RepoBase):
                     Problem(
                         field="branch",
                         message=f"{name!r} not found in {self.settings.repository}.",
-                        fix="Create it, or configure the branch pmbot should publish to.",
+                        fix=f"Create it, or configure the branch pmbot should {purpose}.",
                     )
                 ]
             )

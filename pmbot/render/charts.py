@@ -63,15 +63,7 @@ def bar_counts(title: str, labels: Sequence[str], values: Sequence[float], y: st
     """A bar chart of counts (whole-number ticks); nothing for fewer than two bars."""
     if len(labels) < MIN_POINTS or not any(values):
         return []
-    return _fence(
-        [
-            "xychart-beta",
-            f'    title "{label(title)}"',
-            _axis(labels),
-            f'    y-axis "{label(y)}" 0 --> {count_top(values)}',
-            f"    bar [{', '.join(_number(v) for v in values)}]",
-        ]
-    )
+    return _fence(_xy(title, labels, y, count_top(values), ("bar", values)))
 
 
 def bar_percent(
@@ -80,31 +72,30 @@ def bar_percent(
     """Percentages on a 0→100 axis, the target (a percentage too) as a line across them."""
     if len(labels) < MIN_POINTS:
         return []
-    lines = [
-        "xychart-beta",
-        f'    title "{label(title)}"',
-        _axis(labels),
-        f'    y-axis "{label(y)}" 0 --> 100',
-        f"    bar [{', '.join(_number(v) for v in percents)}]",
-    ]
+    series = [("bar", percents)]
     if target is not None:
-        lines.append(f"    line [{', '.join(_number(target) for _ in labels)}]")
-    return _fence(lines)
+        series.append(("line", [target for _ in labels]))
+    return _fence(_xy(title, labels, y, 100, *series))
 
 
 def line_chart(title: str, labels: Sequence[str], values: Sequence[float], y: str) -> list[str]:
     """A trend as a line over counts or minutes; nothing for fewer than two points."""
     if len(labels) < MIN_POINTS:
         return []
-    return _fence(
-        [
-            "xychart-beta",
-            f'    title "{label(title)}"',
-            _axis(labels),
-            f'    y-axis "{label(y)}" 0 --> {count_top(values)}',
-            f"    line [{', '.join(_number(v) for v in values)}]",
-        ]
-    )
+    return _fence(_xy(title, labels, y, count_top(values), ("line", values)))
+
+
+def _xy(
+    title: str, labels: Sequence[str], y: str, top: int, *series: tuple[str, Sequence[float]]
+) -> list[str]:
+    """An xychart: a title, the x axis, a y axis from 0 to `top`, then each bar or line."""
+    return [
+        "xychart-beta",
+        f'    title "{label(title)}"',
+        _axis(labels),
+        f'    y-axis "{label(y)}" 0 --> {top}',
+        *(f"    {kind} [{', '.join(_number(v) for v in values)}]" for kind, values in series),
+    ]
 
 
 def pie(title: str, slices: Sequence[tuple[str, float]]) -> list[str]:
