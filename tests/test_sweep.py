@@ -95,6 +95,7 @@ def test_the_whole_ladder_each_rung_once_with_repeats_at_the_cadence() -> None:
     assert "was due on **2026-02-02** and is now 3 days overdue" in late_notice()
     assert commander.startswith("@carol @dave @erin, this P1 action item")
     assert "its owner `@alice` was first reminded on 2026-01-30" in commander
+    assert "\n- **Find another owner:** `/pmbot owner @user`\n" in commander
     assert again.startswith("Reminder: @carol @dave @erin")
     assert leadership.startswith("@acme/eng-leads, this P1 action item")
     assert "its owner is `@alice`" in leadership  # named, not pinged

@@ -67,6 +67,14 @@ WHAT_TO_DO = (
 )
 
 
+# What the incident commander can do, as a list for the same reason.
+HELP_IT_MOVE = (
+    "- **Agree a new date:** `/pmbot due YYYY-MM-DD <reason>`\n"
+    "- **Find another owner:** `/pmbot owner @user`\n"
+    "- **Close it as not planned:** `/pmbot wont-do <reason>`"
+)
+
+
 @dataclass(frozen=True)
 class Ladder:
     """The settings the sweep needs, read once from the config."""
@@ -301,9 +309,8 @@ def _overdue(f: _Facts) -> str:
 def _commander(f: _Facts) -> str:
     return (
         f"{f.what} has been overdue since {f.due} ({days(f.late)}); its owner "
-        f"{quoted(f.owner)} {f.first}.{f.snooze} Could you help it move? Agree a "
-        "new date (`/pmbot due YYYY-MM-DD <reason>`), find another owner (`/pmbot owner "
-        "@user`), or close it as not planned (`/pmbot wont-do <reason>`)."
+        f"{quoted(f.owner)} {f.first}.{f.snooze} Could you help it move?\n\n"
+        f"{HELP_IT_MOVE}"
     )
 
 
