@@ -113,7 +113,11 @@ class _Where:
         return Problem(f"{self.source}: body[{self.index}].{key}".rstrip("."), message, fix, line)
 
 
-def _build_field(element: object, where: _Where, problems: list[Problem]) -> Field | None:
+def _answerable(
+    element: object, where: _Where, problems: list[Problem]
+) -> tuple[dict[str, Any], str, dict[str, Any], str] | None:
+    """(element, type, attributes, label) of an element that is a field; None for anything
+    else (with its problem noted, unless it is a markdown element)."""
     if not isinstance(element, dict):
         problems.append(
             where.problem("", "is not a mapping.", "write `- type: input` then `attributes:`.")
@@ -147,9 +151,16 @@ def _build_field(element: object, where: _Where, problems: list[Problem]) -> Fie
             )
         )
         return None
-    label = label.strip()
+    return element, str(kind), attributes, label.strip()
+
+
+def _build_field(element: object, where: _Where, problems: list[Problem]) -> Field | None:
+    found = _answerable(element, where, problems)
+    if found is None:
+        return None
+    element, kind, attributes, label = found
     field_id = _field_id(element.get("id"), label, where, problems)
-    options, required_options = _options(str(kind), attributes, where, problems)
+    options, required_options = _options(kind, attributes, where, problems)
     multiple = _bool(attributes, "multiple", "attributes.multiple", where, problems)
     validations = element.get("validations") or {}
     required = isinstance(validations, dict) and _bool(
@@ -161,7 +172,7 @@ def _build_field(element: object, where: _Where, problems: list[Problem]) -> Fie
     return Field(
         id=field_id,
         label=label,
-        type=str(kind),
+        type=kind,
         options=options,
         multiple=multiple and kind == "dropdown",
         render=str(render) if render else None,
