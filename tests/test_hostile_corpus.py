@@ -1,6 +1,7 @@
 """The hostile corpus (issue 9): postmortems, configurations and templates written to break
 pmbot, each run through the real command line against the sandbox over HTTP — intake, a
-rerun, then the daily sweep for three months — as the Actions token would run it.
+rerun, then the daily sweep for three months — as the Actions token and as a GitHub App
+installation token would run it.
 
 Whatever the input, every run ends with exit 0 or 1 and no traceback; a rerun writes
 nothing; no item, summary or document is lost or made twice; and every text pmbot wrote
@@ -12,6 +13,7 @@ the configured leadership team, and the person who filed it.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,9 +28,11 @@ from pmbot.core import markers
 from pmbot.sandbox import Sandbox
 
 EXAMPLE = (Path(__file__).parents[1] / "examples" / "postmortem-issue.md").read_text("utf-8")
-# The workflow's token; pmbot's writes are authored by its bot user. (App installation
-# tokens join the corpus once pmbot learns its identity from them, issue 9 §1.)
+# The workflow's token, or a GitHub App's installation token; pmbot's writes are authored by
+# the matching bot user, which the fixture sets as BOT for the checks below.
 ACTIONS_TOKEN = "actions-token"
+APP_TOKEN = "ghs_acmepmbotinstallationtoken0000000000"
+TOKENS = {"actions": (ACTIONS_TOKEN, "github-actions[bot]"), "app": (APP_TOKEN, "acme-pm[bot]")}
 BOT = "github-actions[bot]"
 TEAM = "acme/eng-leads"
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -246,14 +250,19 @@ class Run:
         return code, self.sb.counters.writes
 
 
-@pytest.fixture
-def sandbox_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sandbox]:
+@pytest.fixture(params=sorted(TOKENS))
+def sandbox_env(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Sandbox]:
+    token, bot = TOKENS[request.param]
+    monkeypatch.setattr(sys.modules[__name__], "BOT", bot)
     monkeypatch.chdir(tmp_path)  # the checkout: `.github/pmbot.yml` is read from here
     outsider = "mallory=mallory-token:NONE"
-    with Sandbox(repo=REPO, users=[outsider], actions_token=ACTIONS_TOKEN) as sb:
+    app = f"{bot.removesuffix('[bot]')}={APP_TOKEN}"
+    with Sandbox(repo=REPO, users=[outsider], apps=[app], actions_token=ACTIONS_TOKEN) as sb:
         for login in PEOPLE:
             sb.seed_user(login, association="MEMBER", permission="write")
-        monkeypatch.setenv("GITHUB_TOKEN", ACTIONS_TOKEN)
+        monkeypatch.setenv("GITHUB_TOKEN", token)
         monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
         monkeypatch.setenv("GITHUB_API_URL", sb.base_url)
         monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

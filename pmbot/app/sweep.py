@@ -27,7 +27,7 @@ from pmbot.flows.items import (
 from pmbot.flows.ladder import Ladder, plan_postmortem_reminders, plan_sweep, target_step
 from pmbot.flows.tracking import Step
 from pmbot.github.client import GitHub
-from pmbot.github.models import IssueSnapshot
+from pmbot.github.models import CommentSnapshot, IssueSnapshot
 from pmbot.plan import (
     Action,
     ApplyResult,
@@ -66,13 +66,26 @@ def track(
     """`tracked_items` over issues already read (a listing, or an organisation's search)."""
     me = gh.login()  # after the read, which may be what tells who pmbot is
     found = read_items(issues, bot_login=me, config=config, form=action_item_form())
+    comments: dict[int, Sequence[CommentSnapshot]] = {}
+
+    def needs_comments(item: TrackedItem) -> bool:
+        return item.hand_filed and bool(item.comments) and needs_state(item)
+
+    for item in found.items:
+        if needs_comments(item):
+            comments[item.number] = gh.list_comments(item.number)
+    if gh.login() != me:
+        # An App token with only hand-filed items listed: pmbot's own comments on them were
+        # the first text of its own this run read, so read the items again as that login.
+        me = gh.login()
+        found = read_items(issues, bot_login=me, config=config, form=action_item_form())
+        for item in found.items:
+            if needs_comments(item) and item.number not in comments:
+                comments[item.number] = gh.list_comments(item.number)
     for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
     items = tuple(
-        with_comments(i, gh.list_comments(i.number), me)
-        if i.hand_filed and i.comments and needs_state(i)
-        else i
-        for i in found.items
+        with_comments(i, comments[i.number], me) if needs_comments(i) else i for i in found.items
     )
     return replace(found, items=items)
 
