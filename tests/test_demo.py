@@ -63,5 +63,8 @@ def test_the_report_is_posted_and_written(demo: tuple[Path, str]) -> None:
     index = json.loads((out / "docs" / "postmortems" / "index.json").read_text("utf-8"))
     (document,) = index["documents"]
     assert document["issue"] == 1 and (out / "docs" / "postmortems" / document["path"]).is_file()
+    # The document written out is main's, as the last report left it, not the pull request's.
+    text = (out / "docs" / "postmortems" / document["path"]).read_text("utf-8")
+    assert "- **Status:** Complete since 2027-01-30 · action items 7/7 done" in text
     log = (out / "sandbox-log.jsonl").read_text("utf-8").splitlines()
     assert log and all(json.loads(line)["status"] < 500 for line in log)
