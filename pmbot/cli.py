@@ -145,6 +145,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_agenda(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
+    from pmbot.app.report import agenda
+
+    return agenda(os.environ, now=now, config_path=_config_path(args))
+
+
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from pmbot.sandbox import serve
 
@@ -261,6 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="with --post: print the plan, write nothing"
     )
+
+    p = command(
+        "agenda", _cmd_agenda, "the weekly review's agenda: due soon, overdue, awaiting review"
+    )
+    p.add_argument("--now", metavar="ISO", help="the clock (default: now)")
 
     p = sub.add_parser("sandbox", help="serve the local GitHub sandbox on 127.0.0.1")
     p.set_defaults(handler=_cmd_sandbox)

@@ -162,3 +162,25 @@ def test_the_refresh_leaves_a_document_whose_edit_waits_in_a_pull_request(
     weekly_report(sandbox, tmp_path, 7)
     assert on(sandbox, "refs/heads/main", DOC) == on_main
     assert "differs from its issue" in capsys.readouterr().err
+
+
+def test_agenda_over_http_and_in_the_weekly_report(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pmbot.app.report import agenda
+
+    number = seed(sandbox, with_items(2))  # P0 (14 days) and P1 (28 days) from 2026-11-10
+    run(sandbox, number)
+    capsys.readouterr()
+    assert agenda(env(sandbox, tmp_path), now=NOW + timedelta(days=10), config_path=None) == 0
+    out = capsys.readouterr().out
+    first, second = items(sandbox)
+    assert f"| #{first.number} Fix thing number 0 in the checkout path | `@jchen` | P0 |" in out
+    assert "2026-11-24 (in 4 days)" in out
+    assert f"- #{number} Checkout failures" in out and "document due 2026-11-10 — late" in out
+    weekly_report(sandbox, tmp_path, 20)  # the P0 item is 6 days overdue by now
+    text = capsys.readouterr().out
+    assert "## Weekly review agenda — 2026-11-30" in text
+    assert (
+        f"  - #{first.number} Fix thing number 0 in the checkout path — P0, 6 days overdue" in text
+    )

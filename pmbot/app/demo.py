@@ -22,6 +22,7 @@ import requests
 from pmbot.app.event import event
 from pmbot.app.init import init
 from pmbot.app.intake import intake
+from pmbot.app.report import agenda as agenda_command
 from pmbot.app.report import report as report_command
 from pmbot.app.sweep import sweep
 from pmbot.core.shipped import data_text
@@ -176,6 +177,8 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 _command(sb, t, env, clock, items[2], "/pmbot owner @dkim the SRE on-call lead")
             if week in (1, 3):
                 _weekly_report(sb, t, env, clock)
+            if week == 5:
+                _agenda(t, env, clock)
             if week == 4 and len(items) > 1:
                 _command(
                     sb, t, env, clock, items[1], "/pmbot snooze 14d waiting for the vendor's fix"
@@ -216,6 +219,17 @@ def _weekly_report(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock
         lambda: report_command(env, fmt="md", now=clock.now, post=True, config_path=None),
     )
     _show_document(sb, t)
+
+
+def _agenda(t: Transcript, env: dict[str, str], clock: Clock) -> None:
+    """`pmbot agenda`: the standing agenda of the weekly engineering review, shown whole."""
+    t.say()
+    t.say(f"── {clock.now:%Y-%m-%d} · pmbot agenda (also at the end of every weekly report)")
+    with _quiet() as output:
+        agenda_command(env, now=clock.now, config_path=None)
+    for line in output.getvalue().splitlines():
+        if line.strip() and not line.startswith("|---"):
+            t.say(f"  {line}")
 
 
 def _show_document(sb: Sandbox, t: Transcript) -> None:

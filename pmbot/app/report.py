@@ -15,6 +15,7 @@ from pmbot.app.session import session, stderr_log
 from pmbot.app.sweep import tracked_items
 from pmbot.core.config import Config
 from pmbot.core.reading import Intake
+from pmbot.flows.agenda import compute_agenda, render_agenda
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.client import GitHub
@@ -36,18 +37,13 @@ def report(
     refreshes the published documents (item states and status) in one commit (with
     `--dry-run`, prints what it would write instead)."""
     with session(environ, config_path, "report") as (gh, config):
-        records, parsed = [], []
-        published = published_dates(gh, config)
-        for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
-            result = parse(issue, config)
-            if isinstance(result, Intake):
-                pm = result.postmortem
-                day = published(pm, issue.number)
-                records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
-                parsed.append(Published(issue, result, day))
+        records, parsed = read_postmortems(gh, config)
         items = tracked_items(gh, config, "all", stderr_log).items
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
+        if fmt == "md":  # the weekly review's standing agenda closes the report
+            agenda = compute_agenda(records, items, now, config)
+            text = f"{text.rstrip()}\n\n{render_agenda(agenda, heading='##')}"
         sys.stdout.write(text)
         if post:
             code = _post_report(
@@ -56,6 +52,29 @@ def report(
             # The documents follow their items here, all in one commit, once a week.
             done = refresh_documents(gh, config, parsed, items, dry_run=dry_run, log=stderr_log)
             return 1 if code or (done is not None and done.failed) else 0
+    return 0
+
+
+def read_postmortems(gh: GitHub, config: Config) -> tuple[list[Any], list[Published]]:
+    """Every postmortem issue that parses: its report record and what the refresh needs."""
+    records, parsed = [], []
+    published = published_dates(gh, config)
+    for issue in gh.list_issues(labels=[config.postmortem_label], state="all"):
+        result = parse(issue, config)
+        if isinstance(result, Intake):
+            pm = result.postmortem
+            day = published(pm, issue.number)
+            records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
+            parsed.append(Published(issue, result, day))
+    return records, parsed
+
+
+def agenda(environ: Mapping[str, str], *, now: datetime, config_path: Path | None) -> int:
+    """`pmbot agenda`: the weekly review's standing agenda, on stdout."""
+    with session(environ, config_path, "agenda") as (gh, config):
+        records, _ = read_postmortems(gh, config)
+        items = tracked_items(gh, config, "open", stderr_log).items
+        sys.stdout.write(render_agenda(compute_agenda(records, items, now, config)))
     return 0
 
 

@@ -65,7 +65,7 @@ def compute_report(
         open_by_owner=_open_by_owner(items, today),
         overdue_ages=_overdue_ages(items, today),
         trends=_trends(postmortems),
-        recurring=_recurring(postmortems, config.similar.window_days),
+        recurring=recurring(postmortems, config.similar.window_days),
         recurring_window_days=config.similar.window_days,
         wont_do=_count(str(i.priority) for i in items if _wont_do(i, config)),
     )
@@ -193,7 +193,7 @@ def _trends(postmortems: Sequence[PostmortemRecord]) -> dict[str, Trend]:
     }
 
 
-def _recurring(postmortems: Sequence[PostmortemRecord], window_days: int) -> tuple[Recurrence, ...]:
+def recurring(postmortems: Sequence[PostmortemRecord], window_days: int) -> tuple[Recurrence, ...]:
     seen: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
     for pm in postmortems:
         if pm.day is None:
