@@ -37,7 +37,7 @@ POSTMORTEMS = [
         resolved=at(date(2025, 12, 1)),
         published=date(2025, 12, 3),
         services=("api",),
-    ),  # fmt: skip
+    ),
     # Resolved Mon 03-02, SEV-2: due 5 business days later, Mon 03-09; not merged: late.
     PostmortemRecord(
         11,
@@ -46,7 +46,7 @@ POSTMORTEMS = [
         started=at(date(2026, 3, 2)),
         resolved=at(date(2026, 3, 2)),
         services=("checkout",),
-    ),  # fmt: skip
+    ),
     # Last week, shares `api` with #10 (within 180 days): a new recurrence.
     PostmortemRecord(
         12,
@@ -56,7 +56,7 @@ POSTMORTEMS = [
         resolved=at(date(2026, 3, 5)),
         published=date(2026, 3, 9),
         services=("api",),
-    ),  # fmt: skip
+    ),
 ]
 
 

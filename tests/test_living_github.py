@@ -174,7 +174,7 @@ def test_agenda_over_http_and_in_the_weekly_report(
     capsys.readouterr()
     assert agenda(env(sandbox, tmp_path), now=NOW + timedelta(days=10), config_path=None) == 0
     out = capsys.readouterr().out
-    first, second = items(sandbox)
+    first, _second = items(sandbox)
     assert f"| #{first.number} Fix thing number 0 in the checkout path | `@jchen` | P0 |" in out
     assert "2026-11-24 (in 4 days)" in out
     assert f"- #{number} Checkout failures" in out and "document due 2026-11-10 — late" in out
