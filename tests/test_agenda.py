@@ -67,8 +67,10 @@ def test_items_due_this_week_are_today_through_the_seventh_day() -> None:
 
 def test_overdue_items_are_grouped_by_owner_most_overdue_first() -> None:
     agenda = compute_agenda(POSTMORTEMS, ITEMS, NOW, CONFIG)
-    assert [(owner, [(a.number, a.days) for a in rows]) for owner, rows in
-            agenda.overdue_by_owner] == [("alice", [(5, 30), (4, 1)]), ("nobody", [(6, 9)])]  # fmt: skip
+    grouped = [
+        (owner, [(a.number, a.days) for a in rows]) for owner, rows in agenda.overdue_by_owner
+    ]
+    assert grouped == [("alice", [(5, 30), (4, 1)]), ("nobody", [(6, 9)])]
 
 
 def test_postmortems_awaiting_review_and_new_recurrences() -> None:
