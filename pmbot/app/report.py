@@ -18,6 +18,7 @@ from pmbot.core.reading import Intake
 from pmbot.flows.agenda import compute_agenda, render_agenda
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
+from pmbot.flows.targets import compute_targets, with_targets
 from pmbot.github.client import GitHub
 from pmbot.plan import apply
 from pmbot.render.document import document_path
@@ -41,13 +42,17 @@ def report(
         items = tracked_items(gh, config, "all", stderr_log).items
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
+        targets = compute_targets(records, data, now, config)
+        text = with_targets(text, fmt, targets)
         if fmt == "md":  # the weekly review's standing agenda closes the report
             agenda = compute_agenda(records, items, now, config)
             text = f"{text.rstrip()}\n\n{render_agenda(agenda, heading='##')}"
         sys.stdout.write(text)
         if post:
             code = _post_report(
-                gh, render_report(data, "md") if fmt != "md" else text, dry_run=dry_run
+                gh,
+                with_targets(render_report(data, "md"), "md", targets) if fmt != "md" else text,
+                dry_run=dry_run,
             )
             # The documents follow their items here, all in one commit, once a week.
             done = refresh_documents(gh, config, parsed, items, dry_run=dry_run, log=stderr_log)

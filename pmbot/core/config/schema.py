@@ -219,6 +219,9 @@ class Similar(Model):
 
 class ReportSettings(Model):
     on_time_target: float = Field(gt=0, le=1)  # a share: 0.9 is 90%
+    p0_p1_on_time_target: float = Field(gt=0, le=1)
+    repeat_incidents_max: float = Field(gt=0, le=1)
+    ttd_improvement_target: float = Field(gt=0, le=1)  # 0.2: 20% better than last quarter
 
 
 class Templates(Model):
