@@ -133,6 +133,18 @@ def _cmd_labels(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
+    if args.org:
+        from pmbot.app.report_org import report_org
+
+        return report_org(
+            os.environ,
+            args.org,
+            fmt=args.format,
+            now=now,
+            post=args.post,
+            config_path=_config_path(args),
+            dry_run=args.dry_run,
+        )
     from pmbot.app.report import report
 
     return report(
@@ -265,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", metavar="ISO")
     p.add_argument("--format", choices=("md", "json", "csv"), default="md")
     p.add_argument("--post", action="store_true", help="also update the report issue on GitHub")
+    p.add_argument(
+        "--org",
+        metavar="OWNER",
+        help="every repository of OWNER with a .github/pmbot.yml, read through search; "
+        "--post goes to org.central_repository",
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="with --post: print the plan, write nothing"
     )

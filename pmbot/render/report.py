@@ -379,3 +379,52 @@ def _markdown(report: Report) -> str:
     ):
         lines += section(report)
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --- an organisation: the program report and one row per repository ----------------------
+
+
+def _repository_row(report: Report) -> dict[str, Any]:
+    return {
+        "postmortems": sum(sum(row.values()) for row in report.by_month.values()),
+        "open_items": sum(load.open for load in report.open_by_owner.values()),
+        "overdue_items": sum(load.overdue for load in report.open_by_owner.values()),
+        "on_time": _rate_json(report.overall, report.target),
+    }
+
+
+def render_org_report(overall: Report, repositories: Mapping[str, Report], fmt: Format) -> str:
+    """The organisation's report (all repositories' records together) and a breakdown by
+    repository — a team's — as Markdown, JSON or CSV."""
+    rows = {name: _repository_row(r) for name, r in sorted(repositories.items())}
+    if fmt == "json":
+        data = {**report_json(overall), "by_repository": rows}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["section", "group", "metric", "value"])
+        for row in _csv_rows(overall):
+            writer.writerow([_cell(v) for v in row])
+        for name, values in rows.items():
+            flat = {k: v for k, v in values.items() if k != "on_time"}
+            flat.update({f"on_time_{k}": v for k, v in values["on_time"].items()})
+            for metric, value in flat.items():
+                writer.writerow([_cell(v) for v in ("by_repository", name, metric, value)])
+        return out.getvalue()
+    table = _table(
+        ["Repository", "Postmortems", "Open items", "Overdue", "On time (decided)"],
+        (
+            [
+                _code(name),
+                r["postmortems"],
+                r["open_items"],
+                r["overdue_items"],
+                _pct(repositories[name].overall.rate)
+                + _mark(repositories[name].overall, overall.target),
+            ]
+            for name, r in rows.items()
+        ),
+    )
+    section = ["## By repository", "", *table, ""]
+    return _markdown(overall).rstrip("\n") + "\n\n" + "\n".join(section)

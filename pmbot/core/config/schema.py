@@ -90,6 +90,17 @@ def _board(value: str) -> str:
 Board = Annotated[str, AfterValidator(_board)]
 
 
+def _repository(value: str) -> str:
+    if not re.fullmatch(rf"{LOGIN}/[A-Za-z0-9._-]{{1,100}}", value) or value.endswith(
+        ("/.", "/..")
+    ):
+        raise ValueError("must be a repository as OWNER/NAME")
+    return value
+
+
+Repository = Annotated[str, AfterValidator(_repository)]
+
+
 def _within(low: int, high: int, unit: str) -> AfterValidator:
     """A range check whose error names the range, so the fix can say what to write."""
 
@@ -211,6 +222,10 @@ class Budget(Model):
 
 class Project(Model):
     board: Board | None
+
+
+class OrgSettings(Model):
+    central_repository: Repository | None
 
 
 class Similar(Model):
@@ -340,6 +355,7 @@ class Config(Model):
     escalation: Escalation
     budget: Budget
     project: Project
+    org: OrgSettings
     similar: Similar
     report: ReportSettings
     templates: Templates

@@ -1,0 +1,123 @@
+"""`pmbot report --org OWNER`: the program report across every repository of an organisation
+that has pmbot installed (a `.github/pmbot.yml`), with a breakdown by repository (a team's).
+
+Postmortems and action items are read through search (`is:issue label:… org:OWNER`, 100 a
+page, sliced by creation date past search's 1,000 results), so those reads are ⌈N/100⌉ + c
+for N issues however many repositories the organisation has. Each repository that holds
+any is then read once for its configuration and, where it holds postmortems, up to
+PUBLISHED_PAGES list reads to date its documents (as `pmbot report` does). `--post` updates
+one report issue in `org.central_repository`, through the plan (a dry run prints it).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from pmbot.app.intake import parse
+from pmbot.app.report import published_dates
+from pmbot.app.session import repo_config, report_stats, stderr_log
+from pmbot.app.sweep import track
+from pmbot.app.sweep_org import _config, _prefixed, _total
+from pmbot.core.config import CONFIG_PATH
+from pmbot.core.reading import Intake
+from pmbot.errors import PmbotError
+from pmbot.flows.items import TrackedItem
+from pmbot.flows.report import PostmortemRecord, compute_report
+from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
+from pmbot.github.base import RepoBase
+from pmbot.github.client import GitHub
+from pmbot.github.models import GitHubSettings, IssueSnapshot
+from pmbot.github.org import GitHubOrg
+from pmbot.plan import apply
+from pmbot.render.report import Format, Report, render_org_report
+
+
+def report_org(
+    environ: Mapping[str, str],
+    org: str,
+    *,
+    fmt: Format,
+    now: datetime,
+    post: bool,
+    config_path: Path | None,
+    dry_run: bool = False,
+) -> int:
+    """The organisation's report on stdout; `--post` also keeps the report issue of
+    `org.central_repository` (GITHUB_REPOSITORY's configuration) up to date."""
+    settings = GitHubSettings.from_env(environ)
+    finder = GitHubOrg(settings, org=org)
+    home = GitHub(settings)  # GITHUB_REPOSITORY: where the organisation's settings live
+    home.same_token_as(finder)
+    adapters: list[RepoBase] = [finder, home]
+    notes: list[str] = []
+    code = 0
+    try:
+        central = repo_config(home, config_path)
+        target = central.org.central_repository
+        if post and target is None:
+            raise PmbotError(
+                f"report --org --post: org.central_repository is not set in {CONFIG_PATH} of "
+                f"{settings.repository}; fix: add `org:\n  central_repository: OWNER/NAME` "
+                "(the repository that holds the program report)"
+            )
+        pm_label = central.postmortem_label
+        ai_label = central.labels.action_item.name
+        found: dict[str, dict[str, list[IssueSnapshot]]] = defaultdict(lambda: defaultdict(list))
+        for kind, label in (("postmortems", pm_label), ("items", ai_label)):
+            for hit in finder.search_issues(f'is:issue label:"{label}" org:{org}'):
+                found[hit.repository][kind].append(hit.issue)
+        records: list[PostmortemRecord] = []
+        items: list[TrackedItem] = []
+        by_repository: dict[str, Report] = {}
+        for repository in sorted(found):
+            gh = GitHub(replace(settings, repository=repository))
+            gh.same_token_as(finder)
+            adapters.append(gh)
+            config = _config(gh, config_path)
+            if config is None:
+                notes.append(f"{repository}: no {CONFIG_PATH}, pmbot is not installed; skipped")
+                continue
+            mine: list[PostmortemRecord] = []
+            postmortems = found[repository]["postmortems"]
+            published = published_dates(gh, config) if postmortems else None
+            for issue in postmortems:
+                result = parse(issue, config)
+                if isinstance(result, Intake) and published is not None:
+                    day = published(result.postmortem, issue.number)
+                    mine.append(
+                        PostmortemRecord.from_postmortem(result.postmortem, issue.number, day)
+                    )
+            tracked = track(gh, found[repository]["items"], config, _prefixed(repository)).items
+            by_repository[repository] = compute_report(mine, tracked, now, config)
+            records += mine
+            items += tracked
+        notes.append(
+            f"{len(records)} postmortems and {len(items)} action items "
+            f"in {len(by_repository)} repositories with pmbot"
+        )
+        overall = compute_report(records, items, now, central)
+        text = render_org_report(overall, by_repository, fmt)
+        sys.stdout.write(text)
+        if post and target is not None:
+            body = render_org_report(overall, by_repository, "md") if fmt != "md" else text
+            gh = GitHub(replace(settings, repository=target))
+            gh.same_token_as(finder)
+            adapters.append(gh)
+            mine_reports = own_reports(
+                gh.list_issues(labels=[REPORT_LABEL], state="open"), gh.login()
+            )
+            plan = plan_report_post(body, mine_reports)
+            done = apply(plan, gh, dry_run=dry_run, log=stderr_log)
+            code = 1 if done.failed else 0
+            notes.append(f"report issue in {target}: {len(plan.actions)} writes planned")
+    finally:
+        what = f"report --org {org}{' (dry run)' if dry_run else ''}"
+        report_stats(_total(adapters), environ, what, notes=notes)
+        for note in notes:
+            stderr_log(f"pmbot {what}: {note}")
+    return code
