@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers.intake import example
-from test_sweep_org import CONFIG, OVERDUE, env, organisation
+from helpers.org import CONFIG, OVERDUE, env, organisation
 
 from pmbot.app.report_org import report_org
 from pmbot.cli import build_parser

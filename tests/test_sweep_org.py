@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PLACEHOLDER_TOKEN
+from helpers.org import CONFIG, OVERDUE, env, organisation
 
 from pmbot.app.sweep_org import sweep_org
 from pmbot.cli import build_parser
 from pmbot.core import markers
-from pmbot.core.config import default_config
-from pmbot.core.model import Priority
-from pmbot.flows.tracking import ItemInfo, with_markers
 from pmbot.sandbox import Sandbox, State
-
-DUE = date(2026, 3, 2)
-OVERDUE = datetime(2026, 3, 3, 6, tzinfo=UTC)
-CONFIG = "escalation:\n  leadership_team: acme/eng-leads\n"
 
 
 @pytest.fixture
@@ -33,39 +25,6 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def env(sb: Sandbox, tmp: Path) -> dict[str, str]:
-    return {
-        "GITHUB_TOKEN": PLACEHOLDER_TOKEN,
-        "GITHUB_REPOSITORY": "acme/web",
-        "GITHUB_API_URL": sb.base_url,
-        "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"),
-    }
-
-
-def item(repo: State, n: int, due: date = DUE) -> int:
-    """An action item exactly as intake files it, due on `due`."""
-    info = ItemInfo(
-        pm=1,
-        key=f"AI-{n}",
-        priority=Priority.P1,
-        due=due,
-        opened=due - timedelta(days=28),
-        owner="alice",
-        commander="carol",
-        authors=("carol", "dave"),
-        type="prevent",
-    )
-    text = f"Action item **AI-{n}** from the postmortem #1.\n\n**What:** fix {n}\n"
-    labels = (default_config().labels.action_item.name, "P1")
-    issue = repo.seed_issue(
-        title=f"[AI-{n}] fix {n}",
-        body=with_markers(text, info, None),
-        labels=labels,
-        assignees=["alice"],
-    )
-    return issue.number
-
-
 def notices(repo: State) -> list[tuple[int, str]]:
     out = []
     for c in sorted(repo.comments.values(), key=lambda c: c.id):
@@ -73,19 +32,6 @@ def notices(repo: State) -> list[tuple[int, str]]:
         if found is not None:
             out.append((c.issue, str(found["step"])))
     return out
-
-
-def organisation(sb: Sandbox, empty_repos: int = 0) -> tuple[State, State, State]:
-    web, api, docs = sb.state, sb.org.add_repo("api"), sb.org.add_repo("docs")
-    web.seed_file(".github/pmbot.yml", CONFIG)
-    api.seed_file(".github/pmbot.yml", CONFIG)  # docs has items but no pmbot
-    for i in range(empty_repos):
-        sb.org.add_repo(f"team{i}").seed_file(".github/pmbot.yml", CONFIG)
-    for n in range(3):
-        item(web, n)
-        item(api, n)
-    item(docs, 1)
-    return web, api, docs
 
 
 def test_one_sweep_covers_every_configured_repository(sb: Sandbox, tmp_path: Path) -> None:
