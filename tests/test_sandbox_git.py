@@ -129,18 +129,29 @@ def test_pull_request_flow(sb: Sandbox, repo: Repository) -> None:
     assert list(repo.get_pulls()) == []
 
 
-def test_serve_prints_its_base_url_and_serves() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_prints_its_base_url_and_serves(stop: signal.Signals) -> None:
+    """Ctrl-C or `kill` stops it cleanly (exit 0). SIGINT is set to its default in the child,
+    since a test run started in the background by a script inherits it ignored."""
     code = "from pmbot.sandbox import serve; raise SystemExit(serve(0, None, 'acme/web'))"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+    )
     try:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:")
         answer = requests.get(f"{base_url}/repos/acme/web", timeout=5)
         assert answer.json()["full_name"] == "acme/web"
-    finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:  # never leave a server behind, whatever failed
+            proc.kill()
+            proc.wait()
 
 
 def test_racing_writers_with_the_same_sha_one_wins(sb: Sandbox) -> None:

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -498,9 +499,14 @@ def serve(
         sandbox.org.add_repo(name)
     sandbox.start()
     print(sandbox.base_url, flush=True)
+    stopped = threading.Event()
+    # `kill` (SIGTERM) stops it as Ctrl-C does: a job started in the background by a shell
+    # script inherits SIGINT ignored, so SIGTERM is the signal that always arrives.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        while True:
-            time.sleep(3600)
+        while not stopped.wait(3600):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
