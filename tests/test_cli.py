@@ -136,8 +136,9 @@ def test_index_rebuilds_readme_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     )
     docs = out_dir / "docs" / "postmortems"
     (docs / "README.md").unlink()
-    code, _, _ = run(capsys, "index", str(docs))
+    code, out, _ = run(capsys, "index", str(docs))
     assert code == 0
+    assert out.startswith(f"indexed 1 document in {docs}:")
     assert "Checkout failures" in (docs / "README.md").read_text(encoding="utf-8")
     assert json.loads((docs / "index.json").read_text(encoding="utf-8"))
 

@@ -80,5 +80,6 @@ def index(docs_dir: Path) -> int:
     entries = library.write_index(docs_dir)
     unreadable = sum(1 for e in entries if e.problem)
     note = f" ({unreadable} could not be read; listed in the index)" if unreadable else ""
-    print(f"indexed {len(entries)} documents in {docs_dir}: README.md and index.json{note}")
+    noun = "document" if len(entries) == 1 else "documents"
+    print(f"indexed {len(entries)} {noun} in {docs_dir}: README.md and index.json{note}")
     return 0
