@@ -22,7 +22,7 @@ from pmbot.app.intake import parse
 from pmbot.app.report import published_dates
 from pmbot.app.session import repo_config, report_stats, stderr_log
 from pmbot.app.sweep import track
-from pmbot.app.sweep_org import _config, _prefixed, _total
+from pmbot.app.sweep_org import _config, _prefixed, _total, org_adapters
 from pmbot.core.config import CONFIG_PATH
 from pmbot.core.reading import Intake
 from pmbot.errors import PmbotError
@@ -31,8 +31,7 @@ from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
-from pmbot.github.models import GitHubSettings, IssueSnapshot
-from pmbot.github.org import GitHubOrg
+from pmbot.github.models import IssueSnapshot
 from pmbot.plan import apply
 from pmbot.render.report import Format, Report, render_org_report
 
@@ -49,10 +48,7 @@ def report_org(
 ) -> int:
     """The organisation's report on stdout; `--post` also keeps the report issue of
     `org.central_repository` (GITHUB_REPOSITORY's configuration) up to date."""
-    settings = GitHubSettings.from_env(environ)
-    finder = GitHubOrg(settings, org=org)
-    home = GitHub(settings)  # GITHUB_REPOSITORY: where the organisation's settings live
-    home.same_token_as(finder)
+    finder, home = org_adapters(environ, org)
     adapters: list[RepoBase] = [finder, home]
     notes: list[str] = []
     code = 0
@@ -62,7 +58,7 @@ def report_org(
         if post and target is None:
             raise PmbotError(
                 f"report --org --post: org.central_repository is not set in {CONFIG_PATH} of "
-                f"{settings.repository}; fix: add `org:\n  central_repository: OWNER/NAME` "
+                f"{home.settings.repository}; fix: add `org:\n  central_repository: OWNER/NAME` "
                 "(the repository that holds the program report)"
             )
         pm_label = central.postmortem_label
@@ -75,7 +71,7 @@ def report_org(
         items: list[TrackedItem] = []
         by_repository: dict[str, Report] = {}
         for repository in sorted(found):
-            gh = GitHub(replace(settings, repository=repository))
+            gh = GitHub(replace(home.settings, repository=repository))
             gh.same_token_as(finder)
             adapters.append(gh)
             config = _config(gh, config_path)
@@ -105,7 +101,7 @@ def report_org(
         sys.stdout.write(text)
         if post and target is not None:
             body = render_org_report(overall, by_repository, "md") if fmt != "md" else text
-            gh = GitHub(replace(settings, repository=target))
+            gh = GitHub(replace(home.settings, repository=target))
             gh.same_token_as(finder)
             adapters.append(gh)
             mine_reports = own_reports(

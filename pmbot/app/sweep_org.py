@@ -36,6 +36,16 @@ from pmbot.github.org import GitHubOrg
 from pmbot.github.projects import ProjectBoard
 
 
+def org_adapters(environ: Mapping[str, str], org: str) -> tuple[GitHubOrg, GitHub]:
+    """The organisation's search adapter and GITHUB_REPOSITORY's (where the organisation's
+    settings live), sharing one token's identity and pacing."""
+    settings = GitHubSettings.from_env(environ)
+    finder = GitHubOrg(settings, org=org)
+    home = GitHub(settings)
+    home.same_token_as(finder)
+    return finder, home
+
+
 def sweep_org(
     environ: Mapping[str, str],
     org: str,
@@ -46,10 +56,7 @@ def sweep_org(
 ) -> int:
     """Sweep every repository of `org` holding open action items and a pmbot configuration
     (`--config`, when given, stands in for a repository's own)."""
-    settings = GitHubSettings.from_env(environ)
-    finder = GitHubOrg(settings, org=org)
-    home = GitHub(settings)  # GITHUB_REPOSITORY: where the organisation's settings live
-    home.same_token_as(finder)
+    finder, home = org_adapters(environ, org)
     adapters: list[RepoBase] = [finder, home]
     notes: list[str] = []
     failed = 0
@@ -64,7 +71,7 @@ def sweep_org(
         notes.append(f"{len(found)} open action items in {len(by_repository)} repositories")
         on_board: list[BoardItem] = []
         for repository in sorted(by_repository):
-            gh = GitHub(replace(settings, repository=repository))
+            gh = GitHub(replace(home.settings, repository=repository))
             gh.same_token_as(finder)
             adapters.append(gh)
             config = _config(gh, config_path)
