@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +21,13 @@ from pmbot.app.intake import parse
 from pmbot.app.report import published_dates
 from pmbot.app.session import repo_config, report_stats, stderr_log
 from pmbot.app.sweep import track
-from pmbot.app.sweep_org import _config, _prefixed, _total, org_adapters
+from pmbot.app.sweep_org import (
+    _prefixed,
+    _total,
+    installed_config,
+    org_adapters,
+    repository_adapter,
+)
 from pmbot.core.config import CONFIG_PATH
 from pmbot.core.reading import Intake
 from pmbot.errors import PmbotError
@@ -30,7 +35,6 @@ from pmbot.flows.items import TrackedItem
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.base import RepoBase
-from pmbot.github.client import GitHub
 from pmbot.github.models import IssueSnapshot
 from pmbot.plan import apply
 from pmbot.render.report import Format, Report, render_org_report
@@ -71,12 +75,9 @@ def report_org(
         items: list[TrackedItem] = []
         by_repository: dict[str, Report] = {}
         for repository in sorted(found):
-            gh = GitHub(replace(home.settings, repository=repository))
-            gh.same_token_as(finder)
-            adapters.append(gh)
-            config = _config(gh, config_path)
+            gh = repository_adapter(home, finder, repository, adapters)
+            config = installed_config(gh, config_path, notes)
             if config is None:
-                notes.append(f"{repository}: no {CONFIG_PATH}, pmbot is not installed; skipped")
                 continue
             mine: list[PostmortemRecord] = []
             postmortems = found[repository]["postmortems"]
@@ -101,9 +102,7 @@ def report_org(
         sys.stdout.write(text)
         if post and target is not None:
             body = render_org_report(overall, by_repository, "md") if fmt != "md" else text
-            gh = GitHub(replace(home.settings, repository=target))
-            gh.same_token_as(finder)
-            adapters.append(gh)
+            gh = repository_adapter(home, finder, target, adapters)
             mine_reports = own_reports(
                 gh.list_issues(labels=[REPORT_LABEL], state="open"), gh.login()
             )

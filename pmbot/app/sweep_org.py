@@ -71,12 +71,9 @@ def sweep_org(
         notes.append(f"{len(found)} open action items in {len(by_repository)} repositories")
         on_board: list[BoardItem] = []
         for repository in sorted(by_repository):
-            gh = GitHub(replace(home.settings, repository=repository))
-            gh.same_token_as(finder)
-            adapters.append(gh)
-            config = _config(gh, config_path)
+            gh = repository_adapter(home, finder, repository, adapters)
+            config = installed_config(gh, config_path, notes)
             if config is None:
-                notes.append(f"{repository}: no {CONFIG_PATH}, pmbot is not installed; skipped")
                 continue
             issues = by_repository[repository]
             repo_notes: list[str] = []
@@ -126,6 +123,25 @@ def _board(finder: GitHubOrg, board: str, items: list[BoardItem], dry_run: bool)
 def _prefixed(repository: str) -> Log:
     """Log lines that say which repository they are about (issue numbers repeat)."""
     return lambda line: stderr_log(f"{repository}: {line}")
+
+
+def repository_adapter(
+    home: GitHub, finder: GitHubOrg, repository: str, adapters: list[RepoBase]
+) -> GitHub:
+    """An adapter for one of the organisation's repositories, sharing the run's token identity
+    and pacing, and counted with the run's other adapters."""
+    gh = GitHub(replace(home.settings, repository=repository))
+    gh.same_token_as(finder)
+    adapters.append(gh)
+    return gh
+
+
+def installed_config(gh: GitHub, config_path: Path | None, notes: list[str]) -> Config | None:
+    """The repository's configuration, or None (and a note) where pmbot is not installed."""
+    config = _config(gh, config_path)
+    if config is None:
+        notes.append(f"{gh.settings.repository}: no {CONFIG_PATH}, pmbot is not installed; skipped")
+    return config
 
 
 def _config(gh: GitHub, config_path: Path | None) -> Config | None:
