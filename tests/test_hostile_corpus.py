@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from helpers.gfm import Page, live_mentions
+from helpers.gfm import DOCUMENT_SECTIONS, Page, live_mentions
 
 from pmbot.cli import main
 from pmbot.core import markers
@@ -39,19 +39,7 @@ NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 PEOPLE = ("mrivera", "jchen", "dkim", "spatel", "lnguyen", "carol")
 # The people the example's form names: commander, authors, owners (a team among them).
 NAMED = {"mrivera", "jchen", "dkim", "spatel", "lnguyen", "acme/sre"}
-SECTIONS = [
-    "Summary",
-    "Impact",
-    "Timeline (UTC)",
-    "Contributing factors",
-    "Five whys",
-    "What went well",
-    "What went poorly",
-    "Where we got lucky",
-    "Action items",
-    "Lessons learned",
-    "Similar past incidents",
-]
+SECTIONS = list(DOCUMENT_SECTIONS)
 
 
 def section(body: str, heading: str, text: str) -> str:

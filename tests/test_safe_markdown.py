@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from helpers.gfm import Page, problems
+from helpers.gfm import DOCUMENT_SECTIONS, Page, problems
 
 from pmbot.core.model import (
     ActionItem,
@@ -23,20 +23,7 @@ from pmbot.core.model import (
 from pmbot.core.safe_markdown import neutralise, neutralise_line, safe_destination
 from pmbot.render.document import render_document
 
-SECTIONS = [
-    "Summary",
-    "Impact",
-    "Timeline (UTC)",
-    "Contributing factors",
-    "Five whys",
-    "What went well",
-    "What went poorly",
-    "Where we got lucky",
-    "Action items",
-    "Lessons learned",
-    "Similar past incidents",
-    "Regulatory impact",
-]
+SECTIONS = [*DOCUMENT_SECTIONS, "Regulatory impact"]
 
 # Each would hide later sections, or carry active content, if copied as written.
 HOSTILE_PROSE = {

@@ -30,6 +30,20 @@ from cmarkgfm.cmark import Options
 
 MAX_COLUMNS = 8
 MERMAID_KINDS = ("xychart-beta", "pie", "flowchart")
+# The shipped document's level-2 sections, in order ("Regulatory impact" only when given).
+DOCUMENT_SECTIONS = (
+    "Summary",
+    "Impact",
+    "Timeline (UTC)",
+    "Contributing factors",
+    "Five whys",
+    "What went well",
+    "What went poorly",
+    "Where we got lucky",
+    "Action items",
+    "Lessons learned",
+    "Similar past incidents",
+)
 _OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_GITHUB_PRE_LANG
 _VOID = frozenset(
     "area base br col embed hr img input link meta source track wbr".split()  # noqa: SIM905
