@@ -16,7 +16,6 @@ from helpers.gfm import problems as gfm_problems
 
 from pmbot.core import markers
 from pmbot.core.model import ContributingFactor, FactorCategory, Postmortem, Severity
-from pmbot.render import library as library_module
 from pmbot.render.document import render_document
 from pmbot.render.library import (
     ENTRY_KEYS,
@@ -29,6 +28,7 @@ from pmbot.render.library import (
     similar_incidents,
     write_index,
 )
+from pmbot.render.library import entries as library_module
 
 
 def doc(title: str, day: str, severity: str = "SEV-3", **extra: object) -> str:

@@ -1,4 +1,4 @@
-"""The postmortem library: documents → entries → README index and index.json.
+"""The library's entries: a document's front matter and `pmbot:document` marker, read.
 
 An entry is a document's flat front matter (title, date, severity, status, services, tags,
 issue) plus its hidden `pmbot:document` marker (categories, people, times, figures, action
@@ -12,25 +12,19 @@ the index of ten thousand others.
 
 from __future__ import annotations
 
-import heapq
-import json
 import logging
 import os
 import re
 import stat
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
 import yaml
 
 from pmbot.core import markers
-from pmbot.core.markers import defuse_markers
-from pmbot.core.mentions import silence
 from pmbot.core.model import Postmortem
 from pmbot.core.safe_markdown import inert_line
 from pmbot.core.slug import document_name
@@ -39,8 +33,6 @@ from pmbot.core.yaml_limits import check_expanded_size
 log = logging.getLogger(__name__)
 
 INDEX_FILES = ("README.md", "index.json")
-TABLE_ROWS = 50  # rows shown; older postmortems are folded under the table
-FACET_INLINE = 12  # a facet with more values than this is folded in <details>
 DATA_MARKER = "document"
 # Keys of an index.json record that are not the document's marker data.
 BASE_KEYS = frozenset({"path", "title", "date", "severity", "services", "tags", "categories",
@@ -50,11 +42,6 @@ MAX_FRONT_MATTER_VALUES = 50_000
 ENTRY_KEYS = frozenset(
     {"title", "date", "severity", "services", "tags", "categories", "status", "issue"}
 )
-SEVERITY_ORDER = ("SEV-1", "SEV-2", "SEV-3", "SEV-4", "near-miss")
-# How much each kind of overlap counts towards similarity: a shared service is the
-# strongest signal that the same weakness is back, a shared tag the weakest.
-WEIGHTS = {"services": 3, "categories": 2, "tags": 1}
-
 # libyaml's loader is ~10x faster, which is what makes 10,000 documents index in seconds;
 # PyYAML without libyaml still works, only slower.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -336,204 +323,3 @@ def entry_from_postmortem(pm: Postmortem) -> LibraryEntry:
         status=inert_line(pm.status),
         issue=pm.issue_number,
     )
-
-
-# --- the index -----------------------------------------------------------------------------
-
-
-def _newest_first(entry: LibraryEntry) -> tuple[int, str, str]:
-    # Undated documents sort last; ties break on path so the output is deterministic.
-    ordinal = -entry.date.toordinal() if entry.date else 1
-    return (ordinal, entry.path, entry.title)
-
-
-def _severity_rank(severity: str) -> tuple[int, str]:
-    known = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
-    return (known, severity)
-
-
-def link_text(text: str) -> str:
-    """Text safe inside a Markdown link's brackets."""
-    # Brackets would end the link text early; markers must not be forgeable via titles.
-    escaped = re.sub(r"([\\\[\]`*_<>])", r"\\\1", text)
-    return silence(defuse_markers(escaped))
-
-
-def link_target(path: str) -> str:
-    """A relative path as a Markdown link target.
-
-    Percent-encoding everything but `/` keeps spaces and parentheses from ending the link
-    and a `:` from turning a hand-named file into a `javascript:` URL.
-    """
-    return quote(path, safe="/")
-
-
-def _grouped_by(entries: Sequence[LibraryEntry], key: str) -> dict[str, list[LibraryEntry]]:
-    grouped: dict[str, list[LibraryEntry]] = defaultdict(list)
-    for entry in entries:
-        for value in getattr(entry, key):
-            grouped[value].append(entry)
-    return grouped
-
-
-def _cell(text: str) -> str:
-    """Text for one cell of the index table: a `|` or markup would break the row."""
-    return link_text(" ".join(text.split())).replace("|", "\\|") or "—"
-
-
-def _row(entry: LibraryEntry) -> str:
-    day = entry.date.isoformat() if entry.date else "undated"
-    title = f"[{link_text(entry.title)}]({link_target(entry.path)})"
-    services = ", ".join(entry.services)
-    progress = entry.progress  # "5/7 done, 1 overdue", once recorded
-    cells = [day, entry.severity or "—", title, services, entry.status or "—", progress or "—"]
-    return "| " + " | ".join([*cells[:2], title, *(_cell(c) for c in cells[3:])]) + " |"
-
-
-def _table(entries: Sequence[LibraryEntry]) -> list[str]:
-    header = ["| Date | Severity | Postmortem | Services | Status | Action items |"]
-    header.append("|---|---|---|---|---|---|")
-    return [*header, *(_row(e) for e in entries)]
-
-
-def _facet(title: str, counts: Mapping[str, int], order: Sequence[str]) -> list[str]:
-    """One facet: its values with their counts, a long list folded so the page stays short."""
-    if not order:
-        return []
-    values = " · ".join(f"{_cell(v)} ({counts[v]})" for v in order)
-    if len(order) <= FACET_INLINE:
-        return [f"**{title}:** {values}", ""]
-    summary = f"<summary><b>{title}</b> ({len(order)})</summary>"
-    return ["<details>", summary, "", values, "", "</details>", ""]
-
-
-def _by_count(counts: Mapping[str, int]) -> list[str]:
-    return sorted(counts, key=lambda k: (-counts[k], k.casefold()))
-
-
-def _facets(good: Sequence[LibraryEntry]) -> list[str]:
-    years: dict[str, int] = defaultdict(int)
-    severities: dict[str, int] = defaultdict(int)
-    for entry in good:
-        years[f"{entry.date.year:04d}" if entry.date else "undated"] += 1
-        severities[entry.severity or "unknown"] += 1
-    services = {k: len(v) for k, v in _grouped_by(good, "services").items()}
-    tags = {k: len(v) for k, v in _grouped_by(good, "tags").items()}
-    categories = {k: len(v) for k, v in _grouped_by(good, "categories").items()}
-    lines = _facet("Severity", severities, sorted(severities, key=_severity_rank))
-    lines += _facet("Year", years, sorted(years, reverse=True))
-    lines += _facet("Services", services, _by_count(services))
-    lines += _facet("Tags", tags, _by_count(tags))
-    lines += _facet("Contributing factors", categories, _by_count(categories))
-    return lines
-
-
-def build_readme(entries: Sequence[LibraryEntry]) -> str:
-    """The library's README.md: one table (each postmortem once, newest first, older rows
-    folded), facets with counts, unreadable documents last."""
-    good = sorted((e for e in entries if not e.problem), key=_newest_first)
-    bad = sorted((e for e in entries if e.problem), key=lambda e: e.path)
-    lines = [
-        "# Postmortems",
-        "",
-        "<!-- Generated by pmbot from each document's front matter; edits here are lost. -->",
-        "",
-        f"{len(good)} postmortem{'s' if len(good) != 1 else ''}.",
-        "",
-    ]
-    if good:
-        lines += [*_facets(good), *_table(good[:TABLE_ROWS]), ""]
-    else:
-        lines += ["_None yet._", ""]
-    if len(good) > TABLE_ROWS:
-        older = good[TABLE_ROWS:]
-        summary = (
-            f"<summary>{len(older)} older postmortem{'s' if len(older) != 1 else ''}</summary>"
-        )
-        lines += ["<details>", summary, "", *_table(older), "", "</details>", ""]
-    if bad:
-        lines += ["## Could not read", ""]
-        lines += [f"- [{link_text(e.path)}]({link_target(e.path)}): {e.problem}" for e in bad]
-        lines.append("")
-    # Titles are escaped above; this pass catches a marker imitation in any other value.
-    return defuse_markers("\n".join(lines).rstrip("\n") + "\n")
-
-
-def build_json(entries: Sequence[LibraryEntry]) -> str:
-    """index.json: one record per readable document, newest first; stable byte for byte."""
-    good = sorted((e for e in entries if not e.problem), key=_newest_first)
-    bad = sorted((e for e in entries if e.problem), key=lambda e: e.path)
-    data = {
-        "pmbot": 1,
-        "documents": [e.record() for e in good],
-        "unreadable": [{"path": e.path, "problem": e.problem} for e in bad],
-    }
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def build_index(entries: Sequence[LibraryEntry]) -> tuple[str, str]:
-    """(README.md, index.json) for the library."""
-    return build_readme(entries), build_json(entries)
-
-
-def write_index(docs_dir: Path) -> list[LibraryEntry]:
-    """Rebuild README.md and index.json in docs_dir; returns the entries indexed."""
-    entries = scan_library(docs_dir)
-    readme, index = build_index(entries)
-    (docs_dir / "README.md").write_text(readme, encoding="utf-8")
-    (docs_dir / "index.json").write_text(index, encoding="utf-8")
-    return entries
-
-
-# --- similar incidents ---------------------------------------------------------------------
-
-
-def _keys(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(v.strip().casefold() for v in values if v.strip())
-
-
-def shared(a: LibraryEntry, b: LibraryEntry) -> dict[str, tuple[str, ...]]:
-    """What b has in common with a, per kind (services, categories, tags), in b's spelling."""
-    overlap = {}
-    for kind in WEIGHTS:
-        mine = _keys(getattr(a, kind))
-        common = tuple(v for v in getattr(b, kind) if v.strip().casefold() in mine)
-        if common:
-            overlap[kind] = common
-    return overlap
-
-
-def _score(subject: LibraryEntry, entry: LibraryEntry) -> int:
-    return sum(WEIGHTS[kind] * len(values) for kind, values in shared(subject, entry).items())
-
-
-def similar_incidents(
-    subject: Postmortem | LibraryEntry,
-    entries: Iterable[LibraryEntry],
-    *,
-    window_days: int = 180,
-    now: datetime | None = None,
-    limit: int | None = 5,
-) -> list[LibraryEntry]:
-    """Past documents within `window_days` before the subject sharing something with it.
-
-    Best first: most overlap (services weigh most, then contributing-factor categories,
-    then tags), then most recent. The window ends at the subject's date, or at `now` for an
-    undated subject. The subject itself (same path or same issue) is never included.
-    """
-    me = entry_from_postmortem(subject) if isinstance(subject, Postmortem) else subject
-    end = me.date or (now.date() if now else None)
-    if end is None:
-        return []
-    start = end - timedelta(days=window_days)
-    scored = []
-    for position, entry in enumerate(entries):
-        if entry.problem or entry.date is None or not start <= entry.date <= end:
-            continue
-        if entry.path == me.path or (me.issue is not None and entry.issue == me.issue):
-            continue
-        score = _score(me, entry)
-        if score:
-            scored.append((-score, -entry.date.toordinal(), entry.path, position, entry))
-    best = heapq.nsmallest(limit, scored) if limit is not None else sorted(scored)
-    return [item[-1] for item in best]
