@@ -13,7 +13,7 @@ from typing import Literal
 
 from pmbot.core.config import CHECK_IDS, Config
 from pmbot.core.mentions import silence
-from pmbot.core.model import ActionItem, Postmortem
+from pmbot.core.model import ActionItem, Postmortem, Severity
 from pmbot.core.rules import Hit, compile_review, segments
 
 Level = Literal["warning", "info"]
@@ -142,7 +142,9 @@ def _sections(pm: Postmortem, config: Config) -> Iterator[Finding]:
         )
         or bool((impact.description or "").strip()),
     }
-    for section in config.review.required_sections:
+    near = pm.severity == Severity.NEAR_MISS  # nothing broke: a lighter checklist
+    required = config.near_miss.required_sections if near else config.review.required_sections
+    for section in required:
         if filled[section]:
             continue
         line = pm.lines.get(section)
@@ -159,7 +161,8 @@ def _document(pm: Postmortem) -> Iterator[Finding]:
         )
     if not pm.pledge:
         yield _check("pledge-unticked", "pledge", pm.lines.get("pledge"))
-    if pm.impact.slo_target is not None and pm.impact.minutes is None:
+    near_miss = pm.severity == Severity.NEAR_MISS  # no impact to measure
+    if pm.impact.slo_target is not None and pm.impact.minutes is None and not near_miss:
         line = pm.lines.get("impact_minutes") or pm.lines.get("slo")
         yield _check("impact-slo-no-minutes", "impact_minutes", line)
 
@@ -171,10 +174,12 @@ def _items(pm: Postmortem, config: Config) -> Iterator[Finding]:
         where = pm.lines.get("action_items")
         yield _check("too-many-action-items", "action_items", where, count=len(items), limit=limit)
     for item in items:
-        yield from _item(item, item.line or pm.lines.get("action_items"), config)
+        yield from _item(item, item.line or pm.lines.get("action_items"), config, pm.severity)
 
 
-def _item(item: ActionItem, line: int | None, config: Config) -> Iterator[Finding]:
+def _item(
+    item: ActionItem, line: int | None, config: Config, severity: Severity
+) -> Iterator[Finding]:
     # Item keys are often hashes: the item's own words say which one is meant.
     where = ("action_items", line, item.what)
     if not item.owner:
@@ -182,7 +187,7 @@ def _item(item: ActionItem, line: int | None, config: Config) -> Iterator[Findin
     elif item.owner_is_team or "/" in item.owner:
         yield _check("action-item-team-owner", *where)
     if item.due is None:
-        days = config.sla_days[item.priority]
+        days = config.item_sla_days(severity)[item.priority]
         yield _check("action-item-no-due", *where, priority=item.priority.value, days=days)
     if not (item.success or "").strip():
         yield _check("action-item-no-success", *where)

@@ -8,6 +8,9 @@ Pure: items and a clock in, a Plan out. The ladder (DESIGN.md, "Escalation ladde
     + `escalation.commander_after_days` → the incident commander and authors, `escalated` label
     + `escalation.leadership_after_days` → the leadership team (when one is configured)
 
+An item of a near-miss postmortem (its marker says `near_miss`) climbs no higher than
+`near_miss.highest_rung` (default `overdue`: its owner is reminded and told, nobody above).
+
 Each rung is announced once; while an item stays on a rung, the notice repeats every
 `reminders.repeat_days` (per priority) after the last one. The plan itself rewrites the
 `follow` marker, so a second sweep at the same `now` plans nothing.
@@ -86,6 +89,7 @@ class Ladder:
     leadership_team: str | None
     overdue_label: str
     escalated_label: str
+    near_miss_top: Step = Step.LEADERSHIP  # the highest rung a near-miss's items reach
 
     @classmethod
     def from_config(cls, config: Config) -> Ladder:
@@ -97,6 +101,7 @@ class Ladder:
             leadership_team=config.escalation.leadership_team,
             overdue_label=config.labels.overdue.name,
             escalated_label=config.labels.escalated.name,
+            near_miss_top=Step(config.near_miss.highest_rung),
         )
 
 
@@ -126,7 +131,15 @@ def plan_sweep(items: Sequence[TrackedItem], now: datetime, config: Config) -> P
 
 
 def target_step(item: TrackedItem, today: date, ladder: Ladder) -> Step:
-    """The highest rung the item has earned today, ignoring what was already announced."""
+    """The highest rung the item has earned today, ignoring what was already announced; an
+    item of a near-miss climbs no higher than `near_miss.highest_rung`."""
+    step = _earned_step(item, today, ladder)
+    if item.info.near_miss and step.rank > ladder.near_miss_top.rank:
+        return ladder.near_miss_top
+    return step
+
+
+def _earned_step(item: TrackedItem, today: date, ladder: Ladder) -> Step:
     late = (today - item.due).days
     if late >= ladder.leadership_after_days and ladder.leadership_team:
         return Step.LEADERSHIP

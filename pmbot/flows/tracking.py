@@ -8,6 +8,7 @@ own item issues both markers live in the body:
     {"pm": 12, "key": "AI-1", "priority": "P1", "due": "2026-03-01",
      "owner": "alice" | null, "owner_is_team": false, "commander": "carol" | null,
      "authors": ["dave"], "opened": "2026-02-01", "type": "prevent" | null,
+     "near_miss": true (only on an item of a near-miss postmortem),
      "history": [{"at": ISO, "by": login, "cmd": "due", "from": ..., "to": ..., "why": ...}]}
 
 ``<!-- pmbot:follow {...} -->`` — how far the follow-up has gone (written by the sweep)::
@@ -109,9 +110,10 @@ class ItemInfo:
     authors: tuple[str, ...] = ()
     type: str | None = None
     history: tuple[Change, ...] = ()
+    near_miss: bool = False  # an item of a near-miss postmortem: lighter follow-through
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "pm": self.pm,
             "key": self.key,
             "priority": str(self.priority),
@@ -124,6 +126,9 @@ class ItemInfo:
             "type": self.type,
             "history": [c.to_json() for c in self.history[-HISTORY_CAP:]],
         }
+        if self.near_miss:  # written only when true: other items' markers stay as they were
+            data["near_miss"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ItemInfo:
@@ -139,6 +144,7 @@ class ItemInfo:
             authors=tuple(str(a) for a in data.get("authors") or ()),
             type=data.get("type"),
             history=tuple(Change.from_json(c) for c in data.get("history") or ()),
+            near_miss=data.get("near_miss") is True,
         )
 
 

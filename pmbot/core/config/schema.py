@@ -213,6 +213,24 @@ class Escalation(Model):
         return self
 
 
+# The rungs of the escalation ladder a near-miss's items may climb to (`highest_rung`).
+Rung = Literal["overdue", "commander", "leadership"]
+
+
+class NearMiss(Model):
+    """Lighter follow-through for the items of a near-miss postmortem."""
+
+    sla_days: Mapping[Priority, Days]
+    highest_rung: Rung
+    required_sections: tuple[Section, ...]
+
+    @field_validator("sla_days")
+    @classmethod
+    def _all_priorities(cls, v: Mapping[Priority, int]) -> Mapping[Priority, int]:
+        _require_all(v, Priority)
+        return v
+
+
 class Budget(Model):
     max_writes_per_run: Writes
     rate_limit_floor: Floor
@@ -353,6 +371,7 @@ class Config(Model):
     labels: Labels
     reminders: Reminders
     escalation: Escalation
+    near_miss: NearMiss
     budget: Budget
     project: Project
     org: OrgSettings
@@ -380,15 +399,21 @@ class Config(Model):
         _require_all(v, Priority)
         return v
 
+    def item_sla_days(self, severity: Severity | str | None) -> Mapping[Priority, int]:
+        """The SLA (days per priority) of a postmortem's items: a near-miss's are lighter."""
+        near = severity is not None and str(severity) == Severity.NEAR_MISS
+        return self.near_miss.sla_days if near else self.sla_days
+
     def priority_label(self, priority: Priority) -> LabelSpec:
         return self.labels.priority[priority]
 
     def type_label(self, item_type: ItemType) -> LabelSpec:
         return self.labels.type[item_type]
 
-    def sla_label(self, priority: Priority) -> LabelSpec:
-        """The SLA label of a priority, e.g. `sla:14d` for P0 with the defaults."""
-        days = str(self.sla_days[priority])
+    def sla_label(self, priority: Priority, severity: Severity | str | None = None) -> LabelSpec:
+        """The SLA label of a priority, e.g. `sla:14d` for P0 with the defaults (a
+        near-miss's items: its own SLA's, `sla:28d`)."""
+        days = str(self.item_sla_days(severity)[priority])
         spec = self.labels.sla
         return spec.model_copy(
             update={
@@ -403,6 +428,7 @@ class Config(Model):
             *(getattr(self.labels, name) for name in _FIXED_LABELS),
             *(self.priority_label(p) for p in Priority),
             *(self.sla_label(p) for p in Priority),  # two priorities may share an SLA
+            *(self.sla_label(p, Severity.NEAR_MISS) for p in Priority),
             *(self.type_label(t) for t in ItemType),
         ]
         unique: dict[str, LabelSpec] = {}

@@ -11,7 +11,7 @@ from pmbot.core import markers
 from pmbot.core.config import Config
 from pmbot.core.figures import item_due
 from pmbot.core.mentions import silence
-from pmbot.core.model import ActionItem, Postmortem
+from pmbot.core.model import ActionItem, Postmortem, Priority, Severity
 from pmbot.core.safe_markdown import neutralise_line
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.tracking import ItemInfo
@@ -69,11 +69,11 @@ def item_body(
     due = info.due
     if item.due is not None and item.due == due:
         source = "from the postmortem form"
-    elif item.due is None and due == item_due(item, info.opened, sla_days(config)):
-        source = f"the {item.priority} SLA"
+    elif item.due is None and due == item_due(item, info.opened, sla_days(config, pm.severity)):
+        source = f"the {item.priority} SLA" + (" of a near-miss" if info.near_miss else "")
     else:
         source = "moved with `/pmbot due`, see the comments"
-    sla = config.sla_days[item.priority]
+    sla = config.item_sla_days(pm.severity)[item.priority]
     title = _quiet(" ".join(pm.title.split()))
     doc = f" · [the document]({document})" if document else ""
     lines = [
@@ -95,9 +95,12 @@ def item_body(
 _NO_SUCCESS = "_not given: say how anyone can check it is done_"
 
 
-def item_labels(item: ActionItem, config: Config) -> tuple[str, ...]:
+def item_labels(
+    item: ActionItem, config: Config, severity: Severity | None = None
+) -> tuple[str, ...]:
+    """An item's labels; `severity`: its postmortem's (a near-miss's SLA label differs)."""
     names = [config.labels.action_item.name, config.priority_label(item.priority).name]
-    names.append(config.sla_label(item.priority).name)
+    names.append(config.sla_label(item.priority, severity).name)
     if item.type is not None:
         names.append(config.type_label(item.type).name)
     return tuple(names)
@@ -106,7 +109,9 @@ def item_labels(item: ActionItem, config: Config) -> tuple[str, ...]:
 def managed_labels(config: Config) -> frozenset[str]:
     """Labels intake sets from the form (others, like `overdue`, belong to the sweep)."""
     specs = [*config.labels.priority.values(), *config.labels.type.values()]
-    names = {s.name for s in specs} | {config.sla_label(p).name for p in config.sla_days}
+    names = {s.name for s in specs} | {
+        config.sla_label(p, sev).name for p in Priority for sev in (None, Severity.NEAR_MISS)
+    }
     return frozenset(names | {config.labels.action_item.name})
 
 
@@ -138,18 +143,20 @@ def new_info(pm: Postmortem, item: ActionItem, opened: date, config: Config) -> 
         pm=pm.issue_number or 0,
         key=item.key,
         priority=item.priority,
-        due=item_due(item, opened, sla_days(config)),
+        due=item_due(item, opened, sla_days(config, pm.severity)),
         opened=opened,
         owner=item.owner,
         owner_is_team=item.owner_is_team,
         commander=pm.incident_commander,
         authors=pm.authors,
         type=str(item.type) if item.type else None,
+        near_miss=pm.severity == Severity.NEAR_MISS,
     )
 
 
-def sla_days(config: Config) -> dict[str, int]:
-    return {str(p): d for p, d in config.sla_days.items()}
+def sla_days(config: Config, severity: Severity | None = None) -> dict[str, int]:
+    """The SLA in days per priority (as `item_due` wants it) of a postmortem's items."""
+    return {str(p): d for p, d in config.item_sla_days(severity).items()}
 
 
 # --- matching rows to issues ------------------------------------------------------------

@@ -72,14 +72,12 @@ def plan_items(
         actions += _removed(pm, issue, config)
     if not actions:
         return Plan()
-    labels = _label_specs(pm.action_items, config, removed=bool(unclaimed))
+    labels = _label_specs(pm, config, removed=bool(unclaimed))
     return Plan((EnsureLabels(0, specs=labels, urgency=FIRST), *actions))
 
 
-def _label_specs(
-    rows: Sequence[ActionItem], config: Config, *, removed: bool
-) -> tuple[LabelSpec, ...]:
-    wanted = {n for row in rows for n in item_labels(row, config)}
+def _label_specs(pm: Postmortem, config: Config, *, removed: bool) -> tuple[LabelSpec, ...]:
+    wanted = {n for row in pm.action_items for n in item_labels(row, config, pm.severity)}
     wanted |= {config.labels.removed.name} if removed else set()
     specs = {s.name: s for s in config.all_labels() if s.name in wanted}
     return tuple(specs.values())
@@ -99,7 +97,7 @@ def _create(
         key=row.key,
         title=item_title(row),
         body=with_markers(item_body(pm, row, info, config, document), info),
-        labels=item_labels(row, config),
+        labels=item_labels(row, config, pm.severity),
         assignees=assignee(row, unassignable),
         marker=item_marker(info),
         urgency=urgency(row.priority, 0, pm.issue_number or 0),
@@ -133,7 +131,7 @@ def _update(
         )
     if due_change is not None:
         actions.append(CreateComment(issue.number, _due_note(pm, due_change)))
-    actions += _relabel(row, issue, config)
+    actions += _relabel(pm, row, issue, config)
     logins = assignee(row, unassignable)
     if info.owner != issue.info.owner and (logins or issue.assignees):
         actions.append(SetAssignees(issue.number, logins))
@@ -148,7 +146,7 @@ def _updated_info(
 ) -> tuple[ItemInfo, Change | None]:
     """The item marker after an edit of the form. A due date moved by a `/pmbot` command
     stays until the form's own due date changes; every move is recorded with its reason."""
-    form_due = item_due(row, old.opened, sla_days(config))
+    form_due = item_due(row, old.opened, sla_days(config, pm.severity))
     change = None
     due = old.due
     if form_due != last_form_due(old):
@@ -184,11 +182,12 @@ def _due_note(pm: Postmortem, change: Change) -> str:
     )
 
 
-def _relabel(row: ActionItem, issue: TrackedItem, config: Config) -> list[Action]:
-    wanted = set(item_labels(row, config))
+def _relabel(pm: Postmortem, row: ActionItem, issue: TrackedItem, config: Config) -> list[Action]:
+    labels = item_labels(row, config, pm.severity)
+    wanted = set(labels)
     have = set(issue.labels)
     actions: list[Action] = []
-    add = tuple(n for n in item_labels(row, config) if n not in have)
+    add = tuple(n for n in labels if n not in have)
     if add:
         actions.append(AddLabels(issue.number, add))
     for name in sorted((have & managed_labels(config)) - wanted):

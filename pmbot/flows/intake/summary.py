@@ -113,7 +113,7 @@ def summary_body(
     matched, unclaimed = match_items(pm.action_items, issues)
     today = now.date()
     rows = [
-        _row(r, matched.get(r.key), item_due(r, today, sla_days(config)), today)
+        _row(r, matched.get(r.key), item_due(r, today, sla_days(config, pm.severity)), today)
         for r in pm.action_items
     ]
     parts = [
