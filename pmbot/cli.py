@@ -114,11 +114,22 @@ def _cmd_event(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
+    if not args.org and (args.shard or args.results):
+        flag = "--shard" if args.shard else "--results"
+        print(f"pmbot sweep: error: {flag} needs --org OWNER (an organisation's sweep)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     if args.org:
         from pmbot.app.sweep_org import sweep_org
 
         return sweep_org(
-            os.environ, args.org, dry_run=args.dry_run, now=now, config_path=_config_path(args)
+            os.environ,
+            args.org,
+            dry_run=args.dry_run,
+            now=now,
+            config_path=_config_path(args),
+            shard=args.shard,
+            results=Path(args.results) if args.results else None,
         )
     from pmbot.app.sweep import sweep
 
@@ -218,6 +229,18 @@ def _declared(kind: str) -> Callable[[str], object]:
     return convert
 
 
+def _shard(text: str) -> object:
+    """An argparse `type=` for `--shard K/N`: a bad value is a usage error (exit 2)."""
+    from pmbot.errors import PmbotError
+    from pmbot.flows.shard import Shard
+
+    try:
+        return Shard.parse(text)
+    except PmbotError as exc:
+        (problem,) = exc.problems
+        raise argparse.ArgumentTypeError(f"{problem.message} Fix: {problem.fix}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pmbot", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pmbot {__version__}")
@@ -266,6 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "--org",
                 metavar="OWNER",
                 help="every repository of OWNER with pmbot installed, read through search",
+            )
+            p.add_argument(
+                "--shard",
+                type=_shard,
+                metavar="K/N",
+                help="with --org: only the repositories of shard K of N (by a hash of the "
+                "name), for a job matrix; the run's write budget is the shard's",
+            )
+            p.add_argument(
+                "--results",
+                metavar="FILE",
+                help="with --org: write what the run did as JSON (see the README's schema)",
             )
         p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
         p.add_argument("--now", metavar="ISO", help="the clock (default: now)")

@@ -25,6 +25,7 @@ from pmbot.plan import (
     UpsertComment,
     Writer,
     apply,
+    share_budget,
     trim_to_budget,
     urgency,
 )
@@ -84,6 +85,25 @@ def test_budget_keeps_whole_items_most_urgent_first() -> None:
     assert list(deferred.by_issue()) == [10, 30]
     assert kept.writes == 6 and deferred.writes == 6
     assert kept.notes == ("deferred 6 writes to the next run (budget 7)",)
+
+
+def test_one_budget_shared_by_several_plans_most_urgent_first() -> None:
+    """An organisation's run: repositories' plans share the run's budget by urgency, each
+    within its own cap; trimming each plan to its share keeps exactly the shared items."""
+    plans = {
+        "acme/web": item_plan(1, Priority.P2, late=0) + item_plan(2, Priority.P1, late=3),
+        "acme/api": item_plan(1, Priority.P0, late=1) + item_plan(2, Priority.P1, late=9),
+        "acme/docs": item_plan(5, Priority.P0, late=0) + item_plan(6, Priority.P0, late=0),
+    }
+    shares = share_budget(plans, max_writes=12, caps={"acme/docs": 3})
+    # P0 api#1 (3), docs#5 (3; docs' cap then stops docs#6), P1 api#2 9 days late (3),
+    # P1 web#2 (3): the budget is spent, web#1 (P2) waits
+    assert shares == {"acme/web": 3, "acme/api": 6, "acme/docs": 3}
+    kept = {name: trim_to_budget(plan, shares[name])[0] for name, plan in plans.items()}
+    assert list(kept["acme/web"].by_issue()) == [2]
+    assert list(kept["acme/api"].by_issue()) == [1, 2]
+    assert list(kept["acme/docs"].by_issue()) == [5]
+    assert share_budget(plans, max_writes=2, caps={}) == dict.fromkeys(plans, 0)
 
 
 def test_budget_that_fits_everything_defers_nothing() -> None:

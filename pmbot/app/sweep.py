@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -170,6 +170,29 @@ def sweep_repository(
     """One repository's sweep: its open action items (`issues` when already read, as an
     organisation's search does), the ladder, the not-followed notes and, for a repository
     swept on its own, late postmortem documents; trimmed to the budget and applied."""
+    planned = plan_repository(gh, config, now, issues, log)
+    budget = config.budget.max_writes_per_run
+    result, _ = apply_repository(gh, config, planned, budget, now, dry_run, remaining, notes, log)
+    return result
+
+
+@dataclass(frozen=True)
+class RepositoryPlan:
+    """A repository's sweep as planned, before the budget: its items as read and the plan."""
+
+    found: ItemsRead
+    plan: Plan
+
+
+def plan_repository(
+    gh: GitHub,
+    config: Config,
+    now: datetime,
+    issues: Sequence[IssueSnapshot] | None = None,
+    log: Log = stderr_log,
+) -> RepositoryPlan:
+    """The reads and the plan of `sweep_repository` (an organisation's sweep plans every
+    repository first, then shares one run's budget between them)."""
     ladder, today = Ladder.from_config(config), utc(now).date()
 
     def needs_state(item: TrackedItem) -> bool:
@@ -183,14 +206,30 @@ def sweep_repository(
     plan += not_followed_plan(gh, found, config)
     if issues is None:
         plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
-    kept, deferred = trim_to_budget(plan, config.budget.max_writes_per_run)
+    return RepositoryPlan(found, plan)
+
+
+def apply_repository(
+    gh: GitHub,
+    config: Config,
+    planned: RepositoryPlan,
+    max_writes: int,
+    now: datetime,
+    dry_run: bool,
+    remaining: Callable[[], int | None],
+    notes: list[str],
+    log: Log = stderr_log,
+) -> tuple[ApplyResult, Plan]:
+    """A planned sweep trimmed to `max_writes`, most urgent first, and applied; what was
+    done and what was deferred to the next run."""
+    kept, deferred = trim_to_budget(planned.plan, max_writes)
     floor = config.budget.rate_limit_floor
-    refresh = replan_if_changed(gh, found.items, now, config, log)
+    refresh = replan_if_changed(gh, planned.found.items, now, config, log)
     result = apply(
         kept, gh, dry_run=dry_run, log=log, remaining=remaining, floor=floor, refresh=refresh
     )
     notes += _sweep_notes(result, deferred)
-    return result
+    return result, deferred
 
 
 def replan_if_changed(

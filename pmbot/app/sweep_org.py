@@ -5,7 +5,12 @@ The open action items of all repositories are read through search, 100 a page (s
 creation date past search's 1,000 results), so the reads for N items are ⌈N/100⌉ + c however
 many repositories the organisation has; then only the repositories that hold items are
 visited: their configuration (one read each), the comments the ladder needs, the writes.
-Writes are paced once for the token, across repositories, as GitHub limits them.
+Writes are paced once for the token, across repositories, as GitHub limits them, and the
+run's write budget is shared by its repositories, most urgent item first.
+
+`--shard K/N` sweeps one shard of the repositories (pmbot.flows.shard), for a job matrix:
+each shard is a run with its own budget, and `--results FILE` records what it did
+(app/sweep_results.py) for a job that gathers the shards'.
 """
 
 from __future__ import annotations
@@ -18,22 +23,28 @@ from pathlib import Path
 
 from pmbot.app.forms import action_item_form
 from pmbot.app.session import Log, repo_config, report_stats, stderr_log
-from pmbot.app.sweep import sweep_repository
+from pmbot.app.sweep import RepositoryPlan, apply_repository, plan_repository
+from pmbot.app.sweep_results import NOT_INSTALLED, SWEPT, RepositoryResult, SweepResults
 from pmbot.core.config import CONFIG_PATH, Config, load_config
+from pmbot.core.timestamps import iso
 from pmbot.errors import PmbotError
 from pmbot.flows.board import FIELDS, board_item, board_ref
 from pmbot.flows.items import read_items
+from pmbot.flows.shard import Shard, search_plan
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
 from pmbot.github.models import (
     BoardItem,
     GitHubSettings,
     IssueSnapshot,
+    OrgIssue,
     RateLimit,
     RequestStats,
 )
 from pmbot.github.org import GitHubOrg
 from pmbot.github.projects import ProjectBoard
+from pmbot.github.transport import GitHubHTTPError
+from pmbot.plan import ApplyResult, Plan, share_budget
 
 
 def org_adapters(environ: Mapping[str, str], org: str) -> tuple[GitHubOrg, GitHub]:
@@ -53,49 +64,125 @@ def sweep_org(
     dry_run: bool,
     now: datetime,
     config_path: Path | None,
+    shard: Shard | None = None,
+    results: Path | None = None,
 ) -> int:
     """Sweep every repository of `org` holding open action items and a pmbot configuration
-    (`--config`, when given, stands in for a repository's own)."""
+    (`--config`, when given, stands in for a repository's own); with `shard`, only the
+    repositories of that shard. One run's budget.max_writes_per_run (GITHUB_REPOSITORY's)
+    is shared by all its repositories, most urgent first; `results` gets what was done."""
     finder, home = org_adapters(environ, org)
     adapters: list[RepoBase] = [finder, home]
     notes: list[str] = []
+    record = SweepResults(org, None if shard is None else str(shard), iso(now), dry_run)
     failed = 0
     try:
         remaining = _remaining(adapters, home.log_rate_limit("start"))
         central = repo_config(home, config_path)
         label = central.labels.action_item.name
-        found = finder.search_issues(f'is:issue is:open label:"{label}" org:{org}')
+        found = _find(finder, org, label, shard, record, notes)
         by_repository: dict[str, list[IssueSnapshot]] = defaultdict(list)
         for hit in found:
             by_repository[hit.repository].append(hit.issue)
-        notes.append(f"{len(found)} open action items in {len(by_repository)} repositories")
+        where = "" if shard is None else f" (shard {shard})"
+        notes.append(f"{len(found)} open action items in {len(by_repository)} repositories{where}")
+        planned: dict[str, tuple[GitHub, Config, RepositoryPlan]] = {}
         on_board: list[BoardItem] = []
         for repository in sorted(by_repository):
             gh = repository_adapter(home, finder, repository, adapters)
             config = installed_config(gh, config_path, notes)
             if config is None:
+                record.repositories.append(RepositoryResult(repository, NOT_INSTALLED))
                 continue
             issues = by_repository[repository]
-            repo_notes: list[str] = []
-            result = sweep_repository(
-                gh, config, now, dry_run, remaining, repo_notes, issues,
-                log=_prefixed(repository),
-            )  # fmt: skip
-            notes += [f"{repository}: {note}" for note in repo_notes]
-            failed += len(result.failed)
+            log = _prefixed(repository)
+            planned[repository] = (gh, config, plan_repository(gh, config, now, issues, log))
             me = finder.login()
             form = action_item_form()
             tracked = read_items(issues, bot_login=me, config=config, form=form).items
             on_board += [board_item(item, repository) for item in tracked]
+        shares = share_budget(
+            {name: p.plan for name, (_, _, p) in planned.items()},
+            central.budget.max_writes_per_run,
+            {name: c.budget.max_writes_per_run for name, (_, c, _) in planned.items()},
+        )
+        for repository, (gh, config, plan) in planned.items():
+            repo_notes: list[str] = []
+            result, deferred = apply_repository(
+                gh, config, plan, shares[repository], now, dry_run, remaining, repo_notes,
+                _prefixed(repository),
+            )  # fmt: skip
+            notes += [f"{repository}: {note}" for note in repo_notes]
+            failed += len(result.failed)
+            record.repositories.append(_result(repository, plan, result, deferred))
         if central.project.board is not None:
             notes += _board(finder, central.project.board, on_board, dry_run)
+        record.complete = True
+        record.exit_code = 1 if failed else 0
     finally:
         home.log_rate_limit("end")
-        what = f"sweep --org {org}{' (dry run)' if dry_run else ''}"
+        what = f"sweep --org {org}{'' if shard is None else f' --shard {shard}'}"
+        what += " (dry run)" if dry_run else ""
         report_stats(_total(adapters), environ, what, notes=notes)
         for note in notes:
             stderr_log(f"pmbot {what}: {note}")
+        if results is not None:
+            record.write(results, _total(adapters))
     return 1 if failed else 0
+
+
+def _find(
+    finder: GitHubOrg,
+    org: str,
+    label: str,
+    shard: Shard | None,
+    record: SweepResults,
+    notes: list[str],
+) -> list[OrgIssue]:
+    """The open action items of the run's repositories, through search: the organisation's
+    query, or for a shard whichever of that and its own repositories by name reads fewer
+    pages (see pmbot.flows.shard)."""
+    base = f'is:issue is:open label:"{label}"'
+    org_query = f"{base} org:{org}"
+    if shard is None:
+        record.queries = 1
+        return finder.search_issues(org_query)
+    repositories = _installation_repositories(finder, org)
+    total = finder.search_count(org_query) if repositories is not None else 0
+    plan = search_plan(org_query, base, total, shard, repositories)
+    record.search_mode, record.queries = plan.mode, len(plan.queries)
+    notes.append(
+        f"shard {shard}: searched by {plan.mode} ({len(plan.queries)} queries, about "
+        f"{plan.expected_pages} pages; the other way about {plan.other_pages})"
+    )
+    hits = [hit for query in plan.queries for hit in finder.search_issues(query)]
+    return [hit for hit in hits if shard.holds(hit.repository)]
+
+
+def _installation_repositories(finder: GitHubOrg, org: str) -> list[str] | None:
+    """The organisation's repositories the App installation reaches; None for a token
+    that is not an installation's (GitHub answers 403)."""
+    try:
+        names = finder.installation_repositories()
+    except GitHubHTTPError as error:
+        if error.status in (403, 404):
+            return None
+        raise
+    return [n for n in names if n.split("/")[0].lower() == org.lower()]
+
+
+def _result(
+    repository: str, planned: RepositoryPlan, result: ApplyResult, deferred: Plan
+) -> RepositoryResult:
+    return RepositoryResult(
+        repository,
+        SWEPT,
+        items=len(planned.found.items),
+        writes=result.planned_writes if result.dry_run else result.writes,
+        planned_writes=planned.plan.writes,
+        deferred_writes=deferred.writes,
+        failed=tuple(sorted(f.issue for f in result.failed)),
+    )
 
 
 def _remaining(adapters: list[RepoBase], start: RateLimit | None) -> Callable[[], int | None]:

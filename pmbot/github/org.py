@@ -87,6 +87,13 @@ class GitHubOrg(RepoBase):
                 )
             since = last
 
+    def search_count(self, query: str) -> int:
+        """How many issues `query` matches: one read of a one-result page."""
+        params = {"q": query, "per_page": 1}
+        answer = self._search_page("/search/issues?" + urllib.parse.urlencode(params))
+        page: SearchPage = answer.data
+        return page.total_count
+
     def _read_slice(self, query: str, found: dict[int, OrgIssue]) -> tuple[int, str | None]:
         """Read the reachable pages of one query into `found`; its total_count and the
         creation time of the last issue read."""

@@ -31,7 +31,7 @@ from pmbot.plan.actions import (
     urgency,
 )
 from pmbot.plan.apply import ApplyResult, Failure, Log, Refresh, apply
-from pmbot.plan.budget import trim_to_budget
+from pmbot.plan.budget import share_budget, trim_to_budget
 from pmbot.plan.writer import Writer
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "Urgency",
     "Writer",
     "apply",
+    "share_budget",
     "trim_to_budget",
     "urgency",
 ]

@@ -27,12 +27,18 @@ def env(sb: Sandbox, tmp: Path) -> dict[str, str]:
     }
 
 
-def item(repo: State, n: int, due: date = DUE) -> int:
-    """An action item exactly as intake files it, due on `due`."""
+def item(
+    repo: State,
+    n: int,
+    due: date = DUE,
+    priority: Priority = Priority.P1,
+    user: str | None = None,
+) -> int:
+    """An action item exactly as intake files it (as `user`: an App's bot, say), due on `due`."""
     info = ItemInfo(
         pm=1,
         key=f"AI-{n}",
-        priority=Priority.P1,
+        priority=priority,
         due=due,
         opened=due - timedelta(days=28),
         owner="alice",
@@ -41,12 +47,13 @@ def item(repo: State, n: int, due: date = DUE) -> int:
         type="prevent",
     )
     text = f"Action item **AI-{n}** from the postmortem #1.\n\n**What:** fix {n}\n"
-    labels = (default_config().labels.action_item.name, "P1")
+    labels = (default_config().labels.action_item.name, str(priority))
     issue = repo.seed_issue(
         title=f"[AI-{n}] fix {n}",
         body=with_markers(text, info, None),
         labels=labels,
         assignees=["alice"],
+        user=user,
     )
     return issue.number
 
