@@ -36,8 +36,11 @@ class GitData(RepoBase):
         if not isinstance(data, dict) or data.get("type") != "file":
             return None
         if not data.get("content") and data.get("size", 0):  # over 1 MB: content is left out
-            return FileSnapshot(path=path, sha=data["sha"], text=self.read_blobs([data["sha"]])[0])
-        return FileSnapshot(path=path, sha=data["sha"], text=_decode(data.get("content", "")))
+            text = self.read_blobs([data["sha"]])[0]
+        else:
+            text = _decode(data.get("content", ""))
+        html = str(data.get("html_url") or "")
+        return FileSnapshot(path=path, sha=data["sha"], text=text, html_url=html)
 
     def list_tree(self, prefix: str = "", ref: str | None = None) -> list[tuple[str, str]]:
         """(path, blob sha) of every file under prefix, in one request (git trees, recursive)."""

@@ -191,6 +191,7 @@ class FileSnapshot(Frozen):
     path: str
     sha: str  # the git blob sha, comparable with `git_blob_sha(text)`
     text: str
+    html_url: str = ""  # the file on the web (the host's own, e.g. GitHub Enterprise's)
 
 
 class PullSnapshot(Frozen):

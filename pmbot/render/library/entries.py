@@ -36,7 +36,7 @@ INDEX_FILES = ("README.md", "index.json")
 DATA_MARKER = "document"
 # Keys of an index.json record that are not the document's marker data.
 BASE_KEYS = frozenset({"path", "title", "date", "severity", "services", "tags", "categories",
-                       "status", "issue"})  # fmt: skip
+                       "status", "issue", "repository", "url"})  # fmt: skip
 # pmbot writes ~20 values per action item; aliases expanding far past that are a bomb.
 MAX_FRONT_MATTER_VALUES = 50_000
 ENTRY_KEYS = frozenset(
@@ -56,6 +56,8 @@ class LibraryEntry:
     """One document, as its front matter describes it.
 
     `path` is POSIX and relative to the docs folder (`2025/2025-03-01-db-failover.md`).
+    In the central index (across repositories) `repository` names the document's repository,
+    `path` is relative to that repository and `url` is the document on the web.
     `problem` is set, and the other fields are best effort, when the document could not be
     read.
     """
@@ -70,6 +72,8 @@ class LibraryEntry:
     status: str | None = None
     issue: int | None = None
     problem: str | None = None
+    repository: str | None = None
+    url: str | None = None
     # The document's `pmbot:document` marker data (JSON-ready), as index.json records it.
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -93,6 +97,8 @@ class LibraryEntry:
             "categories": list(self.categories),
             "status": self.status,
             "issue": self.issue,
+            **({"repository": self.repository} if self.repository else {}),
+            **({"url": self.url} if self.url else {}),
         }
 
 

@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from pmbot.core.markers import defuse_markers
@@ -17,12 +18,13 @@ from pmbot.render.library.entries import LibraryEntry, scan_library
 TABLE_ROWS = 50  # rows shown; older postmortems are folded under the table
 FACET_INLINE = 12  # a facet with more values than this is folded in <details>
 SEVERITY_ORDER = ("SEV-1", "SEV-2", "SEV-3", "SEV-4", "near-miss")
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9._/-]")
 
 
-def _newest_first(entry: LibraryEntry) -> tuple[int, str, str]:
+def _newest_first(entry: LibraryEntry) -> tuple[int, str, str, str]:
     # Undated documents sort last; ties break on path so the output is deterministic.
     ordinal = -entry.date.toordinal() if entry.date else 1
-    return (ordinal, entry.path, entry.title)
+    return (ordinal, entry.path, entry.repository or "", entry.title)
 
 
 def _severity_rank(severity: str) -> tuple[int, str]:
@@ -59,19 +61,34 @@ def _cell(text: str) -> str:
     return link_text(" ".join(text.split())).replace("|", "\\|") or "—"
 
 
-def _row(entry: LibraryEntry) -> str:
+def entry_link(entry: LibraryEntry) -> str:
+    """A Markdown link to the entry's document: its URL when it lives in another repository
+    (the central index builds those itself), else its path relative to the index."""
+    return f"[{link_text(entry.title)}]({entry.url or link_target(entry.path)})"
+
+
+def repository_name(name: str | None) -> str:
+    """A repository's OWNER/NAME as inline code (only the characters GitHub allows in one)."""
+    return f"`{_NOT_IN_NAME.sub('', name or '')}`" if name else "—"
+
+
+def _row(entry: LibraryEntry, with_repository: bool) -> str:
     day = entry.date.isoformat() if entry.date else "undated"
-    title = f"[{link_text(entry.title)}]({link_target(entry.path)})"
+    where = [repository_name(entry.repository)] if with_repository else []
     services = ", ".join(entry.services)
     progress = entry.progress  # "5/7 done, 1 overdue", once recorded
-    cells = [day, entry.severity or "—", title, services, entry.status or "—", progress or "—"]
-    return "| " + " | ".join([*cells[:2], title, *(_cell(c) for c in cells[3:])]) + " |"
+    cells = [services, entry.status or "—", progress or "—"]
+    first = [day, entry.severity or "—", entry_link(entry), *where]
+    return "| " + " | ".join([*first, *(_cell(c) for c in cells)]) + " |"
 
 
 def _table(entries: Sequence[LibraryEntry]) -> list[str]:
-    header = ["| Date | Severity | Postmortem | Services | Status | Action items |"]
-    header.append("|---|---|---|---|---|---|")
-    return [*header, *(_row(e) for e in entries)]
+    """The index table; a Repository column when the entries come from several."""
+    with_repository = any(e.repository for e in entries)
+    columns = ["Date", "Severity", "Postmortem", *(["Repository"] * with_repository)]
+    columns += ["Services", "Status", "Action items"]
+    header = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return [*header, *(_row(e, with_repository) for e in entries)]
 
 
 def _facet(title: str, counts: Mapping[str, int], order: Sequence[str]) -> list[str]:
@@ -98,7 +115,12 @@ def _facets(good: Sequence[LibraryEntry]) -> list[str]:
     services = {k: len(v) for k, v in _grouped_by(good, "services").items()}
     tags = {k: len(v) for k, v in _grouped_by(good, "tags").items()}
     categories = {k: len(v) for k, v in _grouped_by(good, "categories").items()}
-    lines = _facet("Severity", severities, sorted(severities, key=_severity_rank))
+    repositories: dict[str, int] = defaultdict(int)
+    for entry in good:
+        if entry.repository:
+            repositories[entry.repository] += 1
+    lines = _facet("Repository", repositories, _by_count(repositories))
+    lines += _facet("Severity", severities, sorted(severities, key=_severity_rank))
     lines += _facet("Year", years, sorted(years, reverse=True))
     lines += _facet("Services", services, _by_count(services))
     lines += _facet("Tags", tags, _by_count(tags))
@@ -106,15 +128,21 @@ def _facets(good: Sequence[LibraryEntry]) -> list[str]:
     return lines
 
 
-def build_readme(entries: Sequence[LibraryEntry]) -> str:
+def build_readme(
+    entries: Sequence[LibraryEntry],
+    *,
+    title: str = "Postmortems",
+    source: str = "each document's front matter",
+    sections: Sequence[str] = (),
+) -> str:
     """The library's README.md: one table (each postmortem once, newest first, older rows
-    folded), facets with counts, unreadable documents last."""
+    folded), facets with counts, then `sections` (lines), unreadable documents last."""
     good = sorted((e for e in entries if not e.problem), key=_newest_first)
     bad = sorted((e for e in entries if e.problem), key=lambda e: e.path)
     lines = [
-        "# Postmortems",
+        f"# {title}",
         "",
-        "<!-- Generated by pmbot from each document's front matter; edits here are lost. -->",
+        f"<!-- Generated by pmbot from {source}; edits here are lost. -->",
         "",
         f"{len(good)} postmortem{'s' if len(good) != 1 else ''}.",
         "",
@@ -129,6 +157,7 @@ def build_readme(entries: Sequence[LibraryEntry]) -> str:
             f"<summary>{len(older)} older postmortem{'s' if len(older) != 1 else ''}</summary>"
         )
         lines += ["<details>", summary, "", *_table(older), "", "</details>", ""]
+    lines += sections
     if bad:
         lines += ["## Could not read", ""]
         lines += [f"- [{link_text(e.path)}]({link_target(e.path)}): {e.problem}" for e in bad]
@@ -137,11 +166,13 @@ def build_readme(entries: Sequence[LibraryEntry]) -> str:
     return defuse_markers("\n".join(lines).rstrip("\n") + "\n")
 
 
-def build_json(entries: Sequence[LibraryEntry]) -> str:
-    """index.json: one record per readable document, newest first; stable byte for byte."""
+def build_json(entries: Sequence[LibraryEntry], extra: Mapping[str, Any] | None = None) -> str:
+    """index.json: one record per readable document, newest first, with `extra` keys;
+    stable byte for byte."""
     good = sorted((e for e in entries if not e.problem), key=_newest_first)
     bad = sorted((e for e in entries if e.problem), key=lambda e: e.path)
     data = {
+        **(extra or {}),
         "pmbot": 1,
         "documents": [e.record() for e in good],
         "unreadable": [{"path": e.path, "problem": e.problem} for e in bad],
