@@ -6,7 +6,8 @@ page, sliced by creation date past search's 1,000 results), so those reads are â
 for N issues however many repositories the organisation has. Each repository that holds
 any is then read once for its configuration and, where it holds postmortems, up to
 PUBLISHED_PAGES list reads to date its documents (as `pmbot report` does). `--post` updates
-one report issue in `org.central_repository`, through the plan (a dry run prints it).
+one report issue in `org.central_repository` and the central library index there
+(app/central_index.py), through the plan (a dry run prints it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from pmbot.app.central_index import keep_central_index
 from pmbot.app.intake import parse
 from pmbot.app.report import published_dates
 from pmbot.app.session import repo_config, report_stats, stderr_log
@@ -28,13 +30,14 @@ from pmbot.app.sweep_org import (
     org_adapters,
     repository_adapter,
 )
-from pmbot.core.config import CONFIG_PATH
+from pmbot.core.config import CONFIG_PATH, Config
 from pmbot.core.reading import Intake
 from pmbot.errors import PmbotError
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.base import RepoBase
+from pmbot.github.client import GitHub
 from pmbot.github.models import IssueSnapshot
 from pmbot.plan import apply
 from pmbot.render.report import Format, Report, render_org_report
@@ -74,11 +77,13 @@ def report_org(
         records: list[PostmortemRecord] = []
         items: list[TrackedItem] = []
         by_repository: dict[str, Report] = {}
+        installed: list[tuple[GitHub, Config]] = []
         for repository in sorted(found):
             gh = repository_adapter(home, finder, repository, adapters)
             config = installed_config(gh, config_path, notes)
             if config is None:
                 continue
+            installed.append((gh, config))
             mine: list[PostmortemRecord] = []
             postmortems = found[repository]["postmortems"]
             published = published_dates(gh, config) if postmortems else None
@@ -108,8 +113,12 @@ def report_org(
             )
             plan = plan_report_post(body, mine_reports)
             done = apply(plan, gh, dry_run=dry_run, log=stderr_log)
-            code = 1 if done.failed else 0
             notes.append(f"report issue in {target}: {len(plan.actions)} writes planned")
+            kept, more = keep_central_index(
+                gh, installed, central, owner=org, dry_run=dry_run, log=stderr_log
+            )
+            notes += more
+            code = 1 if done.failed or kept.failed else 0
     finally:
         what = f"report --org {org}{' (dry run)' if dry_run else ''}"
         report_stats(_total(adapters), environ, what, notes=notes)

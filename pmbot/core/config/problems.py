@@ -52,6 +52,10 @@ _FIXES = {
     "document": "use a path relative to the repository root, e.g. .github/postmortem.md.j2.",
     "patterns": "fix the regular expression (Python `re` syntax).",
     "pattern": "fix the regular expression (Python `re` syntax).",
+    "central_repository": "use OWNER/NAME, e.g. acme/engineering-program, or null.",
+    "index_dir": "use a folder relative to the central repository's root, e.g. postmortems.",
+    "repositories": "list each repository once as OWNER/NAME, e.g. [acme/web, acme/api], "
+    "or null for every repository the token reaches.",
 }
 
 

@@ -244,6 +244,23 @@ class Project(Model):
 
 class OrgSettings(Model):
     central_repository: Repository | None
+    index_dir: str
+    repositories: tuple[Repository, ...] | None
+
+    @field_validator("index_dir")
+    @classmethod
+    def _inside_repo(cls, v: str) -> str:
+        return _repo_path(v)
+
+    @field_validator("repositories")
+    @classmethod
+    def _each_once(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        seen: set[str] = set()
+        for name in v or ():
+            if name.lower() in seen:
+                raise ValueError(f"{name} is listed twice")
+            seen.add(name.lower())
+        return v
 
 
 class Similar(Model):
