@@ -42,7 +42,7 @@ def report(
         items = tracked_items(gh, config, "all", stderr_log).items
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
-        targets = compute_targets(records, data, now, config)
+        targets = compute_targets(records, data, now, config, items=items)
         text = with_targets(text, fmt, targets)
         if fmt == "md":  # the weekly review's standing agenda closes the report
             agenda = compute_agenda(records, items, now, config)

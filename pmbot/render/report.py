@@ -177,7 +177,7 @@ def report_json(report: Report) -> dict[str, Any]:
     }
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -212,7 +212,7 @@ def _csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "group", "metric", "value"])
     for row in _csv_rows(report):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -405,12 +405,12 @@ def render_org_report(overall: Report, repositories: Mapping[str, Report], fmt: 
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["section", "group", "metric", "value"])
         for row in _csv_rows(overall):
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
         for name, values in rows.items():
             flat = {k: v for k, v in values.items() if k != "on_time"}
             flat.update({f"on_time_{k}": v for k, v in values["on_time"].items()})
             for metric, value in flat.items():
-                writer.writerow([_cell(v) for v in ("by_repository", name, metric, value)])
+                writer.writerow([csv_cell(v) for v in ("by_repository", name, metric, value)])
         return out.getvalue()
     table = _table(
         ["Repository", "Postmortems", "Open items", "Overdue", "On time (decided)"],

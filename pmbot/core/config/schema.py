@@ -272,6 +272,10 @@ class ReportSettings(Model):
     p0_p1_on_time_target: float = Field(gt=0, le=1)
     repeat_incidents_max: float = Field(gt=0, le=1)
     ttd_improvement_target: float = Field(gt=0, le=1)  # 0.2: 20% better than last quarter
+    recurrence_reduction_target: float = Field(gt=0, le=1)  # 0.5: half the incidents
+    recurrence_window_days: WindowDays
+    quality_score_target: float = Field(ge=1, le=5)  # of 5, like the scores
+    review_attendance_target: float = Field(gt=0, le=1)
 
 
 class Templates(Model):
