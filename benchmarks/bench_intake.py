@@ -34,8 +34,8 @@ def body(k: int) -> str:
         f"A drill shows thing {i} fixed | CF{i % 4 + 1} |"
         for i in range(k)
     ]
-    start = text.index(HEAD) + len(HEAD)
-    return text[:start] + "\n".join(rows) + text[text.index("\n\n### Lessons learned") :]
+    start = text.index("### Action items\n\n") + len("### Action items\n\n")
+    return text[:start] + HEAD + "\n".join(rows) + text[text.index("\n\n### Lessons learned") :]
 
 
 def documents(n: int) -> dict[str, str]:

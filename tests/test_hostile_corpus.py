@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from helpers.gfm import DOCUMENT_SECTIONS, Page, live_mentions
+from helpers.intake import with_item_rows
 
 from pmbot.cli import main
 from pmbot.core import markers
@@ -37,8 +38,9 @@ BOT = "github-actions[bot]"
 TEAM = "acme/eng-leads"
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 PEOPLE = ("mrivera", "jchen", "dkim", "spatel", "lnguyen", "carol")
-# The people the example's form names: commander, authors, owners (a team among them).
-NAMED = {"mrivera", "jchen", "dkim", "spatel", "lnguyen", "acme/sre"}
+# The people the example's form names: commander, authors, owners (a team among them),
+# responders and the review meeting's facilitator and attendees.
+NAMED = {"mrivera", "jchen", "dkim", "spatel", "lnguyen", "acme/sre", "aokafor"}
 SECTIONS = list(DOCUMENT_SECTIONS)
 
 
@@ -50,10 +52,7 @@ def section(body: str, heading: str, text: str) -> str:
 
 
 def rows(body: str, new: list[str]) -> str:
-    head = "|---|---|---|---|---|---|---|\n"
-    start = body.index(head) + len(head)
-    end = body.index("\n\n### Lessons learned")
-    return body[:start] + "\n".join(new) + body[end:]
+    return with_item_rows(new, body)
 
 
 def row(

@@ -27,6 +27,7 @@ from helpers.intake import (
     run,
     seed,
     summaries,
+    with_item_rows,
 )
 
 from pmbot.app.event import dispatch
@@ -38,15 +39,7 @@ from pmbot.github.client import GitHub
 from pmbot.render.library import build_index
 from pmbot.sandbox import Sandbox
 
-
-def with_items(rows: list[str], body: str | None = None) -> str:
-    """The example with its action-item table rows replaced."""
-    text = body or example()
-    head = "| What | Owner | Priority | Due | Type | Success | Addresses |\n"
-    head += "|---|---|---|---|---|---|---|\n"
-    start = text.index(head) + len(head)
-    end = text.index("\n\n### Lessons learned")
-    return text[:start] + "\n".join(rows) + text[end:]
+with_items = with_item_rows
 
 
 def rows(k: int) -> list[str]:
@@ -252,7 +245,7 @@ def test_edited_row_updates_only_what_changed_and_records_the_due_date(sandbox: 
     number = seed(sandbox, example())
     run(sandbox, number)
     body = example().replace("| @spatel | P2 | 2027-01-29 |", "| @spatel | P2 | 2027-02-12 |")
-    body = body.replace("| Improve monitoring | @mrivera | P2 | | detect | | |\n", "")
+    body = body.replace("| AI-7 | Improve monitoring | @mrivera | P2 | | detect | | | |\n", "")
     sandbox.state.issues[number].body = body
     run(sandbox, number)
     moved = next(i for i in items(sandbox) if "one-approval" in i.title)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.intake import NOW, adapter, env, example, items, run, seed
+from helpers.intake import NOW, adapter, env, items, run, seed, with_item_rows
 
 from pmbot.app.event import dispatch
 from pmbot.app.report import report
@@ -26,16 +26,12 @@ INDEX = "docs/postmortems/index.json"
 
 def with_items(k: int) -> str:
     """The example with k plain action items, all owned by one person."""
-    text = example()
-    head = "| What | Owner | Priority | Due | Type | Success | Addresses |\n"
-    head += "|---|---|---|---|---|---|---|\n"
-    start, end = text.index(head) + len(head), text.index("\n\n### Lessons learned")
     rows = [
         f"| Fix thing number {i} in the checkout path | @jchen | P{i % 4} | | prevent | "
         f"A drill shows thing {i} fixed | CF1 |"
         for i in range(k)
     ]
-    return text[:start] + "\n".join(rows) + text[end:]
+    return with_item_rows(rows)
 
 
 def event_for(gh: GitHub, action: str, number: int) -> Callable[[], int]:

@@ -153,3 +153,23 @@ def test_priority_words(text: str, priority: str) -> None:
 def test_priority_refused() -> None:
     with pytest.raises(Unreadable, match="not a priority"):
         parse_priority("P4")
+
+
+def test_depends_on_in_a_column_and_in_a_list() -> None:
+    text = """\
+| ID | What | Owner | Priority | Depends on |
+|---|---|---|---|---|
+| AI-1 | Show config pushes on the dashboard | @a | P2 | |
+| AI-2 | Add a canary stage | @a | P1 | AI-1, ai-3 AI-1 |
+
+- [AI-3][P2] Reject small pools — @b, depends on: AI-1, AI-2, success: CI fails, after a drill
+- [P3] Write the runbook — @b, blocked by: AI-3
+"""
+    r = reader()
+    items = parse_action_items(text, r)
+    assert r.problems == []
+    assert [(i.key, i.depends_on) for i in items[:3]] == [
+        ("AI-1", ()), ("AI-2", ("AI-1", "ai-3")), ("AI-3", ("AI-1", "AI-2"))
+    ]  # fmt: skip
+    assert items[2].success == "CI fails, after a drill"  # "after" is no dependency
+    assert items[3].depends_on == ("AI-3",)

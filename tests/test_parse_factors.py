@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pmbot.core.model import FactorCategory
+from pmbot.core.model import FactorCategory, FactorWeight
 from pmbot.core.parse.common import FieldReader
 from pmbot.core.parse.factors import parse_factors
 
@@ -58,3 +58,38 @@ def test_duplicate_keys() -> None:
     r = reader()
     parse_factors("- CF1 [technical] a\n- CF1 [process] b", r)
     assert "CF1 is used twice" in r.problems[0].message
+
+
+def test_weight_in_the_tag_a_second_tag_or_a_column() -> None:
+    text = """\
+- CF1 [technical, primary] Schema accepts any pool size.
+- CF2 [process] [contributing] Config pushes skip canary.
+- CF3 [organizational] [draft] Owners not asked to review.
+- [external][Main] Marketing campaign doubled traffic.
+"""
+    r = reader()
+    factors = parse_factors(text, r)
+    assert r.problems == []
+    assert [f.weight for f in factors] == [
+        FactorWeight.PRIMARY, FactorWeight.CONTRIBUTING, None, FactorWeight.PRIMARY
+    ]  # fmt: skip
+    # A second bracket that names no weight is part of the text, as it always was.
+    assert factors[2].description == "[draft] Owners not asked to review."
+    assert [f.category for f in factors] == list(FactorCategory)
+
+
+def test_weight_column_and_a_weight_that_is_not_one() -> None:
+    text = """\
+| ID | Category | Weight | Factor |
+|---|---|---|---|
+| CF1 | technical | Primary | Schema accepts any pool size. |
+| CF2 | process | | Config pushes skip canary. |
+| CF3 | process | huge | Owners not asked. |
+"""
+    r = reader(10)
+    factors = parse_factors(text, r)
+    assert [f.weight for f in factors[:2]] == [FactorWeight.PRIMARY, None]
+    assert [(p.line, p.message) for p in r.problems] == [
+        (14, "'huge' is not a weight for factor 'Owners not asked.'.")
+    ]
+    assert "primary or contributing" in r.problems[0].fix

@@ -121,3 +121,33 @@ def test_unreadable_table_time_names_the_cell() -> None:
         (4, "'(empty)' in the time column is not a time."),
     ]
     assert "HH:MM" in r.problems[0].fix
+
+
+def test_source_column_and_source_tags() -> None:
+    table = """\
+| Time (UTC) | Event | Source |
+|---|---|---|
+| 14:02 | Errors begin | Metric |
+| 14:09 | Alert fires | alert |
+| 14:20 | Incident declared | |
+"""
+    r = reader()
+    events = parse_timeline(table, r, START)
+    assert r.problems == []
+    assert [(e.text, e.source) for e in events] == [
+        ("Errors begin", "metric"), ("Alert fires", "alert"), ("Incident declared", None)
+    ]  # fmt: skip
+    lines = """\
+14:02 [metric] Errors begin
+14:09 - [alert] Alert fires
+14:20 [chat]: Incident declared
+14:25 [SEV-2] declared in the channel
+14:30 [Status Page] Updated
+"""
+    events = parse_timeline(lines, r, START)
+    assert r.problems == []
+    assert [e.source for e in events] == ["metric", "alert", "chat", None, "status page"]
+    # A bracket naming no source is the event's own text, as before sources existed.
+    assert [e.text for e in events][2:4] == [
+        "Incident declared", "[SEV-2] declared in the channel"
+    ]  # fmt: skip

@@ -375,3 +375,62 @@ def test_an_unreadable_share_names_the_field_and_the_fix(tmp_path: Path) -> None
     [problem] = [p for p in problems_of(values, lines) if "share" in p.message]
     assert problem.field.startswith("Share affected") and problem.line is not None
     assert "38%" in problem.fix
+
+
+def test_example_review_meeting_and_responders(example: Postmortem) -> None:
+    assert example.responders == ("@dkim", "@mrivera", "@jchen", "@spatel", "Lee Park")
+    assert example.review.held_on == date(2026, 11, 10)
+    assert example.review.facilitator == "@aokafor"
+    assert example.review.attendees == ("@mrivera", "@jchen", "@dkim", "@lnguyen", "Lee Park")
+    # @spatel missed the meeting; @lnguyen attended without having responded.
+    assert example.attendance is not None
+    assert (example.attendance.responders, example.attendance.attended) == (5, 4)
+    assert example.attendance.share == pytest.approx(0.8)
+
+
+def test_example_weights_sources_and_dependencies(example: Postmortem) -> None:
+    assert [str(f.weight) for f in example.contributing_factors] == [
+        "primary", "contributing", "contributing", "contributing"
+    ]  # fmt: skip
+    assert all(e.source for e in example.timeline)
+    assert {e.source for e in example.timeline} >= {"alert", "deploy", "chat", "note"}
+    assert [(i.key, i.depends_on) for i in example.action_items if i.depends_on] == [
+        ("AI-1", ("AI-4",))
+    ]
+
+
+def test_people_are_logins_or_names_and_compared_loosely() -> None:
+    pm = build_postmortem(
+        {
+            **MINIMAL,
+            "responders": "@DKim\n- Dana Kim\n- @carol and Lee",
+            "attendees": "dkim, dana  kim; @someone",
+            "facilitator": "Sam Ortiz",
+        },
+        labels=LABELS,
+    )
+    assert pm.responders == ("@DKim", "Dana Kim", "@carol", "Lee")
+    assert pm.review.facilitator == "Sam Ortiz"
+    assert pm.attendance is not None and (pm.attendance.responders, pm.attendance.attended) == (
+        4, 2
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("attendees", "@alice, @acme/sre", "'@acme/sre' is a team, not a person."),
+        ("responders", "@-bad-", "'@-bad-' is not a GitHub login or team."),
+        ("facilitator", "carol@example.com", "'carol@example.com' is not a login or a name."),
+        ("review_date", "next week", "'next week' is not a date pmbot can read."),
+        ("review_date", "2026-10-01", "the review meeting on 2026-10-01 is before the incident "
+         "started (2026-11-03)."),
+    ],
+)  # fmt: skip
+def test_review_fields_name_their_problem(field: str, value: str, message: str) -> None:
+    values = {**MINIMAL, "started_at": "2026-11-03 14:02", field: value}
+    found = problems_of(values, {field: 170})
+    assert [(p.field, p.line, p.message) for p in found] == [
+        (f"{LABELS[field]} [{field}]", 170, message)
+    ]
+    assert found[0].fix

@@ -23,10 +23,12 @@ from pmbot.core.model import (
     ActionItem,
     ContributingFactor,
     FactorCategory,
+    FactorWeight,
     Impact,
     ItemType,
     Postmortem,
     Priority,
+    ReviewMeeting,
     Severity,
     TimelineEvent,
     WhyChain,
@@ -56,6 +58,10 @@ def full_postmortem() -> Postmortem:
         status="in review",
         incident_commander="alice",
         authors=("bob", "carol"),
+        responders=("@alice", "@bob", "@dave", "Erin Ng"),
+        review=ReviewMeeting(
+            held_on=date(2025, 3, 6), facilitator="Frank Li", attendees=("@alice", "@bob", "@gus")
+        ),
         started=at(14, 2),
         detected=at(14, 9),
         mitigated=at(15, 0),
@@ -71,14 +77,19 @@ def full_postmortem() -> Postmortem:
         ),
         summary="The primary database ran out of disk.\nFailover stalled on a stale replica.",
         timeline=(
-            TimelineEvent(at=at(14, 2), text="Primary disk reaches 100%; writes fail."),
-            TimelineEvent(at=at(14, 9), text="Latency alert pages the on-call."),
+            TimelineEvent(
+                at=at(14, 2), text="Primary disk reaches 100%; writes fail.", source="metric"
+            ),
+            TimelineEvent(at=at(14, 9), text="Latency alert pages the on-call.", source="alert"),
             TimelineEvent(at=at(15, 0), text="Writes drained to the replica | traffic recovers."),
             TimelineEvent(at=at(15, 32), text="Replication healthy; incident resolved."),
         ),
         contributing_factors=(
             ContributingFactor(
-                key="CF1", category=FactorCategory.TECHNICAL, description="No disk alert."
+                key="CF1",
+                category=FactorCategory.TECHNICAL,
+                description="No disk alert.",
+                weight=FactorWeight.PRIMARY,
             ),
             ContributingFactor(
                 key="CF2",
@@ -115,6 +126,7 @@ def full_postmortem() -> Postmortem:
                 priority=Priority.P2,
                 type=ItemType.PROCESS,
                 addresses="CF2",
+                depends_on=("AI-1",),
             ),
         ),
         lessons="Alerts that are muted are alerts that do not exist.",
@@ -312,6 +324,21 @@ def test_the_document_marker_carries_the_rest() -> None:
         "due": "2025-04-28",
         "state": "overdue",
         "type": "process",
+        "depends_on": ["AI-1"],
+    }
+    assert data["responders"] == ["@alice", "@bob", "@dave", "Erin Ng"]
+    assert data["review_meeting"] == {
+        "date": "2025-03-06",
+        "facilitator": "Frank Li",
+        "attendees": ["@alice", "@bob", "@gus"],
+    }
+    # @alice and @bob of four responders attended; @gus attended without responding.
+    assert data["attendance"] == {"responders": 4, "attended": 2, "share": 0.5}
+    assert [f["weight"] for f in data["contributing_factors"]] == ["primary", None]
+    assert data["timeline"] == {
+        "entries": 4,
+        "with_source": 2,
+        "sources": {"metric": 1, "alert": 1},
     }
     assert data["lifecycle"] == [
         {"stage": "In review", "date": "2025-03-02"},

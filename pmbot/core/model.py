@@ -44,9 +44,16 @@ class FactorCategory(StrEnum):
     EXTERNAL = "external"
 
 
+class FactorWeight(StrEnum):
+    PRIMARY = "primary"
+    CONTRIBUTING = "contributing"
+
+
 class TimelineEvent(Frozen):
     at: AwareDatetime
     text: str
+    # Where the entry comes from (alert, deploy, chat, note …), lower-case; None when not said.
+    source: str | None = None
     line: int | None = None  # line in the issue body, for findings
 
 
@@ -54,6 +61,7 @@ class ContributingFactor(Frozen):
     key: str  # "CF1" …, as written in the form or assigned in order
     category: FactorCategory
     description: str
+    weight: FactorWeight | None = None  # primary or contributing; None when not said
     line: int | None = None
 
 
@@ -80,6 +88,7 @@ class ActionItem(Frozen):
     type: ItemType | None = None
     success: str | None = None
     addresses: str | None = None  # key of the contributing factor, e.g. "CF2"
+    depends_on: tuple[str, ...] = ()  # keys of the items that must be done first, as written
     line: int | None = None
 
 
@@ -100,12 +109,43 @@ class Impact(Frozen):
         return self.minutes * (1.0 if self.share is None else self.share)
 
 
+def person_key(person: str) -> str:
+    """How two mentions of a person are compared: `@DKim` and `dkim` are the same person."""
+    return " ".join(person.removeprefix("@").split()).casefold()
+
+
+class ReviewMeeting(Frozen):
+    """The postmortem's review meeting. People are `@login` or a name as written."""
+
+    held_on: date | None = None  # the day of the meeting
+    facilitator: str | None = None
+    attendees: tuple[str, ...] = ()
+
+    @property
+    def recorded(self) -> bool:
+        return self.held_on is not None or self.facilitator is not None or bool(self.attendees)
+
+
+class Attendance(Frozen):
+    """How many of the incident's responders attended its review meeting."""
+
+    responders: int
+    attended: int
+
+    @property
+    def share(self) -> float:
+        return self.attended / self.responders
+
+
 class Postmortem(Frozen):
     title: str
     severity: Severity
     status: str = "draft"
     incident_commander: str | None = None
     authors: tuple[str, ...] = ()
+    # Who responded to the incident: `@login` or a name as written.
+    responders: tuple[str, ...] = ()
+    review: ReviewMeeting = Field(default_factory=ReviewMeeting)
     started: AwareDatetime | None = None
     detected: AwareDatetime | None = None
     mitigated: AwareDatetime | None = None
@@ -135,6 +175,15 @@ class Postmortem(Frozen):
     def date(self) -> date | None:
         moment = self.started or self.detected or self.resolved
         return moment.date() if moment else None
+
+    @property
+    def attendance(self) -> Attendance | None:
+        """Responders who attended the review meeting; None unless both lists are given."""
+        if not self.responders or not self.review.attendees:
+            return None
+        present = {person_key(p) for p in self.review.attendees}
+        responders = {person_key(p) for p in self.responders}
+        return Attendance(responders=len(responders), attended=len(responders & present))
 
 
 def utc(moment: datetime) -> datetime:

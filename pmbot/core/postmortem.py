@@ -13,14 +13,14 @@ from itertools import pairwise
 from typing import TypeVar
 
 from pmbot.core.markers import defuse_markers
-from pmbot.core.model import Impact, Postmortem, Severity
+from pmbot.core.model import Impact, Postmortem, ReviewMeeting, Severity
 from pmbot.core.parse.action_items import parse_action_items
 from pmbot.core.parse.common import FieldReader, Unreadable, short, split_list
 from pmbot.core.parse.factors import parse_factors
 from pmbot.core.parse.impact import parse_minutes, parse_share, parse_slo
 from pmbot.core.parse.timeline import parse_timeline
-from pmbot.core.parse.times import parse_moment
-from pmbot.core.parse.users import parse_user, parse_users
+from pmbot.core.parse.times import parse_date, parse_moment
+from pmbot.core.parse.users import parse_people, parse_person, parse_user, parse_users
 from pmbot.core.parse.whys import parse_whys
 from pmbot.errors import FormError
 
@@ -93,6 +93,8 @@ def build_postmortem(
         **_lists(form),
         **_analysis(form, times["started"], max_action_items, max_timeline_rows),
         "impact": _impact(form),
+        "responders": tuple(form.parsed("responders", parse_people) or ()),
+        "review": _review_meeting(form, times["started"]),
         "pledge": bool(form.values.get("pledge")),
         "issue_number": issue_number,
         "lines": dict(form.lines),
@@ -203,6 +205,21 @@ def _impact(form: _Values) -> Impact:
         minutes=minutes,
         share=form.parsed("impact_share", parse_share),
         description=form.text("impact"),
+    )
+
+
+def _review_meeting(form: _Values, started: datetime | None) -> ReviewMeeting:
+    held_on = form.parsed("review_date", parse_date)
+    if held_on is not None and started is not None and held_on < started.date():
+        form.reader("review_date").problem(
+            f"the review meeting on {held_on} is before the incident started ({started:%Y-%m-%d}).",
+            "check the date: write the day the review meeting was held, as YYYY-MM-DD.",
+        )
+    facilitator = form.parsed("facilitator", parse_person)
+    return ReviewMeeting(
+        held_on=held_on,
+        facilitator=facilitator,
+        attendees=tuple(form.parsed("attendees", parse_people) or ()),
     )
 
 

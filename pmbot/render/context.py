@@ -16,7 +16,7 @@ from pmbot.core import figures as fig
 from pmbot.core.lifecycle import ItemProgress, ItemState, Progress, Stage, Tracking, status
 from pmbot.core.markers import defuse_markers
 from pmbot.core.mentions import silence
-from pmbot.core.model import Postmortem, utc
+from pmbot.core.model import Postmortem, TimelineEvent, utc
 from pmbot.core.safe_markdown import inert_line, neutralise, neutralise_line
 from pmbot.core.timestamps import iso
 from pmbot.render.findings import shorten
@@ -78,6 +78,7 @@ class TimelineRow:
     text: str
     day: str  # "2025-03-01": the shipped template shows it once per day
     time: str  # "14:02"
+    source: str | None = None  # alert, deploy, chat, note …
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,21 @@ class FactorRow:
     key: str
     category: str
     description: str
+    weight: str | None = None  # primary or contributing
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """The review meeting. People read `@login` or a name."""
+
+    date: str | None
+    facilitator: str | None
+    attendees: tuple[str, ...]
+    attendance: str | None  # "4 of 5 responders (80%)", when both lists are given
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.date or self.facilitator or self.attendees)
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,8 @@ class ItemRow:
     issue: int | None  # the item's issue, once opened
     issue_link: str  # "[#12](https://…/issues/12)", "#12", or "—"
     state: str  # open, overdue, done, won't do, not opened yet
+    depends_on: tuple[str, ...] = ()  # keys of the items this one waits for, as written
+    blocked_by: tuple[str, ...] = ()  # the same, as their issue links (the key before one)
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,8 @@ class DocumentContext:
     issue: int | None
     incident_commander: str | None
     authors: tuple[str, ...]
+    responders: tuple[str, ...]  # `@login` or a name
+    review: ReviewContext
     services: tuple[str, ...]
     tags: tuple[str, ...]
     started: str | None
@@ -147,6 +167,7 @@ class DocumentContext:
     impact: ImpactContext
     figures: FigureContext
     timeline: tuple[TimelineRow, ...]
+    timeline_sources: bool  # whether any entry says its source (the template adds a column)
     factors: tuple[FactorRow, ...]
     whys: tuple[WhyChainContext, ...]
     went_well: str | None
@@ -188,6 +209,32 @@ def _lines(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(v for v in (_line(value) for value in values) if v)
 
 
+def _person(person: str) -> str:
+    """`@login` (a login needs no defusing: its characters are safe) or a name, made inert."""
+    return f"@{_line(person[1:])}" if person.startswith("@") else _line(person)
+
+
+def _people(people: Iterable[str]) -> tuple[str, ...]:
+    return tuple(p for p in (_person(person) for person in people) if p.strip("@"))
+
+
+def _attendance(pm: Postmortem) -> str | None:
+    found = pm.attendance
+    if found is None:
+        return None
+    return f"{found.attended} of {found.responders} responders ({found.share:.0%})"
+
+
+def _review(pm: Postmortem) -> ReviewContext:
+    meeting = pm.review
+    return ReviewContext(
+        date=meeting.held_on.isoformat() if meeting.held_on else None,
+        facilitator=_person(meeting.facilitator) if meeting.facilitator else None,
+        attendees=_people(meeting.attendees),
+        attendance=_attendance(pm),
+    )
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else iso(moment)
 
@@ -196,10 +243,14 @@ def _shown(moment: datetime | None) -> str | None:
     return None if moment is None else utc(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def _timeline_row(at: datetime, text: str) -> TimelineRow:
-    moment = utc(at)
+def _timeline_row(event: TimelineEvent) -> TimelineRow:
+    moment = utc(event.at)
     return TimelineRow(
-        _shown(at) or "", text, moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
+        _shown(event.at) or "",
+        _cell_text(event.text) or "",
+        moment.strftime("%Y-%m-%d"),
+        moment.strftime("%H:%M"),
+        _line(event.source) if event.source else None,
     )
 
 
@@ -282,6 +333,17 @@ def _issue_link(number: int | None, issues_url: str | None) -> str:
     return f"[#{number}]({issues_url}/{number})" if issues_url else f"#{number}"
 
 
+def _blocked_by(keys: Iterable[str], pm: Postmortem, tracking: Tracking) -> tuple[str, ...]:
+    """Each key as its item's issue link once the issue exists, else the key as written."""
+    known = {item.key.casefold(): item.key for item in pm.action_items}
+    shown = []
+    for key in keys:
+        found = tracking.items.get(known.get(key.casefold(), key))
+        issue = found.issue if found else None
+        shown.append(_issue_link(issue, tracking.issues_url) if issue else _line(key))
+    return tuple(shown)
+
+
 def _items(pm: Postmortem, tracking: Tracking) -> tuple[ItemRow, ...]:
     rows = []
     for item in pm.action_items:
@@ -301,6 +363,8 @@ def _items(pm: Postmortem, tracking: Tracking) -> tuple[ItemRow, ...]:
                 issue=found.issue,
                 issue_link=_issue_link(found.issue, tracking.issues_url),
                 state=str(found.state),
+                depends_on=_lines(item.depends_on),
+                blocked_by=_blocked_by(item.depends_on, pm, tracking),
             )
         )
     return tuple(rows)
@@ -368,6 +432,33 @@ def _front_matter(pm: Postmortem, stages: tuple[Stage, ...]) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
 
 
+def _review_data(pm: Postmortem) -> dict[str, Any] | None:
+    review = _review(pm)
+    if not review.recorded:
+        return None
+    return {"date": review.date, "facilitator": review.facilitator,
+            "attendees": list(review.attendees)}  # fmt: skip
+
+
+def _attendance_data(pm: Postmortem) -> dict[str, Any] | None:
+    """Responders who attended the review: the attendance target's numbers."""
+    found = pm.attendance
+    if found is None:
+        return None
+    share = round(found.share, 4)
+    return {"responders": found.responders, "attended": found.attended, "share": share}
+
+
+def _timeline_data(pm: Postmortem) -> dict[str, Any]:
+    """How many timeline entries say where they come from, and from which sources."""
+    sources: dict[str, int] = {}
+    for event in pm.timeline:
+        if event.source:
+            key = _line(event.source)
+            sources[key] = sources.get(key, 0) + 1
+    return {"entries": len(pm.timeline), "with_source": sum(sources.values()), "sources": sources}
+
+
 def document_data(
     pm: Postmortem, numbers: Mapping[str, float | None], tracking: Tracking
 ) -> dict[str, Any]:
@@ -378,6 +469,18 @@ def document_data(
         "categories": sorted({str(cf.category) for cf in pm.contributing_factors}),
         "incident_commander": _line(pm.incident_commander) if pm.incident_commander else None,
         "authors": list(_lines(pm.authors)),
+        "responders": list(_people(pm.responders)),
+        "review_meeting": _review_data(pm),
+        "attendance": _attendance_data(pm),
+        "contributing_factors": [
+            {
+                "key": _line(cf.key),
+                "category": str(cf.category),
+                "weight": str(cf.weight) if cf.weight else None,
+            }
+            for cf in pm.contributing_factors
+        ],
+        "timeline": _timeline_data(pm),
         "started": _iso(pm.started),
         "detected": _iso(pm.detected),
         "mitigated": _iso(pm.mitigated),
@@ -393,6 +496,7 @@ def document_data(
                 "due": row.due,
                 "state": row.state,
                 "type": row.type,
+                "depends_on": list(row.depends_on),
             }
             for item, row in zip(pm.action_items, rows, strict=True)
         ],
@@ -422,6 +526,8 @@ def build_context(
         issue=pm.issue_number,
         incident_commander=_line(pm.incident_commander) if pm.incident_commander else None,
         authors=_lines(pm.authors),
+        responders=_people(pm.responders),
+        review=_review(pm),
         services=_lines(pm.services),
         tags=_lines(pm.tags),
         started=_shown(pm.started),
@@ -440,9 +546,15 @@ def build_context(
             slo_window_days=pm.impact.slo_window_days,
         ),
         figures=figure_context,
-        timeline=tuple(_timeline_row(e.at, _cell_text(e.text) or "") for e in pm.timeline),
+        timeline=tuple(_timeline_row(e) for e in pm.timeline),
+        timeline_sources=any(e.source for e in pm.timeline),
         factors=tuple(
-            FactorRow(_line(cf.key), str(cf.category), _text(cf.description) or "")
+            FactorRow(
+                _line(cf.key),
+                str(cf.category),
+                _text(cf.description) or "",
+                str(cf.weight) if cf.weight else None,
+            )
             for cf in pm.contributing_factors
         ),
         whys=tuple(

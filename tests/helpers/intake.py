@@ -25,6 +25,19 @@ def example() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
 
 
+# The action-item table's columns before `ID` and `Depends on` were added: the rows tests write.
+ITEM_HEAD = "| What | Owner | Priority | Due | Type | Success | Addresses |\n" + "|---" * 7 + "|\n"
+
+
+def with_item_rows(rows: list[str], body: str | None = None) -> str:
+    """The example (or `body`) with its action-item table replaced by `rows`, written in the
+    columns of ITEM_HEAD."""
+    text = body or example()
+    start = text.index("### Action items\n\n") + len("### Action items\n\n")
+    end = text.index("\n\n### Lessons learned")
+    return text[:start] + ITEM_HEAD + "\n".join(rows) + text[end:]
+
+
 def seed(sb: Sandbox, body: str, association: str = "MEMBER") -> int:
     for login in PEOPLE:
         sb.seed_user(login, association="MEMBER")

@@ -1,11 +1,14 @@
 """Action items: a Markdown table with named columns, or one item per line.
 
-Both forms become the same cells (what, owner, priority, due, type, success, addresses, id),
-so one function turns cells into an `ActionItem`; the key of each is checked for duplicates.
+Both forms become the same cells (what, owner, priority, due, type, success, addresses, id,
+depends_on), so one function turns cells into an `ActionItem`; the key of each is checked for
+duplicates. `Depends on` names other items' keys; whether they exist (and form no cycle) is
+the review's to say (`pmbot.core.dependencies`), so a wrong key never blocks the rest.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -90,6 +93,7 @@ def _item(row: Row, reader: FieldReader) -> ActionItem | None:
         type=kind,
         success=_optional(cells.get("success")),
         addresses=_addresses(cells.get("addresses")),
+        depends_on=_depends_on(cells.get("depends_on")),
         line=reader.line(row.offset),
     )
 
@@ -142,6 +146,15 @@ def _addresses(text: str | None) -> str | None:
     """'cf1, CF-2' → 'CF1, CF-2': factor keys are compared upper-case."""
     value = _optional(text)
     return None if value is None else ", ".join(p.strip().upper() for p in value.split(","))
+
+
+def _depends_on(text: str | None) -> tuple[str, ...]:
+    """'AI-1, ai-3' or 'AI-1 AI-3' → ('AI-1', 'AI-3'): keys as written, duplicates dropped."""
+    value = _optional(text)
+    if value is None:
+        return ()
+    keys = (key.strip("`*[]()") for key in re.split(r"[\s,;]+", value))
+    return tuple(dict.fromkeys(key for key in keys if key and not is_empty_marker(key)))
 
 
 def _short(cells: Mapping[str, str]) -> str:

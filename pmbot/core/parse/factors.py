@@ -1,15 +1,25 @@
-"""Contributing factors: a table (id, category, factor) or lines `- CF1 [technical] text`."""
+"""Contributing factors: a table (id, category, weight, factor) or lines
+`- CF1 [technical] text`, `- CF1 [technical, primary] text`. The weight (primary or
+contributing) is optional, so factors written before it existed read as they always did."""
 
 from __future__ import annotations
 
 import re
 
-from pmbot.core.model import ContributingFactor, FactorCategory
-from pmbot.core.parse.common import FieldReader, Row, read_table, short, strip_bullet
+from pmbot.core.model import ContributingFactor, FactorCategory, FactorWeight
+from pmbot.core.parse.common import (
+    FieldReader,
+    Row,
+    is_empty_marker,
+    read_table,
+    short,
+    strip_bullet,
+)
 
 COLUMNS = {
     "id": ("id", "key", "cf", "#"),
     "category": ("category", "type", "kind"),
+    "weight": ("weight", "role", "primary or contributing"),
     "factor": ("factor", "description", "contributing factor", "what", "details"),
 }
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
@@ -18,8 +28,14 @@ _CATEGORY_WORDS = {
     "organisation": "organizational", "org": "organizational", "ext": "external",
     "third-party": "external", "third party": "external", "vendor": "external",
 }  # fmt: skip
+_WEIGHT_WORDS = {
+    "main": "primary", "root": "primary", "root cause": "primary", "primary factor": "primary",
+    "secondary": "contributing", "minor": "contributing", "contributory": "contributing",
+    "contributing factor": "contributing",
+}  # fmt: skip
 MAX_FACTORS = 50  # a safety cap on untrusted input, far above any real postmortem
 CATEGORY_FIX = "use one of technical, process, organizational, external, e.g. '- CF1 [process] …'."
+WEIGHT_FIX = "use primary or contributing (or leave it empty), e.g. '- CF1 [process, primary] …'."
 
 _KEY = re.compile(r"^(?P<key>[A-Za-z]{1,4}-?\d{1,3})\b[\s:.)\-–—]*")
 _TAGGED = re.compile(r"^[\[(](?P<cat>[^\])]{1,30})[\])]\s*[:\-–—]?\s*")
@@ -30,6 +46,14 @@ def category(text: str) -> FactorCategory | None:
     word = text.strip().strip("*`").lower()
     try:
         return FactorCategory(_CATEGORY_WORDS.get(word, word))
+    except ValueError:
+        return None
+
+
+def weight(text: str) -> FactorWeight | None:
+    word = " ".join(text.strip().strip("*`").lower().split())
+    try:
+        return FactorWeight(_WEIGHT_WORDS.get(word, word))
     except ValueError:
         return None
 
@@ -75,8 +99,23 @@ def _line_cells(content: str) -> dict[str, str]:
     match = _TAGGED.match(content) or _WORD.match(content)
     if match and (_TAGGED.match(content) or category(match["cat"])):
         cells["category"], content = match["cat"], content[match.end() :]
+        _split_weight(cells)
+        # `[technical] [primary]`: a second tag is the weight only when it names one, so a
+        # bracket that is part of the text stays text.
+        second = _TAGGED.match(content)
+        if second and "weight" not in cells and weight(second["cat"]) is not None:
+            cells["weight"], content = second["cat"], content[second.end() :]
     cells["factor"] = content.strip()
     return cells
+
+
+def _split_weight(cells: dict[str, str]) -> None:
+    """`[technical, primary]` or `[primary, technical]`: the category and the weight."""
+    parts = [p.strip() for p in re.split(r"[,;/]", cells["category"]) if p.strip()]
+    weights = [p for p in parts if weight(p) is not None]
+    if len(parts) == 2 and len(weights) == 1:
+        cells["weight"] = weights[0]
+        cells["category"] = next(p for p in parts if p is not weights[0])
 
 
 def _factor(row: Row, reader: FieldReader) -> ContributingFactor | None:
@@ -91,8 +130,23 @@ def _factor(row: Row, reader: FieldReader) -> ContributingFactor | None:
         return None
     key = row.cells.get("id", "").strip().upper()
     return ContributingFactor(
-        key=key, category=found, description=text, line=reader.line(row.offset)
+        key=key,
+        category=found,
+        description=text,
+        weight=_weight(row, text, reader),
+        line=reader.line(row.offset),
     )
+
+
+def _weight(row: Row, text: str, reader: FieldReader) -> FactorWeight | None:
+    written = row.cells.get("weight", "").strip()
+    if is_empty_marker(written):
+        return None
+    found = weight(written)
+    if found is None:
+        message = f"'{short(written)}' is not a weight for factor '{short(text)}'."
+        reader.problem(message, WEIGHT_FIX, row.offset)
+    return found
 
 
 def _with_keys(factors: list[ContributingFactor], reader: FieldReader) -> list[ContributingFactor]:

@@ -20,6 +20,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "addresses": ("addresses", "factor", "factors", "cf", "contributing factor", "addresses cf"),
     "id": ("id", "key"),
+    "depends_on": ("depends on", "blocked by", "dependencies", "dependency"),
 }  # fmt: skip
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 

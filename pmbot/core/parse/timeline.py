@@ -1,4 +1,6 @@
-"""The timeline: a Markdown table (time, event) or lines `HH:MM event`, all kept in UTC.
+"""The timeline: a Markdown table (time, event, source) or lines `HH:MM [source] event`, all
+kept in UTC. The source (alert, deploy, chat, note …) is optional: it is what lets a timeline
+stand up to an audit, and timelines written without one read as they always did.
 
 A bare `HH:MM` is placed on the day of the event before it (the incident's start date for the
 first) and rolls over to the next day when the clock jumps back by more than 12 hours, as it
@@ -11,13 +13,31 @@ import re
 from datetime import date, datetime, timedelta
 
 from pmbot.core.model import TimelineEvent
-from pmbot.core.parse.common import FieldReader, Table, Unreadable, read_table, short, strip_bullet
+from pmbot.core.parse.common import (
+    FieldReader,
+    Table,
+    Unreadable,
+    is_empty_marker,
+    read_table,
+    short,
+    strip_bullet,
+)
 from pmbot.core.parse.times import TIME_FIX, Stamp, leading_stamp
 
 COLUMNS = {
     "time": ("time", "when", "timestamp", "at", "date/time", "datetime", "date and time"),
     "event": ("event", "what", "what happened", "description", "action", "note", "notes"),
+    "source": ("source", "evidence", "via", "signal"),
 }
+# The sources a line may name in brackets after its time (`14:09 [alert] …`). Only these
+# words: a bracket that is part of the event (`[SEV-2]`, `[eu-west]`) stays text.
+SOURCES = (
+    "alert", "page", "deploy", "config", "change", "commit", "chat", "call", "email",
+    "ticket", "support", "log", "logs", "metric", "metrics", "dashboard", "status page",
+    "note", "human note", "runbook", "monitoring", "customer",
+)  # fmt: skip
+MAX_SOURCE = 40
+_SOURCE_TAG = re.compile(r"^\[(?P<source>[^\]]{1,20})\]\s*[:\-–—]?\s*")
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 
 LINE_FIX = (
@@ -52,8 +72,9 @@ class _Clock:
         return moment
 
 
-# One entry to read: its offset, the text holding the time, and (for a table row) the event.
-_Entry = tuple[int, str, str | None]
+# One entry to read: its offset, the text holding the time, and (for a table row) the event
+# and the source cell.
+_Entry = tuple[int, str, str | None, str | None]
 
 
 def parse_timeline(
@@ -64,7 +85,7 @@ def parse_timeline(
         return []
     table, outside = read_table(text, ALIASES)
     entries = _table_entries(table, reader) if table else []
-    entries += [(offset, line, None) for offset, line in outside if not _is_heading(line)]
+    entries += [(offset, line, None, None) for offset, line in outside if not _is_heading(line)]
     entries.sort(key=lambda entry: entry[0])
     if len(entries) > max_rows:
         reader.problem(
@@ -87,14 +108,15 @@ def _table_entries(table: Table, reader: FieldReader) -> list[_Entry]:
     extras = dict(table.extras)
     entries: list[_Entry] = []
     for row in table.rows:
-        # Columns pmbot does not know (who, source …) stay with the event rather than vanish.
+        # Columns pmbot does not know (who, system …) stay with the event rather than vanish.
         words = [row.cells.get("event", ""), *extras.get(row.offset, ())]
-        entries.append((row.offset, row.cells.get("time", ""), "; ".join(filter(None, words))))
+        event = "; ".join(filter(None, words))
+        entries.append((row.offset, row.cells.get("time", ""), event, row.cells.get("source")))
     return entries
 
 
 def _event(entry: _Entry, clock: _Clock, reader: FieldReader) -> TimelineEvent | None:
-    offset, written, event = entry
+    offset, written, event, source = entry
     content = strip_bullet(written)[0] if event is None else written
     try:
         found = leading_stamp(content)
@@ -107,10 +129,27 @@ def _event(entry: _Entry, clock: _Clock, reader: FieldReader) -> TimelineEvent |
         reader.problem(error.message, fix, offset)
         return None
     text = (_SEPARATOR.sub("", rest, count=1) if event is None else event).strip()
+    if event is None:
+        source, text = _line_source(text)
     if not text:
         reader.problem(f"the entry at {moment:%H:%M} says nothing.", "say what happened.", offset)
         return None
-    return TimelineEvent(at=moment, text=text, line=reader.line(offset))
+    return TimelineEvent(at=moment, text=text, source=_source(source), line=reader.line(offset))
+
+
+def _line_source(text: str) -> tuple[str | None, str]:
+    """`[alert] Alert fires` → ('alert', 'Alert fires'), for the sources pmbot knows."""
+    match = _SOURCE_TAG.match(text)
+    if match and " ".join(match["source"].lower().split()) in SOURCES:
+        return match["source"], text[match.end() :]
+    return None, text
+
+
+def _source(written: str | None) -> str | None:
+    """A source as shown: lower-case, one line, short; None for an empty cell."""
+    if written is None or is_empty_marker(written):
+        return None
+    return short(" ".join(written.lower().split()), MAX_SOURCE)
 
 
 def _no_time(content: str, *, in_table: bool) -> Unreadable:

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from pmbot.core.logins import LOGIN, TEAM
-from pmbot.core.parse.common import Unreadable, short, split_list
+from pmbot.core.model import person_key
+from pmbot.core.parse.common import Unreadable, short, split_list, strip_bullet
 
 _USER = re.compile(rf"{LOGIN}(?:\[bot\])?")  # apps' logins end in "[bot]"
 _TEAM = re.compile(TEAM)
@@ -34,3 +35,35 @@ def parse_users(text: str) -> list[User]:
     """'@a, @b and @c' → three users; the first invalid one raises."""
     parts = split_list(re.sub(r"(?<!\s)\s+(?:(?:and|&)\s+|(?=@))", ",", text))
     return [parse_user(part) for part in parts]
+
+
+PEOPLE_FIX = "write GitHub logins (@alice) or names (Dana Kim), separated by commas or lines."
+MAX_PEOPLE = 200  # a safety cap on untrusted input, far above any real meeting
+MAX_NAME = 80
+
+
+def parse_person(text: str) -> str:
+    """'@alice' → '@alice' (a valid login), 'Dana Kim' → 'Dana Kim': who was there, as a
+    GitHub login or a name as written. A team is refused: a team does not attend."""
+    cleaned = " ".join(text.strip().strip("`*").split())
+    if cleaned.startswith("@"):
+        user = parse_user(cleaned)
+        if user.is_team:
+            raise Unreadable(f"'{short(text)}' is a team, not a person.", PEOPLE_FIX)
+        return f"@{user.login}"
+    if len(cleaned) > MAX_NAME or "@" in cleaned:
+        raise Unreadable(f"'{short(text)}' is not a login or a name.", PEOPLE_FIX)
+    return cleaned
+
+
+def parse_people(text: str) -> list[str]:
+    """'@a, Dana Kim and @b' → ['@a', 'Dana Kim', '@b']; the first unreadable one raises."""
+    lines = (strip_bullet(line)[0] for line in text.splitlines())
+    parts = split_list(re.sub(r"(?<!\s)\s+(?:(?:and|&)\s+|(?=@))", ",", "\n".join(lines)))
+    if len(parts) > MAX_PEOPLE:
+        raise Unreadable(f"{len(parts)} people; pmbot reads at most {MAX_PEOPLE}.", PEOPLE_FIX)
+    people: dict[str, str] = {}
+    for part in parts:
+        person = parse_person(part)
+        people.setdefault(person_key(person), person)  # the first spelling kept
+    return list(people.values())
