@@ -124,3 +124,23 @@ def test_the_cli_takes_an_organisation() -> None:
     args = build_parser().parse_args(["report", "--org", "acme", "--post", "--dry-run"])
     assert args.org == "acme" and args.post and args.dry_run
     assert build_parser().parse_args(["report"]).org is None
+
+
+def test_recurring_incidents_name_the_repository_of_each_postmortem(
+    sb: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    web, api, _, _ = programme(sb)
+    pm_numbers = {
+        repo.full_name: sorted(n for n, i in repo.issues.items() if "postmortem" in i.labels)
+        for repo in (web, api)
+    }
+    run(sb, tmp_path)
+    data = json.loads(capsys.readouterr().out)
+    service = next(r for r in data["recurring"] if r["name"] == "payments-db")
+    # issue numbers repeat across repositories: each postmortem is OWNER/NAME#N
+    assert sorted(service["postmortems"]) == sorted(
+        f"{name}#{n}" for name, numbers in pm_numbers.items() for n in numbers
+    )
+    run(sb, tmp_path, fmt="md")
+    row = next(line for line in capsys.readouterr().out.splitlines() if "`payments-db`" in line)
+    assert f"acme/web#{pm_numbers['acme/web'][0]}" in row and " #" not in row

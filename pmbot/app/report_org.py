@@ -92,7 +92,9 @@ def report_org(
                 if isinstance(result, Intake) and published is not None:
                     day = published(result.postmortem, issue.number)
                     mine.append(
-                        PostmortemRecord.from_postmortem(result.postmortem, issue.number, day)
+                        PostmortemRecord.from_postmortem(
+                            result.postmortem, issue.number, day, repository
+                        )
                     )
             tracked = track(gh, found[repository]["items"], config, _prefixed(repository)).items
             by_repository[repository] = compute_report(mine, tracked, now, config)

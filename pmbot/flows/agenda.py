@@ -94,7 +94,9 @@ def compute_agenda(
     )
     recent = {p.number for p in postmortems if p.day and p.day >= today - timedelta(WEEK)}
     new = tuple(
-        r for r in recurring(postmortems, config.similar.window_days) if recent & set(r.postmortems)
+        r
+        for r in recurring(postmortems, config.similar.window_days)
+        if recent & {p.number for p in r.postmortems}
     )
     return Agenda(today, tuple(soon), by_owner, awaiting, new)
 
@@ -153,6 +155,6 @@ def render_agenda(agenda: Agenda, *, heading: str = "#") -> str:
     if not agenda.new_recurrences:
         lines.append("None.")
     for r in agenda.new_recurrences:
-        numbers = ", ".join(f"#{n}" for n in r.postmortems)
+        numbers = ", ".join(map(str, r.postmortems))
         lines.append(f"- {r.kind} `{_title(r.name)}`: {numbers}")
     return "\n".join(lines) + "\n"

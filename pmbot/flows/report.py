@@ -32,6 +32,7 @@ from pmbot.flows.items import TrackedItem
 from pmbot.render.report import (
     Load,
     PostmortemRecord,
+    PostmortemRef,
     Rate,
     Recurrence,
     Report,
@@ -194,7 +195,7 @@ def _trends(postmortems: Sequence[PostmortemRecord]) -> dict[str, Trend]:
 
 
 def recurring(postmortems: Sequence[PostmortemRecord], window_days: int) -> tuple[Recurrence, ...]:
-    seen: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
+    seen: dict[tuple[str, str], list[tuple[date, PostmortemRef]]] = defaultdict(list)
     for pm in postmortems:
         if pm.day is None:
             continue
@@ -204,7 +205,7 @@ def recurring(postmortems: Sequence[PostmortemRecord], window_days: int) -> tupl
             ("category", pm.categories),
         ):
             for name in {n.strip().lower() for n in names if n.strip()}:
-                seen[(kind, name)].append((pm.day, pm.number))
+                seen[(kind, name)].append((pm.day, pm.ref))
     found = []
     for (kind, name), hits in seen.items():
         close = _within_window(sorted(hits), window_days)
@@ -213,9 +214,9 @@ def recurring(postmortems: Sequence[PostmortemRecord], window_days: int) -> tupl
     return tuple(sorted(found, key=lambda r: (-len(r.postmortems), r.kind, r.name)))
 
 
-def _within_window(hits: list[tuple[date, int]], window_days: int) -> set[int]:
+def _within_window(hits: list[tuple[date, PostmortemRef]], window_days: int) -> set[PostmortemRef]:
     """Postmortems with at least one other of the same key within the window."""
-    close: set[int] = set()
+    close: set[PostmortemRef] = set()
     for (day_a, num_a), (day_b, num_b) in itertools.pairwise(hits):
         if (day_b - day_a).days <= window_days:
             close |= {num_a, num_b}

@@ -26,6 +26,22 @@ SEVERITY_ALWAYS = ("SEV-1", "SEV-2", "SEV-3")
 Format = Literal["md", "json", "csv"]
 
 
+@dataclass(frozen=True, order=True)
+class PostmortemRef:
+    """A postmortem issue: `#N` within one repository, `OWNER/NAME#N` in a report across
+    several, where issue numbers repeat (GitHub links both forms in an issue body)."""
+
+    repository: str  # "" within one repository
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.repository}#{self.number}"
+
+    def json(self) -> int | str:
+        """The issue number alone within one repository (as the report always gave it)."""
+        return str(self) if self.repository else self.number
+
+
 @dataclass(frozen=True)
 class PostmortemRecord:
     """What the report needs of one postmortem (from its document and issue)."""
@@ -40,6 +56,11 @@ class PostmortemRecord:
     services: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    repository: str = ""  # set in a report across repositories (issue numbers repeat)
+
+    @property
+    def ref(self) -> PostmortemRef:
+        return PostmortemRef(self.repository, self.number)
 
     @property
     def day(self) -> date | None:
@@ -49,7 +70,7 @@ class PostmortemRecord:
 
     @classmethod
     def from_postmortem(
-        cls, pm: Postmortem, number: int, published: date | None
+        cls, pm: Postmortem, number: int, published: date | None, repository: str = ""
     ) -> PostmortemRecord:
         categories = tuple(sorted({str(f.category) for f in pm.contributing_factors}))
         return cls(
@@ -63,6 +84,7 @@ class PostmortemRecord:
             services=pm.services,
             tags=pm.tags,
             categories=categories,
+            repository=repository,
         )
 
 
@@ -106,7 +128,7 @@ class Trend:
 class Recurrence:
     kind: str  # service | tag | category
     name: str
-    postmortems: tuple[int, ...]
+    postmortems: tuple[PostmortemRef, ...]
 
 
 @dataclass(frozen=True)
@@ -170,7 +192,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "overdue_by_age": report.overdue_ages,
         "trends": {k: vars(v) for k, v in report.trends.items()},
         "recurring": [
-            {"kind": r.kind, "name": r.name, "postmortems": list(r.postmortems)}
+            {"kind": r.kind, "name": r.name, "postmortems": [p.json() for p in r.postmortems]}
             for r in report.recurring
         ],
         "wont_do": {"total": sum(report.wont_do.values()), "by_priority": report.wont_do},
@@ -202,7 +224,8 @@ def _csv_rows(report: Report) -> Iterable[tuple[str, str, str, object]]:
     for month, trend in report.trends.items():
         yield from (("trend", month, k, v) for k, v in vars(trend).items())
     for r in report.recurring:
-        yield ("recurring", f"{r.kind}:{r.name}", "postmortems", " ".join(map(str, r.postmortems)))
+        refs = " ".join(str(p.json()) for p in r.postmortems)
+        yield ("recurring", f"{r.kind}:{r.name}", "postmortems", refs)
     yield from (("wont_do", prio, "items", n) for prio, n in report.wont_do.items())
 
 
@@ -347,9 +370,7 @@ def _md_recurring(report: Report) -> list[str]:
     lines = [f"## Recurring incidents (within {report.recurring_window_days} days)", ""]
     if not report.recurring:
         return [*lines, "None: no service, tag or category repeated.", ""]
-    rows = [
-        [r.kind, _code(r.name), " ".join(f"#{n}" for n in r.postmortems)] for r in report.recurring
-    ]
+    rows = [[r.kind, _code(r.name), " ".join(map(str, r.postmortems))] for r in report.recurring]
     return lines + _table(["Kind", "Name", "Postmortems"], rows) + [""]
 
 
