@@ -155,7 +155,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             post=args.post,
             config_path=_config_path(args),
             dry_run=args.dry_run,
+            sweep_results=Path(args.sweep_results) if args.sweep_results else None,
         )
+    if args.sweep_results:
+        print("pmbot report: error: --sweep-results needs --org OWNER", file=sys.stderr)
+        return EXIT_USAGE
     from pmbot.app.report import report
 
     return report(
@@ -203,7 +207,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from pmbot.app.init import init, print_result
 
-    return print_result(init(Path(args.dir), action=args.action, force=args.force))
+    return print_result(init(Path(args.dir), action=args.action, force=args.force, org=args.org))
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -321,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="with --post: print the plan, write nothing"
     )
+    p.add_argument(
+        "--sweep-results",
+        metavar="DIR",
+        help="with --org: the shards' `sweep --org --results` files (*.json in DIR), said "
+        "in the run summary; exit 1 when a shard is missing or failed",
+    )
 
     p = command(
         "agenda", _cmd_agenda, "the weekly review's agenda: due soon, overdue, awaiting review"
@@ -377,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the one the installed workflows already name)",
     )
     p.add_argument("--force", action="store_true", help="overwrite files pmbot installed before")
+    p.add_argument(
+        "--org",
+        action="store_true",
+        help="also the organisation's workflow (sharded sweep --org, then report --org), "
+        "for the organisation's home repository",
+    )
     return parser
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from helpers.org import CONFIG, OVERDUE, env, item
 
+from pmbot.app.report_org import report_org
 from pmbot.app.sweep_org import sweep_org
-from pmbot.app.sweep_results import SCHEMA, read_results
+from pmbot.app.sweep_results import SCHEMA, gather, read_results
 from pmbot.cli import main
 from pmbot.core import markers
 from pmbot.core.model import Priority
@@ -124,6 +125,7 @@ def test_good_shard_values() -> None:
         (["sweep", "--org", "acme", "--shard", "x"], "--shard"),
         (["sweep", "--shard", "1/2"], "--shard"),
         (["sweep", "--results", "out.json"], "--results"),
+        (["report", "--sweep-results", "results"], "--sweep-results"),
     ],
 )
 def test_the_cli_refuses_bad_shard_arguments(
@@ -328,3 +330,43 @@ def test_an_app_installation_shard_searches_its_repositories_by_name(
     assert data["totals"]["items"] == 39 * len(named)
     # fewer search pages than the organisation's query would read (12 x 39 items)
     assert len(searches) < -(-len(repos) * 39 // 100)
+
+
+def test_the_report_job_gathers_the_shards_results(
+    sb: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet(sb)
+    folder = tmp_path / "pmbot-results"
+    environ = env(sb, tmp_path)
+
+    def report() -> int:
+        return report_org(
+            environ, "acme", fmt="md", now=OVERDUE, post=False, config_path=None,
+            sweep_results=folder,
+        )  # fmt: skip
+
+    for k in (1, 3):  # shard 2 of 3 "failed" before writing its results
+        sweep_org(
+            environ, "acme", dry_run=False, now=OVERDUE, config_path=None,
+            shard=Shard(k, 3), results=folder / f"shard-{k}.json",
+        )  # fmt: skip
+    assert report() == 1
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "sweep shard 2/3: no results (the job stopped early)" in summary
+    assert "sweep shard 1/3: " in summary and "(complete)" in summary
+    sweep_org(
+        environ, "acme", dry_run=False, now=OVERDUE, config_path=None,
+        shard=Shard(2, 3), results=folder / "shard-2.json",
+    )  # fmt: skip
+    (tmp_path / "summary.md").unlink()
+    assert report() == 0
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    lines = [ln for ln in summary.splitlines() if "sweep shard" in ln]
+    assert [ln.split(":")[0] for ln in lines] == [f"- sweep shard {k}/3" for k in (1, 2, 3)]
+    assert sum(int(ln.split(", ")[1].split()[0]) for ln in lines) == 2 * (len(TEAMS) + 1)
+    capsys.readouterr()
+
+
+def test_gathering_nothing_is_not_success(tmp_path: Path) -> None:
+    lines, ok = gather(read_results([]))
+    assert not ok and lines == ["sweep: no results were found to gather"]

@@ -24,8 +24,11 @@ ACTION = ROOT / "action.yml"
 ZIZMOR_CONFIG = ROOT / ".github" / "zizmor.yml"
 
 INSTALLABLE_FILES = sorted(INSTALLABLE.glob("*.yml"))
+# The organisation's workflow, for its home repository (`pmbot init --org`).
+ORG_FILES = sorted((INSTALLABLE / "org").glob("*.yml"))
+ORG_WORKFLOW = INSTALLABLE / "org" / "pmbot-org.yml"
 OWN_FILES = sorted(OWN.glob("*.yml"))
-ALL_WORKFLOWS = INSTALLABLE_FILES + OWN_FILES
+ALL_WORKFLOWS = INSTALLABLE_FILES + ORG_FILES + OWN_FILES
 # Workflows only pmbot's own repository runs (its CI); every other file of .github/workflows
 # is an installable workflow.
 PROJECT_ONLY = {"ci.yml"}
@@ -42,6 +45,9 @@ EXPECTED_PERMISSIONS = {
     "pmbot-report.yml": {"contents": "write", "issues": "write"},
     "pmbot-labels.yml": {"contents": "read", "issues": "write"},
 }
+# The organisation's jobs act with an App installation token; their GITHUB_TOKEN only checks
+# out the home repository.
+ORG_PERMISSIONS = {"pmbot-org.yml": {"contents": "read"}}
 
 
 def tool(name: str) -> str:
@@ -97,7 +103,9 @@ def test_zizmor_finds_nothing() -> None:
 def test_zizmor_config_only_ignores_what_it_explains() -> None:
     config = load(ZIZMOR_CONFIG)
     assert set(config["rules"]) == {"self-repository"}
-    assert set(config["rules"]["self-repository"]["ignore"]) == set(EXPECTED_PERMISSIONS)
+    assert set(config["rules"]["self-repository"]["ignore"]) == set(EXPECTED_PERMISSIONS) | set(
+        ORG_PERMISSIONS
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,6 +152,8 @@ def test_least_privilege(path: Path) -> None:
         assert "permissions" in job, f"job {name} must declare its permissions"
         if path.name in EXPECTED_PERMISSIONS:
             assert job["permissions"] == EXPECTED_PERMISSIONS[path.name], name
+        if path.name in ORG_PERMISSIONS:
+            assert job["permissions"] == ORG_PERMISSIONS[path.name], name
 
 
 @pytest.mark.parametrize("path", ALL_WORKFLOWS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -282,3 +292,94 @@ def test_an_install_into_an_empty_repository_passes_zizmor_with_no_config(
     assert "self-repository" not in audit.stdout + audit.stderr
     for name in names:
         assert f"completed {name}" in audit.stderr, audit.stderr
+
+
+def test_the_organisation_workflow_shards_the_sweep_then_reports() -> None:
+    """A daily schedule, a matrix of shards whose count is the matrix's own size, an App
+    installation token made by a pinned action with only the permissions the job needs, and
+    a report job after the whole matrix that gathers the shards' results."""
+    workflow = load(ORG_WORKFLOW)
+    on = triggers(workflow)
+    assert len(on["schedule"]) == 1 and on["schedule"][0]["cron"].endswith("* * *")
+    assert on["workflow_dispatch"]["inputs"]["dry-run"]["type"] == "boolean"
+    # one organisation run at a time, at the workflow's level (a job's group would queue the
+    # shards one after another)
+    assert workflow["concurrency"] == {"group": "pmbot-organisation", "cancel-in-progress": False}
+    assert set(workflow["jobs"]) == {"sweep", "report"}
+    sweep, report = workflow["jobs"]["sweep"], workflow["jobs"]["report"]
+    assert "concurrency" not in sweep and "concurrency" not in report
+
+    shards = sweep["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1)) and len(shards) == 8
+    assert set(sweep["strategy"]["matrix"]) == {"shard"}  # job-total is the shard count
+    assert sweep["strategy"]["fail-fast"] is False
+    assert sweep["timeout-minutes"] and report["timeout-minutes"]
+
+    for job in (sweep, report):
+        (token,) = [s for s in job["steps"] if "create-github-app-token@" in s.get("uses", "")]
+        assert token["with"]["private-key"] == "${{ secrets.PMBOT_APP_PRIVATE_KEY }}"
+        assert token["with"]["owner"] == "${{ github.repository_owner }}"
+        granted = {k: v for k, v in token["with"].items() if k.startswith("permission-")}
+        # the sweep only reads contents; the report commits the central library index
+        contents = "read" if job is sweep else "write"
+        assert granted == {"permission-contents": contents, "permission-issues": "write"}
+        (pmbot,) = [s for s in job["steps"] if s.get("uses") == "./"]
+        assert pmbot["with"]["token"] == f"${{{{ steps.{token['id']}.outputs.token }}}}"
+        assert pmbot["with"]["bot-login"].endswith(".outputs.app-slug }}[bot]")
+
+    (pmbot,) = [s for s in sweep["steps"] if s.get("uses") == "./"]
+    assert pmbot["with"]["command"] == "sweep"
+    args = " ".join(pmbot["with"]["args"].split())
+    assert args.startswith("--org ${{ github.repository_owner }} ")
+    assert "--shard ${{ matrix.shard }}/${{ strategy.job-total }} " in args
+    (upload,) = [s for s in sweep["steps"] if "upload-artifact@" in s.get("uses", "")]
+    assert upload["if"] == "${{ !cancelled() }}"  # a failed shard's results are kept too
+    assert upload["with"]["path"] == "pmbot-results/"
+    assert "--results pmbot-results/shard-${{ matrix.shard }}.json " in args
+    assert upload["with"]["name"] == "pmbot-sweep-shard-${{ matrix.shard }}"
+
+    assert report["needs"] == "sweep" and report["if"] == "${{ !cancelled() }}"
+    (download,) = [s for s in report["steps"] if "download-artifact@" in s.get("uses", "")]
+    assert download["with"]["pattern"] == "pmbot-sweep-shard-*"
+    assert download["with"]["merge-multiple"] is True
+    (pmbot,) = [s for s in report["steps"] if s.get("uses") == "./"]
+    assert pmbot["with"]["command"] == "report"
+    args = pmbot["with"]["args"].split()
+    assert args[args.index("--sweep-results") + 1] == download["with"]["path"]
+    assert "--post" in args and "--org" in args
+    # the action's arguments take only the owner, matrix numbers, constants and the input
+    text = ORG_WORKFLOW.read_text(encoding="utf-8")
+    expressions = set(re.findall(r"\$\{\{\s*([^}]*?)\s*\}\}", pmbot["with"]["args"]))
+    expressions |= set(re.findall(r"\$\{\{\s*([^}]*?)\s*\}\}", sweep_args(workflow)))
+    assert expressions <= {
+        "github.repository_owner",
+        "matrix.shard",
+        "strategy.job-total",
+        "inputs.dry-run && '--dry-run' || ''",
+    }
+    assert "github.event" not in text
+
+
+def sweep_args(workflow: dict[str, Any]) -> str:
+    (pmbot,) = [s for s in workflow["jobs"]["sweep"]["steps"] if s.get("uses") == "./"]
+    return str(pmbot["with"]["args"])
+
+
+def test_an_organisation_install_passes_zizmor_with_no_config(tmp_path: Path) -> None:
+    """`pmbot init --org` also installs the organisation's workflow, pinned like the others;
+    zizmor with no configuration finds nothing beyond the inline ignores each file explains."""
+    ref = "acme/pmbot@" + "0123456789abcdef" * 2 + "01234567 # v0.1.0"
+    init(tmp_path, action=ref, org=True)
+    out = tmp_path / ".github" / "workflows"
+    files = sorted(out.glob("*.yml"))
+    assert {p.name for p in files} == set(EXPECTED_PERMISSIONS) | set(ORG_PERMISSIONS)
+    text = (out / "pmbot-org.yml").read_text(encoding="utf-8")
+    assert "uses: ./" not in text and text.count(f"uses: {ref} {ACTION_MARKER}\n") == 2
+    # the App token reaches the whole installation on purpose (the organisation's sweep)
+    assert re.findall(r"zizmor: ?ignore\[([^\]]*)\]", text) == ["github-app", "github-app"]
+    names = [str(p) for p in files]
+    schema = run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *names])
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    audit = run([tool("zizmor"), "--offline", "--no-config", "--strict-collection", *names])
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "No findings to report" in audit.stdout, audit.stdout

@@ -7,7 +7,10 @@ What is installed, from where:
 - the workflows, `workflows/*.yml` → `.github/workflows/`, with the line marked
   `# pmbot-action` naming the pmbot action given with `--action`, pinned by commit SHA;
 - the configuration, `pmbot/data/defaults.yml` → `.github/pmbot.yml`, every setting
-  commented out (an all-comment file means "all defaults").
+  commented out (an all-comment file means "all defaults");
+- with `--org`, also the organisation's workflow, `workflows/org/*.yml` → `.github/workflows/`
+  (the sharded `sweep --org` and the `report --org` job after it), for the organisation's
+  home repository.
 
 The action reference is remembered in the installed workflows themselves: a later `init`
 without `--action` reads it back from their `# pmbot-action` lines. `uses: ./` (the action
@@ -49,6 +52,7 @@ from pmbot.errors import PmbotError, Problem
 
 FORMS_DIR = ".github/ISSUE_TEMPLATE"
 WORKFLOWS_DIR = ".github/workflows"
+ORG_WORKFLOWS = "workflows/org"  # the organisation's, installed with --org
 Kind = Literal["form", "workflow", "config"]
 
 
@@ -112,7 +116,9 @@ class Planned:
     earlier: frozenset[bytes] = frozenset()
 
 
-def init(target_dir: Path, *, action: str | None = None, force: bool = False) -> InitResult:
+def init(
+    target_dir: Path, *, action: str | None = None, force: bool = False, org: bool = False
+) -> InitResult:
     """Install the forms, workflows and commented config into the repository at target_dir.
 
     action is `--action` (None: the reference the installed workflows already name).
@@ -130,10 +136,11 @@ def init(target_dir: Path, *, action: str | None = None, force: bool = False) ->
                 )
             ]
         )
-    workflows = [f"{WORKFLOWS_DIR}/{name}" for name, _ in _sources("workflows")]
+    workflows = [f"{WORKFLOWS_DIR}/{name}" for name, _ in _workflow_sources(org)]
     ref = resolve_action(target_dir, action, workflows)
     files = tuple(
-        _install(target_dir, p, force=force and p.kind != "config") for p in plan(target_dir, ref)
+        _install(target_dir, p, force=force and p.kind != "config")
+        for p in plan(target_dir, ref, org=org)
     )
     notes: list[str] = []
     if any(f.outcome is Outcome.SKIPPED for f in files):
@@ -169,13 +176,14 @@ def _other_actions(target_dir: Path, files: Sequence[InstalledFile], ref: Action
     return found
 
 
-def plan(target_dir: Path, ref: ActionRef) -> list[Planned]:
-    """What init installs into target_dir with the action ref, file by file."""
+def plan(target_dir: Path, ref: ActionRef, *, org: bool = False) -> list[Planned]:
+    """What init installs into target_dir with the action ref, file by file (with `org`, the
+    organisation's workflow too)."""
     planned = [
         Planned(f"{FORMS_DIR}/{name}", "form", text.encode("utf-8"))
         for name, text in _sources("issue_templates")
     ]
-    for name, text in _sources("workflows"):
+    for name, text in _workflow_sources(org):
         rel = f"{WORKFLOWS_DIR}/{name}"
         earlier = {
             with_action_ref(text, old).encode("utf-8")
@@ -238,6 +246,11 @@ def commented_config(defaults: str) -> str:
 
 
 # --- files --------------------------------------------------------------------------------
+
+
+def _workflow_sources(org: bool) -> list[tuple[str, str]]:
+    """The workflows to install: every repository's, and with `org` the organisation's."""
+    return _sources("workflows") + (_sources(ORG_WORKFLOWS) if org else [])
 
 
 def _sources(folder: str) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ from pmbot.app.sweep_org import (
     org_adapters,
     repository_adapter,
 )
+from pmbot.app.sweep_results import gather, read_results
 from pmbot.core.config import CONFIG_PATH, Config
 from pmbot.core.reading import Intake
 from pmbot.errors import PmbotError
@@ -52,9 +53,14 @@ def report_org(
     post: bool,
     config_path: Path | None,
     dry_run: bool = False,
+    sweep_results: Path | None = None,
 ) -> int:
     """The organisation's report on stdout; `--post` also keeps the report issue of
-    `org.central_repository` (GITHUB_REPOSITORY's configuration) up to date."""
+    `org.central_repository` (GITHUB_REPOSITORY's configuration) up to date. With
+    `sweep_results` (a folder of `sweep --org --results` files, one per shard), the run's
+    summary also says what each shard did, and the exit code is 1 when one is missing,
+    stopped early or failed items."""
+    gathered = read_results(sorted(sweep_results.glob("*.json"))) if sweep_results else None
     finder, home = org_adapters(environ, org)
     adapters: list[RepoBase] = [finder, home]
     notes: list[str] = []
@@ -121,6 +127,10 @@ def report_org(
             )
             notes += more
             code = 1 if done.failed or kept.failed else 0
+        if gathered is not None:
+            lines, complete = gather(gathered)
+            notes += lines
+            code = code or (0 if complete else 1)
     finally:
         what = f"report --org {org}{' (dry run)' if dry_run else ''}"
         report_stats(_total(adapters), environ, what, notes=notes)

@@ -124,3 +124,31 @@ def _bad(path: Path, message: str) -> PmbotError:
             )
         ]
     )
+
+
+def gather(found: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    """One line per shard's results, and a line per shard that left none; whether every
+    shard finished without failures (the report job's exit code says so)."""
+    lines: list[str] = []
+    ok = bool(found)
+    counts = {_shard_key(d.get("shard"))[0] for d in found}
+    for data in found:
+        totals = data.get("totals") or {}
+        where = f"shard {data['shard']}" if data.get("shard") else "the whole organisation"
+        state = "complete" if data.get("complete") else "stopped before the end"
+        lines.append(
+            f"sweep {where}: {totals.get('repositories', 0)} repositories, "
+            f"{totals.get('items', 0)} items, {totals.get('writes', 0)} writes, "
+            f"{totals.get('deferred_writes', 0)} deferred, {totals.get('failed', 0)} failed "
+            f"({state})"
+        )
+        ok = ok and bool(data.get("complete")) and data.get("exit_code") == 0
+    have = {_shard_key(d.get("shard")) for d in found}
+    for count in sorted(c for c in counts if c):
+        for index in range(1, count + 1):
+            if (count, index) not in have:
+                lines.append(f"sweep shard {index}/{count}: no results (the job stopped early)")
+                ok = False
+    if not found:
+        lines.append("sweep: no results were found to gather")
+    return lines, ok
