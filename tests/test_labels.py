@@ -55,7 +55,7 @@ def test_it_creates_every_label_pmbot_uses_then_a_rerun_writes_nothing(
     assert form_labels() == {"postmortem", "action-item"}
     assert form_labels() <= set(created)
     # One read for the config, one for the labels, one write per label.
-    assert writes(sandbox) == len(created) == 24  # with the near-miss SLAs sla:112d, sla:180d
+    assert writes(sandbox) == len(created) == 25  # near-miss SLAs sla:112d, sla:180d; peer-reviewed
     out = capsys.readouterr().out
     assert "create label action-item (#1d76db)" in out
 
@@ -63,7 +63,7 @@ def test_it_creates_every_label_pmbot_uses_then_a_rerun_writes_nothing(
     assert labels(env(sandbox), dry_run=False, config_path=None) == 0
     assert writes(sandbox) == 0
     assert repo_labels(sandbox) == created
-    assert "24 of the 24 labels pmbot uses were there already" in capsys.readouterr().out
+    assert "25 of the 25 labels pmbot uses were there already" in capsys.readouterr().out
 
 
 def test_a_dry_run_lists_the_missing_labels_and_writes_nothing(
@@ -76,7 +76,7 @@ def test_a_dry_run_lists_the_missing_labels_and_writes_nothing(
     out = capsys.readouterr().out
     assert "create label postmortem" in out
     assert "create label P0 " not in out
-    assert "1 of the 24 labels pmbot uses were there already" in out
+    assert "1 of the 25 labels pmbot uses were there already" in out
 
 
 def test_existing_labels_stay_as_they_are_in_any_case(sandbox: Sandbox) -> None:
@@ -87,7 +87,7 @@ def test_existing_labels_stay_as_they_are_in_any_case(sandbox: Sandbox) -> None:
     assert found["Action-Item"] == ("000000", "the team's own")
     assert found["OVERDUE"] == ("111111", None)
     assert "action-item" not in found and "overdue" not in found
-    assert len(found) == 24
+    assert len(found) == 25
 
 
 def test_the_repository_configuration_names_the_labels(sandbox: Sandbox) -> None:
@@ -102,7 +102,7 @@ def test_the_repository_configuration_names_the_labels(sandbox: Sandbox) -> None
     assert found["follow-up"] == ("123456", "Ours")
     assert {"incident-review", "sla:7d", "sla:28d", "sla:56d"} <= set(found)
     assert not {"postmortem", "action-item", "sla:14d", "sla:90d"} & set(found)
-    assert len(found) == 23  # two priorities share sla:7d; near-miss adds sla:112d, sla:180d
+    assert len(found) == 24  # two priorities share sla:7d; near-miss sla:112d, sla:180d
 
 
 def test_through_the_command_line_with_the_actions_environment(
@@ -114,7 +114,7 @@ def test_through_the_command_line_with_the_actions_environment(
     assert main(["labels", "--dry-run"]) == 0
     assert writes(sandbox) == 0
     assert main(["labels"]) == 0
-    assert len(repo_labels(sandbox)) == 24
+    assert len(repo_labels(sandbox)) == 25
     sandbox.counters.reset()
     assert main(["labels"]) == 0
     assert writes(sandbox) == 0

@@ -207,6 +207,9 @@ def test_triggers_and_filters() -> None:
     (job,) = commands["jobs"].values()
     assert "startsWith(github.event.comment.body, '/pmbot')" in job["if"]
     assert "github.event.issue.pull_request == null" in job["if"]
+    # on action items (owner commands) and on postmortems (`/pmbot score`)
+    assert "contains(github.event.issue.labels.*.name, 'action-item')" in job["if"]
+    assert "contains(github.event.issue.labels.*.name, 'postmortem')" in job["if"]
 
     sweep = triggers(load(INSTALLABLE / "pmbot-sweep.yml"))
     assert len(sweep["schedule"]) == 1

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from pmbot.app.forms import action_item_form
-from pmbot.app.intake import exit_code, read_pm_items, run_intake
+from pmbot.app.intake import exit_code, parse, read_pm_items, run_intake
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
+from pmbot.core.reading import Intake
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.items import (
     ItemProblem,
@@ -33,6 +34,7 @@ from pmbot.flows.owner_commands import (
     pending_commands,
     plan_command,
 )
+from pmbot.flows.scores import Scoring, pending_scores, plan_scores, read_ledger
 from pmbot.github.client import GitHub
 from pmbot.github.models import CommentSnapshot
 from pmbot.plan import Action, CreateComment, ItemKey, UpdateBody, apply
@@ -207,6 +209,10 @@ def _on_comment(
     # personal token pmbot and the person share a login, so the author cannot tell them apart.
     if not text.lstrip().startswith("/pmbot") or markers.has_any(text):
         return 0
+    issue = payload.get("issue") or {}
+    labels = _label_names(issue)
+    if config.postmortem_label in labels and config.labels.action_item.name not in labels:
+        return _on_score(gh, payload, number, now, config, dry_run, log)
     item, comments = _item(gh, number, config, log)
     if item is None:
         return 0
@@ -242,6 +248,45 @@ def _on_comment(
             )
         )
     return 0
+
+
+def _on_score(
+    gh: GitHub,
+    payload: Mapping[str, Any],
+    number: int,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+) -> int:
+    """`/pmbot score` (or another command) on a postmortem: recorded in pmbot's scores
+    comment, answered once. The issue and its comments are read from the API; the event
+    names the comment that started the run and its author's association."""
+    snap = gh.get_issue(number)
+    if config.postmortem_label not in snap.labels or snap.is_pull_request:
+        log(f"pmbot: #{number} is not a postmortem; nothing to do.")
+        return 0
+    comment = payload.get("comment") or {}
+    cid = comment.get("id") if isinstance(comment.get("id"), int) else None
+    if cid is None:
+        log(f"pmbot: #{number}: the event names no comment id; nothing to do.")
+        return 0
+    author = str((comment.get("user") or {}).get("login"))
+    trigger = Pending(cid, author, str(comment.get("body") or ""))
+    comments, me = gh.list_comments(number), gh.login()
+    ledger = read_ledger(comments, me)
+    pending = pending_scores(comments, ledger, me, trigger)
+    if not pending:
+        log(f"pmbot: #{number}: comment {cid} was handled already; nothing to do.")
+        return 0
+    associations = {c.id: c.author_association for c in comments}
+    associations.setdefault(cid, str(comment.get("author_association") or "NONE"))
+    parsed = parse(snap, config)
+    authors = {snap.author, *(parsed.postmortem.authors if isinstance(parsed, Intake) else ())}
+    scoring = Scoring(number, authors, snap.labels, now)
+    plan, _ = plan_scores([(p, associations.get(p.comment_id, "NONE")) for p in pending],
+                          ledger, scoring, config)  # fmt: skip
+    return 1 if apply(plan, gh, dry_run=dry_run, log=log).failed else 0
 
 
 def _carry_out(

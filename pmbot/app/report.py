@@ -18,6 +18,7 @@ from pmbot.core.reading import Intake
 from pmbot.flows.agenda import compute_agenda, render_agenda
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
+from pmbot.flows.scores import read_ledger
 from pmbot.flows.targets import compute_targets, with_targets
 from pmbot.github.client import GitHub
 from pmbot.plan import apply
@@ -42,7 +43,8 @@ def report(
         items = tracked_items(gh, config, "all", stderr_log).items
         data = compute_report(records, items, now, config)
         text = render_report(data, fmt)  # type: ignore[arg-type]
-        targets = compute_targets(records, data, now, config, items=items)
+        scores = read_scores(gh, config, parsed)
+        targets = compute_targets(records, data, now, config, items=items, scores=scores)
         text = with_targets(text, fmt, targets)
         if fmt == "md":  # the weekly review's standing agenda closes the report
             agenda = compute_agenda(records, items, now, config)
@@ -72,6 +74,14 @@ def read_postmortems(gh: GitHub, config: Config) -> tuple[list[Any], list[Publis
             records.append(PostmortemRecord.from_postmortem(pm, issue.number, day))
             parsed.append(Published(issue, result, day))
     return records, parsed
+
+
+def read_scores(gh: GitHub, config: Config, parsed: list[Published]) -> dict[int, list[float]]:
+    """Each scored postmortem's peer-review scores, from pmbot's scores comment: one comment
+    read per postmortem labelled `labels.scored` (the others have none to read)."""
+    scored = [p.issue.number for p in parsed if config.labels.scored.name in p.issue.labels]
+    found = {n: read_ledger(gh.list_comments(n), gh.login()).values() for n in scored}
+    return {n: values for n, values in found.items() if values}
 
 
 def agenda(environ: Mapping[str, str], *, now: datetime, config_path: Path | None) -> int:

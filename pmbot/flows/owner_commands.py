@@ -101,6 +101,11 @@ def parse_command(comment: str) -> Command | Invalid | None:
     verb = words[1].lower() if len(words) > 1 else ""
     rest = words[2] if len(words) > 2 else ""
     parsers = {"due": _due, "snooze": _snooze, "owner": _owner, "wont-do": _wont_do}
+    if verb == "score":  # `pmbot.flows.scores`: it scores the postmortem, not an item
+        return Invalid(
+            "Scores go on the postmortem's own issue, not on an action item: comment "
+            "`/pmbot score N [comment]` there (N from 1 to 5)."
+        )
     if verb not in parsers:
         shown = f"`{sanitize(verb, 20)}` is not a command I know. " if verb else ""
         return Invalid(f"{shown}I understand {USAGE}.")

@@ -28,6 +28,7 @@ from pmbot.core.config.schema import (
     ReportSettings,
     Review,
     RuleSpec,
+    Scoring,
     Similar,
     Templates,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "ReportSettings",
     "Review",
     "RuleSpec",
+    "Scoring",
     "Similar",
     "Templates",
     "default_config",

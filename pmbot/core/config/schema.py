@@ -160,6 +160,7 @@ class Labels(Model):
     escalated: LabelSpec
     wont_do: LabelSpec
     not_followed: LabelSpec
+    scored: LabelSpec
     priority: Mapping[Priority, LabelSpec]
     sla: LabelSpec  # a template: `{days}` in name/description is the priority's SLA
     type: Mapping[ItemType, LabelSpec]
@@ -229,6 +230,15 @@ class NearMiss(Model):
     def _all_priorities(cls, v: Mapping[Priority, int]) -> Mapping[Priority, int]:
         _require_all(v, Priority)
         return v
+
+
+RubricLine = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Scoring(Model):
+    """Peer review: the rubric reviewers score a postmortem against (`/pmbot score N`)."""
+
+    rubric: tuple[RubricLine, ...] = Field(min_length=1, max_length=20)
 
 
 class Budget(Model):
@@ -393,6 +403,7 @@ class Config(Model):
     reminders: Reminders
     escalation: Escalation
     near_miss: NearMiss
+    scoring: Scoring
     budget: Budget
     project: Project
     org: OrgSettings
@@ -467,6 +478,7 @@ _FIXED_LABELS = (
     "escalated",
     "wont_do",
     "not_followed",
+    "scored",
 )
 
 
