@@ -140,7 +140,7 @@ def test_commands_already_handled_are_not_pending_and_a_rerun_plans_nothing() ->
     assert read_ledger(comments, "github-actions[bot]") == ledger
     assert read_ledger(comments, "someone-else") == Ledger()  # only pmbot's comment counts
     assert not plan_scores([], ledger, SCORING, CONFIG)[0]
-    replied = [*comments[:-1], comment(91, "ok <!-- pmbot:reply {\"cid\": 104} -->", "bot")]
+    replied = [*comments[:-1], comment(91, 'ok <!-- pmbot:reply {"cid": 104} -->', "bot")]
     assert pending_scores(replied, ledger, "bot") == []
 
 
