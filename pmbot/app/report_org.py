@@ -35,6 +35,7 @@ from pmbot.core.config import CONFIG_PATH, Config
 from pmbot.core.reading import Intake
 from pmbot.errors import PmbotError
 from pmbot.flows.items import TrackedItem
+from pmbot.flows.org_scope import decide_scope, within
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
 from pmbot.github.base import RepoBase
@@ -76,9 +77,17 @@ def report_org(
             )
         pm_label = central.postmortem_label
         ai_label = central.labels.action_item.name
+        scope, scope_notes = decide_scope(
+            org, central.org.repositories, finder.reachable_repositories()
+        )
+        notes += scope_notes
         found: dict[str, dict[str, list[IssueSnapshot]]] = defaultdict(lambda: defaultdict(list))
         for kind, label in (("postmortems", pm_label), ("items", ai_label)):
-            for hit in finder.search_issues(f'is:issue label:"{label}" org:{org}'):
+            hits, outside = within(
+                finder.search_issues(f'is:issue label:"{label}" org:{org}'), scope
+            )
+            notes += [f"{kind}: {note}" for note in outside]
+            for hit in hits:
                 found[hit.repository][kind].append(hit.issue)
         records: list[PostmortemRecord] = []
         items: list[TrackedItem] = []

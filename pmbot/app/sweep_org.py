@@ -1,5 +1,6 @@
 """`pmbot sweep --org OWNER`: the daily sweep over every repository of an organisation that
-has pmbot installed (a `.github/pmbot.yml`).
+has pmbot installed (a `.github/pmbot.yml`), within the run's scope (flows/org_scope.py:
+org.repositories, else an App installation's repositories, else what search finds).
 
 The open action items of all repositories are read through search, 100 a page (sliced by
 creation date past search's 1,000 results), so the reads for N items are ⌈N/100⌉ + c however
@@ -30,6 +31,7 @@ from pmbot.core.timestamps import iso
 from pmbot.errors import PmbotError
 from pmbot.flows.board import FIELDS, board_item, board_ref
 from pmbot.flows.items import read_items
+from pmbot.flows.org_scope import Scope, decide_scope, within
 from pmbot.flows.shard import Shard, search_plan
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
@@ -43,7 +45,6 @@ from pmbot.github.models import (
 )
 from pmbot.github.org import GitHubOrg
 from pmbot.github.projects import ProjectBoard
-from pmbot.github.transport import GitHubHTTPError
 from pmbot.plan import ApplyResult, Plan, share_budget
 
 
@@ -80,7 +81,12 @@ def sweep_org(
         remaining = _remaining(adapters, home.log_rate_limit("start"))
         central = repo_config(home, config_path)
         label = central.labels.action_item.name
-        found = _find(finder, org, label, shard, record, notes)
+        scope, scope_notes = decide_scope(
+            org, central.org.repositories, finder.reachable_repositories()
+        )
+        notes += scope_notes
+        found, outside = within(_find(finder, org, label, shard, scope, record, notes), scope)
+        notes += outside
         by_repository: dict[str, list[IssueSnapshot]] = defaultdict(list)
         for hit in found:
             by_repository[hit.repository].append(hit.issue)
@@ -136,6 +142,7 @@ def _find(
     org: str,
     label: str,
     shard: Shard | None,
+    scope: Scope,
     record: SweepResults,
     notes: list[str],
 ) -> list[OrgIssue]:
@@ -147,7 +154,7 @@ def _find(
     if shard is None:
         record.queries = 1
         return finder.search_issues(org_query)
-    repositories = _installation_repositories(finder, org)
+    repositories = None if scope.repositories is None else list(scope.repositories)
     total = finder.search_count(org_query) if repositories is not None else 0
     plan = search_plan(org_query, base, total, shard, repositories)
     record.search_mode, record.queries = plan.mode, len(plan.queries)
@@ -157,18 +164,6 @@ def _find(
     )
     hits = [hit for query in plan.queries for hit in finder.search_issues(query)]
     return [hit for hit in hits if shard.holds(hit.repository)]
-
-
-def _installation_repositories(finder: GitHubOrg, org: str) -> list[str] | None:
-    """The organisation's repositories the App installation reaches; None for a token
-    that is not an installation's (GitHub answers 403)."""
-    try:
-        names = finder.installation_repositories()
-    except GitHubHTTPError as error:
-        if error.status in (403, 404):
-            return None
-        raise
-    return [n for n in names if n.split("/")[0].lower() == org.lower()]
 
 
 def _result(

@@ -22,7 +22,7 @@ from pmbot.core.timestamps import iso
 from pmbot.errors import GitHubError, Problem
 from pmbot.github.base import RepoBase
 from pmbot.github.models import FieldValue, IssueFieldDef, OrgIssue
-from pmbot.github.transport import Answer
+from pmbot.github.transport import Answer, GitHubHTTPError
 
 MAX_SEARCH_RESULTS = 1000  # what GitHub serves of one query
 INCOMPLETE_RETRIES = 2  # more asks for a page that timed out, before giving up
@@ -65,6 +65,20 @@ class GitHubOrg(RepoBase):
         """The full names of the repositories an App installation token reaches."""
         names = self.http.pages("/installation/repositories", convert=_repository_names)
         return tuple(str(n) for n in names)
+
+    def reachable_repositories(self) -> tuple[str, ...] | None:
+        """The installation's repositories (100 a page), or None for a token that is not an
+        installation's: a personal token (`GET /user` named its user, so nothing is asked)
+        or one GitHub refuses the listing to (403)."""
+        self.login()  # who the token is: known already when the adapters share it
+        if self.identity.user is not None:
+            return None
+        try:
+            return self.installation_repositories()
+        except GitHubHTTPError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
 
     # ---- search ---------------------------------------------------------------------------
 
