@@ -16,6 +16,7 @@ from pmbot.core.model import (
     Impact,
     Postmortem,
     Priority,
+    ReviewMeeting,
     Severity,
     TimelineEvent,
     WhyChain,
@@ -440,3 +441,81 @@ def test_format_neutralises_backticks_and_long_quotes() -> None:
     text = format_findings([finding], LABELS)
     assert "1 note" in text
     assert "``" not in text and "…" in text
+
+
+# --- the review meeting and item dependencies ---------------------------------------------
+
+MEETING_LINES = {"responders": 150, "review_date": 154, "facilitator": 158, "attendees": 162}
+
+
+def with_meeting(**kw: Any) -> Postmortem:
+    """A postmortem filed with the current form: the review meeting's fields are in the body."""
+    lines = {**postmortem().lines, **MEETING_LINES}
+    return postmortem(lines=lines, **kw)
+
+
+def test_a_recorded_meeting_has_no_findings() -> None:
+    meeting = ReviewMeeting(held_on=date(2026, 3, 9), facilitator="@dana", attendees=("@bob",))
+    assert review(with_meeting(responders=("@bob",), review=meeting), CONFIG) == []
+
+
+def test_a_sev2_without_its_meeting_gets_a_note_then_a_warning_once_final() -> None:
+    found = review(with_meeting(status="in review"), CONFIG)
+    assert [(f.rule, f.severity, f.field, f.line, f.message) for f in found] == [
+        ("responders-missing", "info", "responders", 150,
+         "No responders are listed, so the review meeting's attendance cannot be measured."),
+        ("review-meeting-missing", "info", "review_date", 154,
+         "The review meeting is not recorded: the date, the facilitator and the attendees are "
+         "missing."),
+    ]  # fmt: skip
+    assert "SEV-2 postmortems are reviewed in a meeting" in found[1].suggestion
+    partial = ReviewMeeting(held_on=date(2026, 3, 9), attendees=("@bob",))
+    final = review(with_meeting(status="final", responders=("@bob",), review=partial), CONFIG)
+    assert [(f.rule, f.severity, f.field, f.line) for f in final] == [
+        ("review-meeting-missing", "warning", "facilitator", 158)
+    ]
+    assert final[0].message == "The review meeting is not recorded: the facilitator is missing."
+
+
+def test_no_meeting_asked_of_sev3_nor_of_an_issue_filed_with_the_old_form() -> None:
+    assert review(with_meeting(severity=Severity.SEV3), CONFIG) == []
+    assert review(postmortem(status="final"), CONFIG) == []  # no meeting field in the body
+
+
+def test_the_meeting_checks_can_be_allowed() -> None:
+    config = load_config(text="review:\n  allow: [review-meeting-missing, responders-missing]\n")
+    assert review(with_meeting(), config) == []
+
+
+def test_dependency_problems_name_the_row_and_the_fix() -> None:
+    items = (
+        item(key="AI-1", line=40, depends_on=("AI-9",)),
+        item("Page the database owner on pool saturation", key="AI-2", line=41,
+             depends_on=("ai-2",)),
+        item("Add a canary stage to config pushes", key="AI-3", line=42, depends_on=("AI-4",)),
+        item("Show config pushes on the dashboard", key="AI-4", line=43, depends_on=("AI-3",)),
+        item("Write the rollback runbook", key="AI-5", line=44, depends_on=("AI-4",)),
+    )  # fmt: skip
+    found = review(postmortem(action_items=items), CONFIG)
+    assert [(f.rule, f.field, f.line) for f in found] == [
+        ("action-item-unknown-dependency", "action_items", 40),
+        ("action-item-self-dependency", "action_items", 41),
+        ("action-item-dependency-cycle", "action_items", 42),
+    ]
+    unknown, itself, cycle = found
+    assert unknown.message == "Depends on names AI-9, which is no action item's ID."
+    assert "remove AI-9 from Depends on" in unknown.suggestion
+    assert itself.message == "This action item depends on itself (ai-2)."
+    assert cycle.message == (
+        "These action items wait for each other in a circle: AI-3 → AI-4 → AI-3; "
+        "pmbot links none of them."
+    )
+    assert cycle.suggestion.startswith("Remove AI-4 from this item's Depends on")
+    assert cycle.quote == "Add a canary stage to config pushes"  # which row, in its words
+    assert "line 42" in format_findings(found, LABELS)
+
+
+def test_a_key_in_a_finding_is_only_word_characters() -> None:
+    items = (item(depends_on=("AI-9<img src=x>`@bob",)),)
+    (found,) = review(postmortem(action_items=items), CONFIG)
+    assert found.message == "Depends on names AI-9imgsrcxbob, which is no action item's ID."

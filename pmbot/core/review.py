@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pmbot.core.config import CHECK_IDS, Config
+from pmbot.core.dependencies import resolve
 from pmbot.core.mentions import silence
 from pmbot.core.model import ActionItem, Postmortem, Severity
 from pmbot.core.rules import Hit, compile_review, segments
@@ -86,6 +87,34 @@ CHECKS: dict[str, tuple[Level, str, str]] = {
         "This action item has no success criteria.",
         'Say how anyone can check it is done, e.g. "the alert fires in the staging drill".',
     ),
+    "review-meeting-missing": (
+        "info",
+        "The review meeting is not recorded: {missing}.",
+        "{severity} postmortems are reviewed in a meeting. Once it is held, fill in its date, "
+        "facilitator and attendees (the target: at least 80% of the responders attend).",
+    ),
+    "responders-missing": (
+        "info",
+        "No responders are listed, so the review meeting's attendance cannot be measured.",
+        "List everyone who worked on the incident, as GitHub logins or names.",
+    ),
+    "action-item-unknown-dependency": (
+        "warning",
+        "Depends on names {key}, which is no action item's ID.",
+        "Give the item it waits for an ID (e.g. AI-2 in the ID column) and name that ID here, "
+        "or remove {key} from Depends on.",
+    ),
+    "action-item-self-dependency": (
+        "warning",
+        "This action item depends on itself ({key}).",
+        "Remove {key} from its Depends on.",
+    ),
+    "action-item-dependency-cycle": (
+        "warning",
+        "These action items wait for each other in a circle: {cycle}; pmbot links none of them.",
+        "Remove {key} from this item's Depends on (or break the circle elsewhere): "
+        "work that waits for itself never starts.",
+    ),
     "factor-unaddressed": (
         "warning",
         "Contributing factor {key} has no action item addressing it.",
@@ -125,6 +154,8 @@ def _checks(pm: Postmortem, config: Config) -> Iterator[Finding]:
     yield from _sections(pm, config)
     yield from _document(pm)
     yield from _items(pm, config)
+    yield from _dependencies(pm)
+    yield from _review_meeting(pm)
     yield from _unaddressed(pm)
 
 
@@ -191,6 +222,58 @@ def _item(
         yield _check("action-item-no-due", *where, priority=item.priority.value, days=days)
     if not (item.success or "").strip():
         yield _check("action-item-no-success", *where)
+
+
+def _dependencies(pm: Postmortem) -> Iterator[Finding]:
+    rules = {
+        "unknown": "action-item-unknown-dependency",
+        "self": "action-item-self-dependency",
+        "cycle": "action-item-dependency-cycle",
+    }
+    for problem in resolve(pm.action_items).problems:
+        item = problem.item
+        cycle = " → ".join(_key(key) for key in problem.cycle)
+        where = ("action_items", item.line or pm.lines.get("action_items"), item.what)
+        yield _check(rules[problem.kind], *where, key=_key(problem.key), cycle=cycle)
+
+
+def _key(key: str) -> str:
+    """An item key as a message names it: user text, so only word characters and hyphens."""
+    return re.sub(r"[^\w-]", "", key)[:20] or "?"
+
+
+_MEETING = {
+    "review_date": "the date",
+    "facilitator": "the facilitator",
+    "attendees": "the attendees",
+}
+
+
+def _review_meeting(pm: Postmortem) -> Iterator[Finding]:
+    """SEV-1 and SEV-2 postmortems are reviewed in a meeting: say what of it is not recorded.
+    A note while the postmortem is being written, a warning once it is final. An issue filed
+    before the form had these fields (none of them in its body) is not asked for them."""
+    if pm.severity not in (Severity.SEV1, Severity.SEV2):
+        return
+    given = {
+        "review_date": pm.review.held_on is not None,
+        "facilitator": pm.review.facilitator is not None,
+        "attendees": bool(pm.review.attendees),
+    }
+    missing = [field for field, ok in given.items() if not ok and field in pm.lines]
+    if missing:
+        words = [_MEETING[field] for field in missing]
+        text = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+        found = _check(
+            "review-meeting-missing",
+            missing[0],
+            pm.lines.get(missing[0]),
+            missing=f"{text} {'are' if len(words) > 1 else 'is'} missing",
+            severity=pm.severity.value,
+        )
+        yield replace(found, severity="warning") if pm.status == "final" else found
+    if not pm.responders and "responders" in pm.lines:
+        yield _check("responders-missing", "responders", pm.lines.get("responders"))
 
 
 def _unaddressed(pm: Postmortem) -> Iterator[Finding]:

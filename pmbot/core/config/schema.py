@@ -52,6 +52,11 @@ CHECK_IDS = (
     "action-item-no-due",
     "action-item-no-success",
     "factor-unaddressed",
+    "review-meeting-missing",
+    "responders-missing",
+    "action-item-unknown-dependency",
+    "action-item-self-dependency",
+    "action-item-dependency-cycle",
 )
 # Sections the review's quality checklist can require.
 Section = Literal[
