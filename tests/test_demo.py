@@ -30,8 +30,11 @@ def test_the_transcript_shows_intake_filing_items_once(demo: tuple[Path, str]) -
     assert len(filed) == 7
     assert "pull request: Postmortem: Checkout failures" in intake
     assert "💬 on #1: Postmortem summary · SEV-2" in intake
+    # AI-4 (the dashboard, #5) depends on AI-1 (the canary stage, #2): an issue dependency.
+    assert "  ⛓ #5 blocked by #2 (an issue dependency)" in intake
     rerun = transcript.split("── 2026-11-04 · pmbot intake --issue 1 (rerun: nothing to do)\n")[1]
     assert rerun.startswith("  📄 document on postmortem/")  # no write: only where it stands
+    assert re.search(r"^     #5 .* ⛓ after #2$", rerun, re.M)
 
 
 def test_the_transcript_shows_the_ladder_up_to_leadership(demo: tuple[Path, str]) -> None:

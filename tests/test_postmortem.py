@@ -395,7 +395,7 @@ def test_example_weights_sources_and_dependencies(example: Postmortem) -> None:
     assert all(e.source for e in example.timeline)
     assert {e.source for e in example.timeline} >= {"alert", "deploy", "chat", "note"}
     assert [(i.key, i.depends_on) for i in example.action_items if i.depends_on] == [
-        ("AI-1", ("AI-4",))
+        ("AI-4", ("AI-1",))
     ]
 
 

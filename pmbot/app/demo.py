@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -68,6 +69,7 @@ class Transcript:
     lines: list[str] = field(default_factory=list)
     _issues: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     _comments: dict[int, str] = field(default_factory=dict)
+    _blocked: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def say(self, text: str = "") -> None:
         print(text, flush=True)
@@ -82,6 +84,12 @@ class Transcript:
                 n: ("pull request: " if i.pull else "") + i.title for n, i in state.issues.items()
             }
             comments = {c.id: c for c in state.comments.values()}
+            numbers = {i.id: n for n, i in state.issues.items()}
+            blocked = {
+                n: tuple(numbers.get(b, 0) for b in i.blocked_by)
+                for n, i in state.issues.items()
+                if i.blocked_by
+            }
         for number in sorted(issues):
             if number not in self._issues:
                 self.say(
@@ -96,6 +104,10 @@ class Transcript:
                 )
                 bits += [f"+label {n}" for n in added] + [f"-label {n}" for n in gone]
                 self.say(f"  ~ #{number} {'; '.join(bits)}")
+        for number, blockers in sorted(blocked.items()):
+            for blocker in blockers:
+                if blocker not in self._blocked.get(number, ()):
+                    self.say(f"  ⛓ #{number} blocked by #{blocker} (an issue dependency)")
         for cid, comment in sorted(comments.items()):
             first = _first_line(comment.body)
             if cid not in self._comments:
@@ -104,6 +116,7 @@ class Transcript:
                 self.say(f"  ✎ comment on #{comment.issue} updated: {first}")
         self._issues = issues
         self._comments = {cid: c.body for cid, c in comments.items()}
+        self._blocked = blocked
 
 
 def _first_line(body: str) -> str:
@@ -251,7 +264,9 @@ def _show_document(sb: Sandbox, t: Transcript) -> None:
             for row in lines[1:]:
                 cells = [c.strip() for c in row.strip("|").split("|")]
                 issue = cells[0].split("]")[0].lstrip("[")
-                t.say(f"     {issue:<4} due {cells[4]:<10} {cells[5]:<8} {_cut(cells[1], 60)}")
+                after = re.search(r"blocked by \[(#\d+)\]", cells[1])
+                what = _cut(cells[1], 60) + (f" ⛓ after {after[1]}" if after else "")
+                t.say(f"     {issue:<4} due {cells[4]:<10} {cells[5]:<8} {what}")
             return
 
 

@@ -20,8 +20,10 @@ Intake's guarantees, and how they are kept:
 - Requests: reads are a small constant (issue, login, comments, the action-item list — one
   per 100 items in the repository — sub-issues, default branch, docs tree, index.json, the
   branch tree, the pull request, and re-reads after writing) plus one assignability check
-  per distinct owner of a new item; writes are two per new item (create with labels and
-  assignee, link) plus the document change and the comment. No write GitHub would refuse.
+  per distinct owner of a new item, and one read of the blockers of each item whose
+  `Depends on` GitHub may already hold; writes are two per new item (create with labels and
+  assignee, link), one per new dependency, plus the document change and the comment. No
+  write GitHub would refuse.
 """
 
 from __future__ import annotations
@@ -285,6 +287,7 @@ def _changes(
             log(f"#{issue.number}: racing runs created duplicates; closing the newer copies")
             _apply(dups, gh, dry_run, log, run)
             items = read_pm_items(gh, issue, config, log)
+    _link_dependencies(gh, pm, items, dry_run, log, run)
     mine = next((e for e in state.library if e.issue == issue.number), None)
     track = living.tracking(
         pm, items, config,
@@ -305,6 +308,28 @@ def _changes(
         if not dry_run and docs.mode != "commit":
             state = replace(state, pull=gh.find_open_pull(docs.branch, docs.base))
     return items, publication(issue, docs, state)
+
+
+def _link_dependencies(
+    gh: GitHub,
+    pm: Postmortem,
+    items: Sequence[TrackedItem],
+    dry_run: bool,
+    log: Log,
+    run: IntakeRun,
+) -> None:
+    """Each item's `Depends on` as GitHub issue dependencies: the blockers GitHub already has
+    are read first (one read per item that may have some), so only missing links are written."""
+    existing: dict[int, tuple[int, ...]] = {}
+    for item in planner.to_read(pm, items):
+        found = gh.list_blocked_by(item.number)
+        if found is None:
+            log("pmbot: this GitHub has no issue dependencies; Depends on stays in the document")
+            return
+        existing[item.number] = found
+    plan = planner.plan_dependencies(pm, items, existing)
+    if plan.actions or plan.notes:
+        _apply(plan, gh, dry_run, log, run)
 
 
 def _replan_if_changed(

@@ -83,7 +83,8 @@ class TrackedItem:
     closed_at: datetime | None = None
     updated_at: datetime | None = None
     comments: int | None = None  # GitHub's comment count; None when the reader did not know it
-    id: int = 0  # the issue's id, which linking a sub-issue takes
+    id: int = 0  # the issue's id, which linking a sub-issue (or a dependency) takes
+    blocked_by: int | None = None  # how many issues block it; None: not known without a read
     hand_filed: bool = False  # filed by a person with the form (rule 2), not by pmbot
     linked: bool = True  # intake: a sub-issue (or task-list entry) of its postmortem
 
@@ -156,6 +157,7 @@ def read_item(
         updated_at=issue.updated_at,
         comments=issue.comments,
         id=issue.id,
+        blocked_by=issue.blocked_by,
         hand_filed=not own,
     )
 

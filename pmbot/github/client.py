@@ -1,7 +1,8 @@
 """The GitHub adapter: the only package that imports PyGithub; it returns pmbot's own models.
 
 `GitHub` is one repository: issues, comments, labels, assignees and sub-issues here; files,
-branches and pull requests in `git`; requests, retries, pacing and ETags in `transport`.
+branches and pull requests in `git`; issue dependencies in `dependencies`; requests, retries,
+pacing and ETags in `transport`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from pmbot.core import markers
 from pmbot.core.config import LabelSpec
 from pmbot.core.timestamps import iso
+from pmbot.github.dependencies import IssueDependencies
 from pmbot.github.git import GitData
 from pmbot.github.models import (
     AssignResult,
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class GitHub(GitData):
+class GitHub(GitData, IssueDependencies):
     """pmbot's view of one repository on GitHub (or GHES, or the sandbox)."""
 
     # ---- rate limit -------------------------------------------------------------------------

@@ -135,9 +135,13 @@ class IssueSnapshot(Frozen):
     html_url: str
     is_pull_request: bool
     comments: int = 0  # how many comments the issue has, as GitHub counts them
+    # How many issues block this one (`issue_dependencies_summary.total_blocked_by`); None
+    # where the server does not say (no issue dependencies there), so a reader must ask.
+    blocked_by: int | None = None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssueSnapshot:
+        dependencies = data.get("issue_dependencies_summary")
         return cls(
             id=data["id"],
             number=data["number"],
@@ -155,7 +159,15 @@ class IssueSnapshot(Frozen):
             html_url=data.get("html_url") or "",
             is_pull_request="pull_request" in data,
             comments=int(data.get("comments") or 0),
+            blocked_by=_total_blocked_by(dependencies),
         )
+
+
+def _total_blocked_by(summary: Any) -> int | None:
+    if not isinstance(summary, Mapping):
+        return None
+    total = summary.get("total_blocked_by")
+    return total if isinstance(total, int) else None
 
 
 class CommentSnapshot(Frozen):

@@ -266,6 +266,26 @@ class LinkSubIssue(Action):
 
 
 @dataclass(frozen=True)
+class AddBlockedBy(Action):
+    """Mark issue `issue` blocked by #`blocker` (its id `blocker_id`): a `Depends on` of the
+    form, `key` waiting for `blocker_key`."""
+
+    blocker: int
+    blocker_id: int
+    key: str
+    blocker_key: str
+
+    def describe(self) -> str:
+        return (
+            f"mark #{self.issue} blocked by #{self.blocker} "
+            f"({_short(self.key)} depends on {_short(self.blocker_key)})"
+        )
+
+    def perform(self, gh: Writer) -> None:
+        gh.add_blocked_by(self.issue, self.blocker_id, blocker_number=self.blocker)
+
+
+@dataclass(frozen=True)
 class PublishFiles(Action):
     """Files for issue `issue` in one commit: on `branch` with a pull request into `base`, or
     (`pull_title` None) straight on `branch`, the default branch."""

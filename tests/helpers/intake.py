@@ -32,10 +32,14 @@ ITEM_HEAD = "| What | Owner | Priority | Due | Type | Success | Addresses |\n" +
 def with_item_rows(rows: list[str], body: str | None = None) -> str:
     """The example (or `body`) with its action-item table replaced by `rows`, written in the
     columns of ITEM_HEAD."""
+    return with_item_table(ITEM_HEAD + "\n".join(rows), body)
+
+
+def with_item_table(table: str, body: str | None = None) -> str:
+    """The example (or `body`) with `table` as its action items."""
     text = body or example()
     start = text.index("### Action items\n\n") + len("### Action items\n\n")
-    end = text.index("\n\n### Lessons learned")
-    return text[:start] + ITEM_HEAD + "\n".join(rows) + text[end:]
+    return text[:start] + table.rstrip("\n") + text[text.index("\n\n### Lessons learned") :]
 
 
 def seed(sb: Sandbox, body: str, association: str = "MEMBER") -> int:

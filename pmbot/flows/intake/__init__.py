@@ -9,6 +9,8 @@ Three plans, applied in order by `pmbot.app.intake`:
    commented (never closed or deleted). `issue` says what each item's issue should be and
    matches rows to issues by the marker's `key`, then by similar wording, so a reworded row
    keeps its issue.
+   `dependencies.plan_dependencies` then marks each item blocked by the items its
+   `Depends on` names, as GitHub issue dependencies, once both have issues.
 2. `pmbot.flows.publish.plan_publish` — the document and the library index.
 3. `summary.plan_summary` — the one pmbot comment on the postmortem (`pmbot:summary`
    marker) and the `needs-info` / `postmortem-complete` labels, from what exists after 1
@@ -18,6 +20,7 @@ Every plan is empty when GitHub already matches, which is what makes a rerun wri
 and an interrupted run resumable: state lives in GitHub, not here.
 """
 
+from pmbot.flows.intake.dependencies import plan_dependencies, to_read
 from pmbot.flows.intake.issue import (
     assignee,
     item_body,
@@ -63,6 +66,7 @@ __all__ = [
     "new_info",
     "not_allowed_body",
     "owners_to_check",
+    "plan_dependencies",
     "plan_duplicates",
     "plan_items",
     "plan_not_allowed",
@@ -70,4 +74,5 @@ __all__ = [
     "plan_supersede",
     "summary_body",
     "summary_marker",
+    "to_read",
 ]
