@@ -7,11 +7,14 @@ import io
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from helpers.items import make_item
 
+from pmbot.app.forms import postmortem_form
 from pmbot.core.config import default_config, load_config
 from pmbot.core.model import Priority
+from pmbot.core.reading import read_postmortem
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.report import compute_report
 from pmbot.flows.targets import ProgramTargets, compute_targets, fixed_on, with_targets
@@ -33,10 +36,10 @@ def pm(
 POSTMORTEMS = [
     pm(6, date(2025, 11, 1), "db", None),  # Q4 2025
     pm(7, date(2025, 12, 1), "API", None),  # Q4 2025 (services compare case-insensitively)
-    pm(1, date(2026, 1, 10), "api", 40),  # Q1: api again after 40 days
+    replace(pm(1, date(2026, 1, 10), "api", 40), attendance=(5, 4)),  # Q1: api after 40 days
     pm(2, date(2026, 2, 20), "db", 20),  # Q1: db again after 111 days; median TTD 30
     pm(5, date(2026, 3, 1), "queue", None, "near-miss"),  # Q1: one near-miss
-    pm(3, date(2026, 4, 5), "api", 10),  # Q2: api again after 85 days
+    replace(pm(3, date(2026, 4, 5), "api", 10), attendance=(2, 1)),  # Q2: api after 85 days
     pm(4, date(2026, 5, 1), "cache", 30, "near-miss"),  # Q2: median TTD 20, one near-miss
 ]
 
@@ -134,7 +137,27 @@ def test_near_misses_and_the_quality_score() -> None:
         1: (2, 3.5),
         3: (1, 5.0),
     }
-    assert got["review_attendance"] == (None, None)  # not measured: said so, not invented
+
+
+def test_review_attendance_pools_the_recorded_reviews() -> None:
+    # #1: 4 of 5 responders attended, #3: 1 of 2; the others recorded none: 5 of 7 < 80%.
+    assert targets()["review_attendance"] == (round(5 / 7, 4), False)
+    (shown,) = [t.shown for t in program().targets if t.id == "review_attendance"]
+    assert shown == "71% (5 of 7 responders, 2 reviews)"
+
+
+def test_a_postmortems_record_carries_its_attendance_from_the_form() -> None:
+    body = (Path(__file__).parents[1] / "examples" / "postmortem-issue.md").read_text()
+    parsed = read_postmortem(body, CONFIG, form=postmortem_form(), issue_number=1).postmortem
+    record = PostmortemRecord.from_postmortem(parsed, 1, None)
+    assert record.attendance == (5, 4)  # the example: 4 of its 5 responders attended
+    found = compute_targets([record], compute_report([record], [], NOW, CONFIG), NOW, CONFIG)
+    (target,) = [t for t in found.targets if t.id == "review_attendance"]
+    assert (target.measured, target.meets) == (0.8, True)
+    no_names = replace(record, attendance=None)
+    found = compute_targets([no_names], compute_report([no_names], [], NOW, CONFIG), NOW, CONFIG)
+    (target,) = [t for t in found.targets if t.id == "review_attendance"]
+    assert target.measured is None and target.shown.startswith("no data yet")
 
 
 def test_without_data_each_target_says_so() -> None:

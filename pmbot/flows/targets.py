@@ -24,7 +24,9 @@ detected, else resolved); services are compared case-insensitively.
   more is better (reporting them shows trust), so the goal is not fewer than last quarter.
 - *quality_score*: the mean over scored postmortems of each one's average peer-review score
   (`/pmbot score`, the latest per reviewer), so every postmortem weighs the same.
-- *review_attendance*: not measured by pmbot yet (the form has no attendees field).
+- *review_attendance*: responders who attended the review meeting, of all responders, over
+  the postmortems whose form names both the responders and the attendees (pooled: a
+  postmortem with ten responders weighs more than one with two).
 """
 
 from __future__ import annotations
@@ -232,9 +234,7 @@ def compute_targets(
                       this, "days", up=True),
         _near_miss_target(postmortems, this, last),
         _quality_target(quality, goals.quality_score_target),
-        Target("review_attendance", "Responders attending the review",
-               f"≥ {_pct(goals.review_attendance_target)}", None, "not measured by pmbot yet",
-               None),
+        _attendance_target(postmortems, goals.review_attendance_target),
     )  # fmt: skip
     named = {quarter_name(q): v for q, v in ttd.items()}
     return ProgramTargets(
@@ -305,3 +305,18 @@ def _quality_target(quality: Mapping[int, Scores], goal: float) -> Target:
     reviews = sum(s.reviewers for s in quality.values())
     shown = f"{mean:g} of 5 ({len(quality)} postmortems, {reviews} scores)"
     return Target("quality_score", name, f"≥ {goal:g} of 5", mean, shown, mean >= goal)
+
+
+def _attendance_target(postmortems: Sequence[PostmortemRecord], goal: float) -> Target:
+    recorded = [p.attendance for p in postmortems if p.attendance]
+    responders = sum(r for r, _ in recorded)
+    attended = sum(a for _, a in recorded)
+    share = round(attended / responders, 4) if responders else None
+    shown = (
+        f"{NO_DATA} (no postmortem names both responders and attendees)"
+        if share is None
+        else f"{_pct(share)} ({attended} of {responders} responders, {len(recorded)} reviews)"
+    )
+    meets = None if share is None else share >= goal
+    return Target("review_attendance", "Responders attending the review meeting",
+                  f"≥ {_pct(goal)}", share, shown, meets)  # fmt: skip

@@ -57,6 +57,8 @@ class PostmortemRecord:
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     repository: str = ""  # set in a report across repositories (issue numbers repeat)
+    # Responders, and how many of them attended the review meeting (None: not recorded).
+    attendance: tuple[int, int] | None = None
 
     @property
     def ref(self) -> PostmortemRef:
@@ -85,6 +87,7 @@ class PostmortemRecord:
             tags=pm.tags,
             categories=categories,
             repository=repository,
+            attendance=(att.responders, att.attended) if (att := pm.attendance) else None,
         )
 
 
