@@ -254,3 +254,31 @@ def test_iteration_fields(sb: Sandbox, http: requests.Session) -> None:
               "iteration_configuration": {"start_date": "soon", "duration": 7}},
     )  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_filter_items_by_a_field_and_exclude(sb: Sandbox, http: requests.Session) -> None:
+    for n in range(3):
+        sb.seed_issue(title=f"Issue {n + 1}")
+    sb.org.seed_project("Action items")
+    fields = http.get(f"{sb.base_url}{ORG}/1/fields").json()
+    status = next(f for f in fields if f["name"] == "Status")
+    done = next(o["id"] for o in status["options"] if o["name"]["raw"] == "Done")
+    progress = next(o["id"] for o in status["options"] if o["name"]["raw"] == "In Progress")
+    ids = []
+    for number in (1, 2, 3):
+        issue_id = sb.state.issues[number].id
+        added = http.post(f"{sb.base_url}{ORG}/1/items", json={"type": "Issue", "id": issue_id})
+        ids.append(added.json()["id"])
+    for item, option in ((ids[0], done), (ids[1], progress)):
+        body = {"fields": [{"id": status["id"], "value": option}]}
+        assert http.patch(f"{sb.base_url}{ORG}/1/items/{item}", json=body).status_code == 200
+
+    def titles(q: str) -> list[str]:
+        found = http.get(f"{sb.base_url}{ORG}/1/items", params={"q": q}).json()
+        return [i["content"]["title"] for i in found]
+
+    assert titles("-status:Done") == ["Issue 2", "Issue 3"]  # no Status yet is not Done
+    assert titles("status:Done") == ["Issue 1"]
+    assert titles('status:"In Progress",Done') == ["Issue 1", "Issue 2"]
+    assert titles("-is:open") == []
+    assert titles("no-such-field:x") == []

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pmbot.app.board import repository_board
 from pmbot.app.forms import action_item_form
 from pmbot.app.intake import parse
 from pmbot.app.session import Log, session, stderr_log
@@ -149,7 +150,12 @@ def sweep(
     with session(environ, config_path, what, notes) as (gh, config):
         try:
             remaining = _remaining(gh, gh.log_rate_limit("start"))
-            result = sweep_repository(gh, config, now, dry_run, remaining, notes)
+            planned = plan_repository(gh, config, now)
+            budget = config.budget.max_writes_per_run
+            result, _ = apply_repository(
+                gh, config, planned, budget, now, dry_run, remaining, notes
+            )
+            notes += repository_board(gh, config, planned.found.items, dry_run)
         finally:
             gh.log_rate_limit("end")
             for note in notes:

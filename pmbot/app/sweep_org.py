@@ -22,21 +22,21 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pmbot.app.forms import action_item_form
+from pmbot.app.board import keep_board, severities
 from pmbot.app.session import Log, repo_config, report_stats, stderr_log
 from pmbot.app.sweep import RepositoryPlan, apply_repository, plan_repository
 from pmbot.app.sweep_results import NOT_INSTALLED, SWEPT, RepositoryResult, SweepResults
 from pmbot.core.config import CONFIG_PATH, Config, load_config
+from pmbot.core.model import Severity
 from pmbot.core.timestamps import iso
 from pmbot.errors import PmbotError
-from pmbot.flows.board import FIELDS, board_item, board_ref
-from pmbot.flows.items import read_items
+from pmbot.flows.board import board_item
+from pmbot.flows.items import TrackedItem
 from pmbot.flows.org_scope import Scope, decide_scope, within
 from pmbot.flows.shard import Shard, search_plan
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
 from pmbot.github.models import (
-    BoardItem,
     GitHubSettings,
     IssueSnapshot,
     OrgIssue,
@@ -44,7 +44,6 @@ from pmbot.github.models import (
     RequestStats,
 )
 from pmbot.github.org import GitHubOrg
-from pmbot.github.projects import ProjectBoard
 from pmbot.plan import ApplyResult, Plan, share_budget
 
 
@@ -93,7 +92,7 @@ def sweep_org(
         where = "" if shard is None else f" (shard {shard})"
         notes.append(f"{len(found)} open action items in {len(by_repository)} repositories{where}")
         planned: dict[str, tuple[GitHub, Config, RepositoryPlan]] = {}
-        on_board: list[BoardItem] = []
+        followed: list[tuple[str, TrackedItem]] = []
         for repository in sorted(by_repository):
             gh = repository_adapter(home, finder, repository, adapters)
             config = installed_config(gh, config_path, notes)
@@ -103,10 +102,7 @@ def sweep_org(
             issues = by_repository[repository]
             log = _prefixed(repository)
             planned[repository] = (gh, config, plan_repository(gh, config, now, issues, log))
-            me = finder.login()
-            form = action_item_form()
-            tracked = read_items(issues, bot_login=me, config=config, form=form).items
-            on_board += [board_item(item, repository) for item in tracked]
+            followed += [(repository, item) for item in planned[repository][2].found.items]
         shares = share_budget(
             {name: p.plan for name, (_, _, p) in planned.items()},
             central.budget.max_writes_per_run,
@@ -121,8 +117,7 @@ def sweep_org(
             notes += [f"{repository}: {note}" for note in repo_notes]
             failed += len(result.failed)
             record.repositories.append(_result(repository, plan, result, deferred))
-        if central.project.board is not None:
-            notes += _board(finder, central.project.board, on_board, dry_run)
+        notes += _board(finder, org, central, followed, dry_run)
         record.complete = True
         record.exit_code = 1 if failed else 0
     finally:
@@ -189,17 +184,31 @@ def _remaining(adapters: list[RepoBase], start: RateLimit | None) -> Callable[[]
     return lambda: start.remaining - (_total(adapters).rate_limited_requests - used)
 
 
-def _board(finder: GitHubOrg, board: str, items: list[BoardItem], dry_run: bool) -> list[str]:
-    """Keep the items on the board; in a dry run, only say so."""
+def _board(
+    finder: GitHubOrg,
+    org: str,
+    central: Config,
+    followed: list[tuple[str, TrackedItem]],
+    dry_run: bool,
+) -> list[str]:
+    """The organisation's items on the board of `project.board`, each with its postmortem's
+    severity (the postmortems found by one more search, 100 a page)."""
+    board = central.project.board
+    if board is None:
+        return []
     if dry_run:
-        return [f"project {board}: would keep {len(items)} items in step (dry run)"]
-    done = ProjectBoard(finder, board_ref(board)).sync(FIELDS, items)
-    created = ", ".join(done.fields_created) or "none"
-    notes = [
-        f"project {board}: {done.items_added} items added, {done.items_updated} updated "
-        f"({done.values_written} values), fields created: {created}"
+        return keep_board(finder, board, [], central, dry_run, count=len(followed))
+    severity: dict[tuple[str, int], Severity] = {}
+    query = f'is:issue label:"{central.postmortem_label}" org:{org}'
+    hits = finder.search_issues(query)
+    for repository in {hit.repository for hit in hits}:
+        found = severities(hit.issue for hit in hits if hit.repository == repository)
+        severity.update({(repository, n): s for n, s in found.items()})
+    items = [
+        board_item(item, repository, severity.get((repository, item.info.pm)))
+        for repository, item in followed
     ]
-    return notes + [f"project {board}: {problem}" for problem in done.problems]
+    return keep_board(finder, board, items, central, dry_run)
 
 
 def _prefixed(repository: str) -> Log:

@@ -152,12 +152,16 @@ def _severity(form: _Values) -> Severity | None:
     if text is None:
         form.reader("severity").problem("no severity is given.", fix)
         return None
+    found = severity_named(text)
+    if found is None:
+        form.reader("severity").problem(f"'{short(text)}' is not a severity.", fix)
+    return found
+
+
+def severity_named(text: str) -> Severity | None:
+    """The severity a form answer names ("SEV-2", "sev 2", "Near miss"), or None."""
     wanted = re.sub(r"[\s_-]", "", text).upper()
-    for severity in Severity:
-        if wanted == re.sub(r"[\s_-]", "", severity).upper():
-            return severity
-    form.reader("severity").problem(f"'{short(text)}' is not a severity.", fix)
-    return None
+    return next((s for s in Severity if wanted == re.sub(r"[\s_-]", "", s).upper()), None)
 
 
 def _choice(form: _Values, field_id: str, options: tuple[str, ...]) -> str | None:

@@ -371,12 +371,20 @@ class BoardItem(Frozen):
     initial: tuple[tuple[str, FieldValue], ...] = ()
 
 
+class BoardClosed(Frozen):
+    """What a board shows for a closed issue that carries `label` (e.g. Status Done)."""
+
+    label: str
+    values: tuple[tuple[str, FieldValue | None], ...]
+
+
 class BoardSync(Frozen):
     """What a board sync did; a rerun with the same items reports no writes."""
 
     fields_created: tuple[str, ...] = ()
     items_added: int = 0
     items_updated: int = 0
+    items_closed: int = 0  # of the updated: closed issues given their closed values
     values_written: int = 0
     problems: tuple[str, ...] = ()  # values it could not write, each saying why
 

@@ -18,6 +18,7 @@ from typing import Any
 from pmbot.errors import GitHubError, Problem
 from pmbot.github.base import RepoBase
 from pmbot.github.models import (
+    BoardClosed,
     BoardItem,
     BoardSync,
     FieldValue,
@@ -42,6 +43,8 @@ class _Field:
 class _Item:
     id: int
     values: dict[int, Any]  # field id -> comparable value (an option id for single-select)
+    state: str = "open"  # the issue's
+    labels: frozenset[str] = frozenset()  # the issue's label names
 
 
 class ProjectBoard:
@@ -51,12 +54,23 @@ class ProjectBoard:
         self.github, self.ref = github, ref
         self.http = github.http
 
-    def sync(self, specs: Sequence[ProjectFieldSpec], items: Sequence[BoardItem]) -> BoardSync:
+    def sync(
+        self,
+        specs: Sequence[ProjectFieldSpec],
+        items: Sequence[BoardItem],
+        *,
+        query: str | None = None,
+        closed: BoardClosed | None = None,
+    ) -> BoardSync:
+        """Keep `items` on the board with their values. `query` filters the board's own
+        listing (GitHub's project filter, e.g. `-status:Done`): an item it leaves out is
+        treated as joining, so it is added (idempotent) and given its initial values too.
+        `closed` gives values for listed issues that are closed and not among `items`."""
         fields = self._fields()
         created = self._create_missing(specs, fields)
         wanted_ids = [fields[s.name].id for s in specs if s.name in fields]
-        current = self._items(wanted_ids)
-        added = updated = written = 0
+        current = self._items(wanted_ids, query)
+        added = updated = written = closed_count = 0
         problems: list[str] = []
         for entry in items:
             changes = self._changes(entry, fields, current.get(entry.issue_id), problems)
@@ -65,18 +79,32 @@ class ProjectBoard:
                 item = self._add(entry.issue_id)
                 added += 1
             if changes:
-                body = {"fields": [{"id": fid, "value": value} for fid, value in changes]}
-                url = f"{self.ref.path}/items/{item.id}"
-                self.http.call("PATCH", url, body=body, repeatable=True)
+                self._write(item, changes)
                 updated += 1
                 written += len(changes)
+        if closed is not None:
+            given = {entry.issue_id for entry in items}
+            for issue_id, item in current.items():
+                if issue_id in given or item.state != "closed" or closed.label not in item.labels:
+                    continue
+                entry = BoardItem(issue_id=issue_id, values=closed.values)
+                changes = self._changes(entry, fields, item, problems)
+                if changes:
+                    self._write(item, changes)
+                    updated, closed_count = updated + 1, closed_count + 1
+                    written += len(changes)
         return BoardSync(
             fields_created=tuple(created),
             items_added=added,
             items_updated=updated,
+            items_closed=closed_count,
             values_written=written,
             problems=tuple(problems),
         )
+
+    def _write(self, item: _Item, changes: list[tuple[int, FieldValue | None]]) -> None:
+        body = {"fields": [{"id": fid, "value": value} for fid, value in changes]}
+        self.http.call("PATCH", f"{self.ref.path}/items/{item.id}", body=body, repeatable=True)
 
     # ---- fields ---------------------------------------------------------------------------
 
@@ -137,16 +165,20 @@ class ProjectBoard:
 
     # ---- items ----------------------------------------------------------------------------
 
-    def _items(self, field_ids: Sequence[int]) -> dict[int, _Item]:
+    def _items(self, field_ids: Sequence[int], query: str | None) -> dict[int, _Item]:
         """The board's issues by issue id, with the values of `field_ids`."""
-        params = {"fields": ",".join(str(i) for i in field_ids)} if field_ids else None
+        params = {"fields": ",".join(str(i) for i in field_ids)} if field_ids else {}
+        if query:
+            params["q"] = query
         out = {}
-        for data in self.http.pages(f"{self.ref.path}/items", params):
+        for data in self.http.pages(f"{self.ref.path}/items", params or None):
             content = data.get("content") or {}
             if data.get("content_type") != "Issue" or "id" not in content:
                 continue
             values = {f["id"]: _comparable(f) for f in data.get("fields") or ()}
-            out[int(content["id"])] = _Item(int(data["id"]), values)
+            labels = frozenset(_label(label) for label in content.get("labels") or ())
+            state = str(content.get("state") or "open")
+            out[int(content["id"])] = _Item(int(data["id"]), values, state, labels)
         return out
 
     def _add(self, issue_id: int) -> _Item:
@@ -184,6 +216,10 @@ class ProjectBoard:
             if have.get(f.id) != wire:
                 changes.append((f.id, wire))
         return changes
+
+
+def _label(label: Any) -> str:
+    return str(label["name"]) if isinstance(label, Mapping) else str(label)
 
 
 def _comparable(data: Mapping[str, Any]) -> Any:

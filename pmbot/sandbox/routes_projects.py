@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -292,18 +293,25 @@ def _with_content(req: Request, project: Project, fields: list[ProjectField]) ->
 def list_items(req: Request, owner: Owner) -> Response:
     project = owner.project(req)
     fields = _chosen_fields(req, project)
-    items = [i for i in project.items if _matches(req, i, req.query.get("q"))]
+    items = [i for i in project.items if _matches(req, project, i, req.query.get("q"))]
     return cursor_page(req, items, _with_content(req, project, fields))
 
 
-def _matches(req: Request, item: ProjectItem, q: str | None) -> bool:
-    """A little of the project filter syntax: is:open/closed/issue/pr, repo:, words."""
+def _matches(req: Request, project: Project, item: ProjectItem, q: str | None) -> bool:
+    """A little of the project filter syntax: is:open/closed/issue/pr, repo:, a field by its
+    name (`status:Done`, `status:"In Progress",Todo`; comma = any of), `-` before a filter
+    to exclude, words in the title."""
     located = req.state.org.issue_by_id(item.issue_id)
     if located is None:
         return False
     repo, issue = located
-    for term in (q or "").split():
-        key, sep, value = term.lower().partition(":")
+    try:
+        terms = shlex.split(q or "")
+    except ValueError:  # an unbalanced quote: taken as words
+        terms = (q or "").split()
+    for term in terms:
+        negate = term.startswith("-") and ":" in term
+        key, sep, value = term.removeprefix("-" if negate else "").lower().partition(":")
         if not sep:
             ok = key in issue.title.lower()
         elif key == "is":
@@ -316,10 +324,28 @@ def _matches(req: Request, item: ProjectItem, q: str | None) -> bool:
         elif key == "repo":
             ok = value in (repo.full_name.lower(), repo.name.lower())
         else:
-            ok = True
-        if not ok:
+            ok = _field_matches(project, item, key, value)
+        if ok == negate:
             return False
     return True
+
+
+def _field_matches(project: Project, item: ProjectItem, key: str, value: str) -> bool:
+    """`key:value` on a field named `key` (spaces may be written as hyphens); a field the
+    project lacks matches nothing, as on GitHub."""
+    f = next(
+        (f for f in project.fields if key in (f.name.lower(), f.name.lower().replace(" ", "-"))),
+        None,
+    )
+    if f is None:
+        return False
+    stored = item.values.get(f.id)
+    if f.data_type == "single_select":
+        chosen = f.option(stored)
+        shown = chosen.name.lower() if chosen else None
+    else:
+        shown = None if stored is None else str(stored).lower()
+    return shown is not None and shown in {v.strip() for v in value.split(",")}
 
 
 @_route("GET", "/{project_number}/items/{item_id}")

@@ -15,6 +15,7 @@ from pmbot.sandbox import Sandbox, State
 
 DUE = date(2026, 3, 2)
 OVERDUE = datetime(2026, 3, 3, 6, tzinfo=UTC)
+EXAMPLE = Path(__file__).parents[2] / "examples" / "postmortem-issue.md"
 CONFIG = "escalation:\n  leadership_team: acme/eng-leads\n"
 
 
@@ -27,16 +28,25 @@ def env(sb: Sandbox, tmp: Path) -> dict[str, str]:
     }
 
 
+def postmortem(repo: State, severity: str) -> int:
+    """A postmortem issue as the form files it (the example's, with `severity`)."""
+    body = EXAMPLE.read_text(encoding="utf-8").replace("SEV-2", severity, 1)
+    issue = repo.seed_issue(title=f"Postmortem ({severity})", body=body, labels=["postmortem"])
+    return issue.number
+
+
 def item(
     repo: State,
     n: int,
     due: date = DUE,
     priority: Priority = Priority.P1,
     user: str | None = None,
+    pm: int = 1,
 ) -> int:
-    """An action item exactly as intake files it (as `user`: an App's bot, say), due on `due`."""
+    """An action item of postmortem #`pm` exactly as intake files it (as `user`: an App's
+    bot, say), due on `due`."""
     info = ItemInfo(
-        pm=1,
+        pm=pm,
         key=f"AI-{n}",
         priority=priority,
         due=due,
@@ -46,7 +56,7 @@ def item(
         authors=("carol", "dave"),
         type="prevent",
     )
-    text = f"Action item **AI-{n}** from the postmortem #1.\n\n**What:** fix {n}\n"
+    text = f"Action item **AI-{n}** from the postmortem #{pm}.\n\n**What:** fix {n}\n"
     labels = (default_config().labels.action_item.name, str(priority))
     issue = repo.seed_issue(
         title=f"[AI-{n}] fix {n}",
