@@ -115,6 +115,19 @@ def test_without_a_list_an_installation_covers_its_own_repositories(
     assert "3 repositories of acme in the App installation" in summary(tmp_path)
 
 
+def test_the_actions_token_covers_its_own_repository_and_says_so(
+    sb: Sandbox, log: Path, tmp_path: Path
+) -> None:
+    organisation(sb)
+    sb.state.seed_actions_token("ghs_actions")
+    environ = env(sb, tmp_path) | {"GITHUB_TOKEN": "ghs_actions"}
+    sweep_org(environ, "acme", dry_run=True, now=OVERDUE, config_path=None)
+    notes = summary(tmp_path)
+    assert "1 repository of acme in the App installation (an Actions GITHUB_TOKEN" in notes
+    assert "4 issues in 2 repositories outside the App installation skipped" in notes
+    assert read_of(log, "acme/api") == [] and read_of(log, "acme/docs") == []
+
+
 def test_the_installation_is_listed_100_a_page(sb: Sandbox, log: Path, tmp_path: Path) -> None:
     for n in range(130):
         sb.org.add_repo(f"team{n:03d}")

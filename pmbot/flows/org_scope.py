@@ -55,8 +55,14 @@ def decide_scope(
                 "no repository list (a personal token cannot list an installation's, and "
                 f"{CONFIGURED} is not set): the repositories search finds issues in"
             ]
+        alone = (
+            " (an Actions GITHUB_TOKEN reaches its own repository only; use an App "
+            "installation token, or a personal token, for the organisation)"
+            if len(mine) <= 1
+            else ""
+        )
         return Scope(INSTALLATION, tuple(mine)), [
-            f"{len(mine)} repositories of {org} in {INSTALLATION}"
+            f"{_repositories(len(mine))} of {org} in {INSTALLATION}{alone}"
         ]
     notes = [
         f"{CONFIGURED}: {name} is not a repository of {org}; left out"
@@ -72,7 +78,7 @@ def decide_scope(
         for name in unreachable
     ]
     kept = tuple(n for n in listed if n not in unreachable)
-    notes.append(f"{len(kept)} repositories of {org} in {CONFIGURED}")
+    notes.append(f"{_repositories(len(kept))} of {org} in {CONFIGURED}")
     return Scope(CONFIGURED, kept, unreachable), notes
 
 
@@ -97,6 +103,10 @@ def within(found: Sequence[OrgIssue], scope: Scope) -> tuple[list[OrgIssue], lis
         f"{issues} issue{'s' * (issues != 1)} in {repos} repositor{'ies' if repos != 1 else 'y'}"
     )
     return kept, [f"{counted} outside {scope.source} skipped: {shown}"]
+
+
+def _repositories(count: int) -> str:
+    return f"{count} repositor{'y' if count == 1 else 'ies'}"
 
 
 def _owner(name: str) -> str:
