@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from helpers.intake import example, items, run, seed, with_item_table
+from helpers.intake import adapter, example, items, run, seed, with_item_table
 
 from pmbot.core.config import load_config
+from pmbot.github.client import GitHub
 from pmbot.sandbox import Sandbox
 
 BLOCKED_BY = "/dependencies/blocked_by"
@@ -162,3 +163,22 @@ def test_a_lost_answer_is_checked_not_repeated(sandbox: Logged) -> None:
     dashboard = item_titled(sandbox, "deploy dashboard")
     assert dashboard.blocked_by == [item_titled(sandbox, "canary stage").id]
     assert len(dependency_writes(sandbox)) == 1
+
+
+def test_a_server_without_issue_dependencies_keeps_them_in_the_document(
+    sandbox: Logged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub Enterprise Server before issue dependencies answers 404: nothing is written,
+    nothing fails, and the document still says which item waits for which."""
+    assert adapter(sandbox).list_blocked_by(999) is None  # the adapter's reading of a 404
+    number = seed(sandbox, example())
+    run(sandbox, number)
+    dashboard = item_titled(sandbox, "deploy dashboard")
+    dashboard.blocked_by.clear()
+    item_titled(sandbox, "canary stage").blocking.clear()
+    dashboard.blocked_by.append(-1)  # so GitHub's summary says "blocked": pmbot must read
+    monkeypatch.setattr(GitHub, "list_blocked_by", lambda self, number: None)
+    lines: list[str] = []
+    outcome = run(sandbox, number, lines=lines)
+    assert outcome.failed == [] and dependency_writes(sandbox)[1:] == []
+    assert any("no issue dependencies" in line for line in lines)
