@@ -88,7 +88,7 @@ def test_first_run_files_items_document_and_summary(sandbox: Sandbox) -> None:
         f"An action item of the postmortem #{number}: "
         "**Checkout failures after a connection-pool config push** · [the document]("
     )
-    assert "from the postmortem #" not in body and "8d84e58b" not in body.split("<!--")[0]
+    assert "from the postmortem #" not in body and "AI-1" not in body.split("<!--")[0]
     assert "**What:**" not in body  # the title says it all
     p0 = markers.find(created[1].body, "item")
     assert p0 is not None and p0["due"] == "2026-11-24"  # P0 SLA: 14 days from the run
@@ -120,7 +120,10 @@ def test_the_summary_reads_well_on_github(sandbox: Sandbox) -> None:
         "| #3 | Reject connection pool sizes below 100 in the checkout config schema |" in summary
     )
     assert "2026\u201112\u201115" in summary  # a due date with non-breaking hyphens
-    assert "8d84e58b" not in summary  # the item key means nothing to a reader
+    assert "AI-1" not in summary  # the table names items by their issue, not their key
+    # The meeting and its attendance, without the names a comment would notify.
+    assert "\n**Review meeting** 2026-11-10 · 4 of 5 responders attended (80%)\n" in summary
+    assert "aokafor" not in summary
     cell = next(ln for ln in summary.splitlines() if ln.startswith("| #2 |")).split(" | ")[1]
     assert cell.endswith("…") and cell[:-1] in "Add a canary stage to config pushes for " + (
         "checkout-api that halts on a 1% error-rate rise"

@@ -121,6 +121,7 @@ def summary_body(
         "",
         _figures(pm),
         "",
+        *_meeting(pm),
         _document(publication),
         "",
         _table(rows, [i for i in unclaimed if i.number], config),
@@ -156,6 +157,21 @@ def _figures(pm: Postmortem) -> str:
             f"({impact.slo_target:g}% over {impact.slo_window_days} days)"
         )
     return text
+
+
+def _meeting(pm: Postmortem) -> list[str]:
+    """The review meeting in one line, without names: a comment would notify them."""
+    meeting, attendance = pm.review, pm.attendance
+    if not meeting.recorded:
+        return []
+    when = meeting.held_on.isoformat() if meeting.held_on else "date not recorded"
+    text = f"**Review meeting** {when}"
+    if attendance is not None:
+        text += (
+            f" · {attendance.attended} of {attendance.responders} responders attended "
+            f"({attendance.share:.0%})"
+        )
+    return [text, ""]
 
 
 def _document(pub: Publication | None) -> str:
