@@ -19,6 +19,7 @@ from pmbot.flows.items import TrackedItem
 from pmbot.flows.report import compute_report
 from pmbot.flows.targets import ProgramTargets, compute_targets, fixed_on, with_targets
 from pmbot.render.report import PostmortemRecord
+from pmbot.render.targets import ServiceGaps
 
 NOW = datetime(2026, 5, 15, 9, 0, tzinfo=UTC)
 CONFIG = default_config()
@@ -81,8 +82,9 @@ def test_the_on_time_and_repeat_targets() -> None:
     # Decided: #1, #3, #10, #11, #13, #14 on time, #2 late (#12 not planned, #15 not due).
     assert got["on_time_all"] == (round(6 / 7, 4), False)  # 86% < 90%
     assert got["on_time_p0_p1"] == (round(2 / 3, 4), False)  # P0 #1, P1 #11 on time, P1 #2 late
-    # #1 (api, 40 days after #7), #2 (db, 111 after #6), #3 (api, 85 after #1): 3 of 7.
-    assert got["repeat_incidents"] == (round(3 / 7, 4), False)
+    # #1 (api, 40 days after #7), #2 (db, 111 after #6), #3 (api, 85 after #1): 3 of the 5
+    # incidents (the near-misses #4 and #5 are not incidents).
+    assert got["repeat_incidents"] == (0.6, False)
 
 
 def test_which_postmortems_count_as_fixed() -> None:
@@ -122,10 +124,8 @@ def test_time_to_detect_and_between_incidents_by_quarter() -> None:
     assert got["mtbi_trend"] == (85.0, True)  # up on the last quarter
     assert {k: (v.incidents, v.mean_days) for k, v in found.mtbi_by_service.items()} == {
         "api": (3, 62.5),
-        "cache": (1, None),
         "db": (2, 111.0),
-        "queue": (1, None),
-    }
+    }  # cache and queue only had near-misses
 
 
 def test_near_misses_and_the_quality_score() -> None:
@@ -165,7 +165,8 @@ def test_without_data_each_target_says_so() -> None:
     found = compute_targets([], report, NOW, CONFIG)
     shown = {t.id: t.shown for t in found.targets}
     assert shown["recurrence_after_fixes"].startswith("no data yet")
-    assert shown["mtbi_trend"] == "no data yet"
+    assert shown["mtbi_trend"] == "no data yet (no service had a second incident this quarter)"
+    assert shown["ttd_quarter_over_quarter"].startswith("no data yet (needs")
     assert shown["quality_score"] == "no data yet (reviewers score with `/pmbot score N`)"
     assert all(t.meets is None for t in found.targets if t.id != "near_misses")
 
@@ -202,3 +203,25 @@ def test_the_targets_reach_markdown_json_and_csv() -> None:
     assert ["mtbi_by_quarter", "2026-Q1", "mean_days", "75.5"] in rows
     assert ["quality_score", "#3", "average", "5.0"] in rows
     assert all(len(r) == 4 for r in rows)
+
+
+def test_a_near_miss_is_not_an_incident_for_repeats_recurrence_and_time_between() -> None:
+    history = [pm(1, date(2026, 4, 1), "api", 5), pm(2, date(2026, 5, 1), "api", 5, "near-miss")]
+    report = compute_report(history, [], NOW, CONFIG)
+    found = compute_targets(history, report, NOW, CONFIG)
+    got = {t.id: t.measured for t in found.targets}
+    assert got["repeat_incidents"] == 0.0  # 0 of 1 incident
+    assert got["mtbi_trend"] is None and found.mtbi_by_service == {"api": ServiceGaps(1, None)}
+    assert got["near_misses"] == 1.0
+
+
+def test_recurrence_that_grew_says_more_not_negative_fewer() -> None:
+    history = [pm(1, date(2025, 12, 1), "api", None), pm(2, date(2026, 3, 1), "api", None),
+               pm(3, date(2026, 3, 2), "api", None)]  # fmt: skip
+    done = [closed(make_item(20, pm=1, due=date(2026, 1, 1)), date(2025, 12, 10))]
+    report = compute_report(history, done, NOW, CONFIG)
+    found = compute_targets(history, report, NOW, CONFIG, items=done)
+    (target,) = [t for t in found.targets if t.id == "recurrence_after_fixes"]
+    # before #1: [09-02, 12-01] → #1; after (12-10, 03-10] → #2, #3: twice as many.
+    assert (target.measured, target.meets) == (-1.0, False)
+    assert target.shown == "100% more (2 after vs 1 before, 1 postmortem)"

@@ -2,12 +2,14 @@
 
 Definitions (so each number can be checked by hand). A quarter is a calendar quarter;
 "this quarter" runs to today; an incident's day is its postmortem's `day` (started, else
-detected, else resolved); services are compared case-insensitively.
+detected, else resolved); services are compared case-insensitively. A near-miss is not an
+incident: it counts in near_misses and in the time to detect, not in repeat_incidents,
+recurrence_after_fixes or mtbi_trend.
 
 - *on_time_all*: action items closed by their due date, of those decided (see the report).
 - *on_time_p0_p1*: the same over P0 and P1 items only.
-- *repeat_incidents*: postmortems sharing a service with an earlier one dated within
-  `similar.window_days` before them, of all dated postmortems. Lower is better.
+- *repeat_incidents*: incidents sharing a service with an earlier one dated within
+  `similar.window_days` before them, of all dated incidents. Lower is better.
 - *recurrence_after_fixes*: for each postmortem whose action items are all done — every
   item closed, at least one as completed (not planned is a decision, not work left) — and
   whose last item closed at least `report.recurrence_window_days` (W) ago: incidents on its
@@ -67,12 +69,18 @@ def _pct(value: float | None) -> str:
     return NO_DATA if value is None else f"{value * 100:.0f}%"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _services(pm: PostmortemRecord) -> set[str]:
     return {s.strip().lower() for s in pm.services if s.strip()}
 
 
-def _dated(postmortems: Iterable[PostmortemRecord]) -> list[PostmortemRecord]:
-    return sorted((p for p in postmortems if p.day), key=lambda p: (p.day or date.min, p.number))
+def _incidents(postmortems: Iterable[PostmortemRecord]) -> list[PostmortemRecord]:
+    """The dated postmortems of incidents (a near-miss is not one), oldest first."""
+    found = (p for p in postmortems if p.day and p.severity != NEAR_MISS)
+    return sorted(found, key=lambda p: (p.day or date.min, p.number))
 
 
 def _rate_target(tid: str, name: str, rate: Rate, goal: float) -> Target:
@@ -82,7 +90,7 @@ def _rate_target(tid: str, name: str, rate: Rate, goal: float) -> Target:
 
 
 def _repeats(postmortems: Sequence[PostmortemRecord], window_days: int) -> tuple[int, int]:
-    dated = _dated(postmortems)
+    dated = _incidents(postmortems)
     repeats = 0
     for i, pm in enumerate(dated):
         if any(
@@ -123,7 +131,7 @@ def _recurrence(
     postmortems: Sequence[PostmortemRecord], fixed: Mapping[int, date], today: date, window: int
 ) -> tuple[int, int, int]:
     """(postmortems measured, incidents before, incidents after) as the module says."""
-    dated = _dated(postmortems)
+    dated = _incidents(postmortems)
     span = timedelta(days=window)
     measured = before = after = 0
     for pm in dated:
@@ -152,7 +160,7 @@ def _ttd_by_quarter(postmortems: Sequence[PostmortemRecord]) -> dict[Quarter, fl
 def _gaps(postmortems: Sequence[PostmortemRecord]) -> dict[str, list[tuple[date, int]]]:
     """Service → (day of the later incident, days since the one before), in order."""
     days: dict[str, list[date]] = defaultdict(list)
-    for pm in _dated(postmortems):
+    for pm in _incidents(postmortems):
         for service in _services(pm):
             if pm.day is not None:
                 days[service].append(pm.day)
@@ -189,7 +197,8 @@ def _trend_target(
     shown_prev = "—" if prev is None else f"{prev:g} {unit}"
     goal = f"{'≥' if up else '≤'} last quarter's ({shown_prev})"
     if cur is None:
-        return Target(tid, name, goal, None, NO_DATA, None)
+        why = f"{NO_DATA} (no service had a second incident this quarter)"
+        return Target(tid, name, goal, None, why, None)
     meets = None if prev is None else (cur >= prev if up else cur <= prev)
     return Target(tid, name, goal, cur, f"{cur:g} {unit}", meets)
 
@@ -264,7 +273,8 @@ def _recurrence_target(
     shown = (
         f"{NO_DATA} (no postmortem's items all done {window} days ago)"
         if drop is None
-        else f"{_pct(drop)} fewer ({after} after vs {before} before, {measured} postmortems)"
+        else f"{_pct(abs(drop))} {'fewer' if drop >= 0 else 'more'} ({after} after vs "
+        f"{before} before, {_n(measured, 'postmortem')})"
     )
     return Target(
         "recurrence_after_fixes",
@@ -280,7 +290,8 @@ def _ttd_target(ttd: Mapping[Quarter, float], this: Quarter, last: Quarter, goal
     return Target(
         "ttd_quarter_over_quarter", "Median time to detect, this quarter vs the last",
         f"≥ {_pct(goal)} better", better,
-        NO_DATA if better is None else f"{_pct(better)} better ({cur:g} vs {prev:g} min)",
+        f"{NO_DATA} (needs a time to detect this quarter and the last)" if better is None
+        else f"{_pct(better)} better ({cur:g} vs {prev:g} min)",
         None if better is None else better >= goal,
     )  # fmt: skip
 
@@ -303,7 +314,7 @@ def _quality_target(quality: Mapping[int, Scores], goal: float) -> Target:
                       f"{NO_DATA} (reviewers score with `/pmbot score N`)", None)  # fmt: skip
     mean = round(statistics.mean(s.average for s in quality.values()), 2)
     reviews = sum(s.reviewers for s in quality.values())
-    shown = f"{mean:g} of 5 ({len(quality)} postmortems, {reviews} scores)"
+    shown = f"{mean:g} of 5 ({_n(len(quality), 'postmortem')}, {_n(reviews, 'score')})"
     return Target("quality_score", name, f"≥ {goal:g} of 5", mean, shown, mean >= goal)
 
 
@@ -315,7 +326,7 @@ def _attendance_target(postmortems: Sequence[PostmortemRecord], goal: float) -> 
     shown = (
         f"{NO_DATA} (no postmortem names both responders and attendees)"
         if share is None
-        else f"{_pct(share)} ({attended} of {responders} responders, {len(recorded)} reviews)"
+        else f"{_pct(share)} ({attended} of {responders} responders, {_n(len(recorded), 'review')})"
     )
     meets = None if share is None else share >= goal
     return Target("review_attendance", "Responders attending the review meeting",
