@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
 LOCK_UPGRADE ?=
 
-.PHONY: demo test lint typecheck bench lock clean
+.PHONY: demo demo-org test lint typecheck bench lock clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml requirements/dev.lock
 
 demo: $(STAMP)
 	$(BIN)/pmbot demo
+
+demo-org: $(STAMP)
+	$(BIN)/pmbot demo --org
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest

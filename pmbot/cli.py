@@ -199,9 +199,14 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    now = parse_now(args.now) if args.now else None
+    if args.org:
+        from pmbot.app.demo_org import run_demo_org
+
+        return run_demo_org(Path(args.out or "demo-output-org"), now=now)
     from pmbot.app.demo import run_demo
 
-    return run_demo(Path(args.out), now=parse_now(args.now) if args.now else None)
+    return run_demo(Path(args.out or "demo-output"), now=now)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -372,8 +377,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the whole flow against a sandbox it starts itself")
     p.set_defaults(handler=_cmd_demo)
-    p.add_argument("--out", default="demo-output", help="folder for the document, index and report")
+    p.add_argument(
+        "--out",
+        help="folder for the document, index and report (default demo-output, or "
+        "demo-output-org with --org)",
+    )
     p.add_argument("--now", metavar="ISO", help="the demo's starting clock")
+    p.add_argument(
+        "--org",
+        action="store_true",
+        help="the organisation's flow: two teams' repositories, one Projects board, one report "
+        "and one central library index",
+    )
 
     p = sub.add_parser(
         "init", help="install the issue forms, workflows and config into a repository"

@@ -17,6 +17,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import requests
 
@@ -27,7 +28,7 @@ from pmbot.app.report import agenda as agenda_command
 from pmbot.app.report import report as report_command
 from pmbot.app.sweep import sweep
 from pmbot.core.shipped import data_text
-from pmbot.sandbox import Sandbox
+from pmbot.sandbox import Sandbox, State
 
 REPO = "acme/web"
 # The sandbox runs no workflow, so the installed ones only need a well-formed pinned reference.
@@ -61,12 +62,22 @@ class Clock:
         return self.now
 
 
+class Watch(Protocol):
+    """What a demo step prints through: lines, and what changed on "GitHub" since."""
+
+    def say(self, text: str = "") -> None: ...
+
+    def look(self) -> None: ...
+
+
 @dataclass
 class Transcript:
     """Tells what changed in the sandbox between two looks: issues, comments, labels."""
 
     sandbox: Sandbox
     lines: list[str] = field(default_factory=list)
+    repo: State | None = None  # the repository to watch (the sandbox's first by default)
+    name: str = ""  # written before each issue number: "acme/api" gives acme/api#3
     _issues: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     _comments: dict[int, str] = field(default_factory=dict)
     _blocked: dict[int, tuple[int, ...]] = field(default_factory=dict)
@@ -77,7 +88,7 @@ class Transcript:
 
     def look(self) -> None:
         """Print what pmbot wrote since the last look."""
-        state = self.sandbox.state
+        state, at = self.repo or self.sandbox.state, f"{self.name}#"
         with state.lock:
             issues = {n: (i.state, tuple(i.labels)) for n, i in state.issues.items()}
             titles = {
@@ -93,7 +104,7 @@ class Transcript:
         for number in sorted(issues):
             if number not in self._issues:
                 self.say(
-                    f"  + #{number} {_cut(titles[number], 70)}  [{', '.join(issues[number][1])}]"
+                    f"  + {at}{number} {_cut(titles[number], 70)}  [{', '.join(issues[number][1])}]"
                 )
             elif issues[number] != self._issues[number]:
                 old_state, old_labels = self._issues[number]
@@ -103,17 +114,17 @@ class Transcript:
                     [f"{old_state} → {issues[number][0]}"] if old_state != issues[number][0] else []
                 )
                 bits += [f"+label {n}" for n in added] + [f"-label {n}" for n in gone]
-                self.say(f"  ~ #{number} {'; '.join(bits)}")
+                self.say(f"  ~ {at}{number} {'; '.join(bits)}")
         for number, blockers in sorted(blocked.items()):
             for blocker in blockers:
                 if blocker not in self._blocked.get(number, ()):
-                    self.say(f"  ⛓ #{number} blocked by #{blocker} (an issue dependency)")
+                    self.say(f"  ⛓ {at}{number} blocked by {at}{blocker} (an issue dependency)")
         for cid, comment in sorted(comments.items()):
             first = _first_line(comment.body)
             if cid not in self._comments:
-                self.say(f"  💬 on #{comment.issue}: {first}")
+                self.say(f"  💬 on {at}{comment.issue}: {first}")
             elif self._comments[cid] != comment.body:
-                self.say(f"  ✎ comment on #{comment.issue} updated: {first}")
+                self.say(f"  ✎ comment on {at}{comment.issue} updated: {first}")
         self._issues = issues
         self._comments = {cid: c.body for cid, c in comments.items()}
         self._blocked = blocked
@@ -132,7 +143,7 @@ def _cut(text: str, width: int) -> str:
 
 
 @contextmanager
-def _quiet() -> Iterator[io.StringIO]:
+def quiet() -> Iterator[io.StringIO]:
     """pmbot's own output during a step; the transcript shows the effect instead."""
     buffer = io.StringIO()
     with redirect_stdout(buffer), redirect_stderr(buffer):
@@ -151,7 +162,7 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
         }
         _seed_repo(sb, t)
         t.look()
-        _step(
+        step(
             t, clock, "File the example postmortem (as GitHub renders the issue form)", lambda: None
         )
         pm = sb.seed_issue(
@@ -161,13 +172,13 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
             user="mrivera",
         )
         t.look()
-        _step(
+        step(
             t,
             clock,
             f"pmbot intake --issue {pm.number}",
             lambda: intake(env, issue=pm.number, dry_run=False, now=clock.now, config_path=None),
         )
-        _step(
+        step(
             t,
             clock,
             f"pmbot intake --issue {pm.number} (rerun: nothing to do)",
@@ -198,7 +209,7 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 )
             if week == 6 and len(items) > 2:
                 _close(sb, t, env, clock, items[2])
-            _step(
+            step(
                 t,
                 clock,
                 "pmbot sweep",
@@ -225,7 +236,7 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
 
 def _weekly_report(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock) -> None:
     """The weekly report job: the report issue, and the documents refreshed in one commit."""
-    _step(
+    step(
         t,
         clock,
         "pmbot report --post (the weekly job: report issue, documents refreshed)",
@@ -238,7 +249,7 @@ def _agenda(t: Transcript, env: dict[str, str], clock: Clock) -> None:
     """`pmbot agenda`: the standing agenda of the weekly engineering review, shown whole."""
     t.say()
     t.say(f"── {clock.now:%Y-%m-%d} · pmbot agenda (also at the end of every weekly report)")
-    with _quiet() as output:
+    with quiet() as output:
         agenda_command(env, now=clock.now, config_path=None)
     for line in output.getvalue().splitlines():
         if line.strip() and not line.startswith("|---"):
@@ -271,26 +282,38 @@ def _show_document(sb: Sandbox, t: Transcript) -> None:
 
 
 def _seed_repo(sb: Sandbox, t: Transcript) -> None:
-    for login, (association, permission) in PEOPLE.items():
-        sb.seed_user(login, association=association, permission=permission)
-    with tempfile.TemporaryDirectory() as tmp, _quiet():
-        init(Path(tmp), action=DEMO_ACTION)
-        files: dict[str, str | bytes] = {
-            p.relative_to(tmp).as_posix(): p.read_text(encoding="utf-8")
-            for p in Path(tmp).rglob("*")
-            if p.is_file()
-        }
-    files[".github/pmbot.yml"] = DEMO_CONFIG
+    seed_people(sb, PEOPLE)
+    files = installed_files(DEMO_CONFIG)
     sb.seed_files(files)
     t.say(f"Demo repository {REPO} on {sb.base_url} with `pmbot init` applied:")
     for path in sorted(files):
         t.say(f"  {path}")
 
 
-def _step(t: Transcript, clock: Clock, title: str, action: Callable[[], object]) -> None:
+def seed_people(sb: Sandbox, people: Mapping[str, tuple[str, str]]) -> None:
+    """Accounts as `PEOPLE` gives them: login → (association, permission)."""
+    for login, (association, permission) in people.items():
+        sb.seed_user(login, association=association, permission=permission)
+
+
+def installed_files(config: str, *, org: bool = False) -> dict[str, str | bytes]:
+    """What `pmbot init` installs into a repository (`--org`: the organisation's workflow
+    too), with `config` as its `.github/pmbot.yml`."""
+    with tempfile.TemporaryDirectory() as tmp, quiet():
+        init(Path(tmp), action=DEMO_ACTION, org=org)
+        files: dict[str, str | bytes] = {
+            p.relative_to(tmp).as_posix(): p.read_text(encoding="utf-8")
+            for p in Path(tmp).rglob("*")
+            if p.is_file()
+        }
+    files[".github/pmbot.yml"] = config
+    return files
+
+
+def step(t: Watch, clock: Clock, title: str, action: Callable[[], object]) -> None:
     t.say()
     t.say(f"── {clock.now:%Y-%m-%d} · {title}")
-    with _quiet() as output:
+    with quiet() as output:
         code = action()
     if code not in (None, 0):
         t.say(f"  exit {code}: {output.getvalue().strip()[-500:]}")
@@ -329,7 +352,7 @@ def _close(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, number
         }
         return event(_event(env, "issues", payload), dry_run=False, now=clock.now, config_path=None)
 
-    _step(
+    step(
         t,
         clock,
         f"@{owner} closes #{number}; the items workflow runs `pmbot event`",
@@ -346,7 +369,7 @@ def _merge(sb: Sandbox, t: Transcript, clock: Clock) -> None:
         def merge(url: str = url) -> int:
             return 0 if requests.put(url, json={}, timeout=10).status_code == 200 else 1
 
-        _step(t, clock, f"@mrivera merges the document pull request #{pull.number}", merge)
+        step(t, clock, f"@mrivera merges the document pull request #{pull.number}", merge)
 
 
 def _command(
@@ -366,7 +389,7 @@ def _command(
         },
         "sender": {"login": owner},
     }
-    _step(
+    step(
         t,
         clock,
         f"@{owner} comments `{text}` on #{number}",
