@@ -297,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--org",
                 metavar="OWNER",
-                help="every repository of OWNER with pmbot installed, read through search",
+                help="every repository of OWNER with pmbot installed (org.repositories, or an "
+                "App installation's), read through search",
             )
             p.add_argument(
                 "--shard",
@@ -324,8 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--org",
         metavar="OWNER",
-        help="every repository of OWNER with a .github/pmbot.yml, read through search; "
-        "--post goes to org.central_repository",
+        help="every repository of OWNER with a .github/pmbot.yml (org.repositories, or an "
+        "App installation's), read through search; --post keeps the report issue and the "
+        "central library index in org.central_repository",
     )
     p.add_argument(
         "--dry-run", action="store_true", help="with --post: print the plan, write nothing"
