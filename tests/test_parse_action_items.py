@@ -173,3 +173,13 @@ def test_depends_on_in_a_column_and_in_a_list() -> None:
     ]  # fmt: skip
     assert items[2].success == "CI fails, after a drill"  # "after" is no dependency
     assert items[3].depends_on == ("AI-3",)
+
+
+def test_a_free_text_dependencies_column_is_not_read_as_keys() -> None:
+    text = """\
+| What | Owner | Priority | Dependencies |
+|---|---|---|---|
+| Add a canary stage | @a | P1 | needs the infra budget |
+"""
+    (only,) = parse_action_items(text, reader())
+    assert only.depends_on == ()

@@ -151,3 +151,27 @@ def test_source_column_and_source_tags() -> None:
     assert [e.text for e in events][2:4] == [
         "Incident declared", "[SEV-2] declared in the channel"
     ]  # fmt: skip
+
+
+def test_other_columns_stay_with_the_event() -> None:
+    """An evidence link is not a source: it stays with the event, as before sources existed."""
+    table = """\
+| Time | Event | Evidence |
+|---|---|---|
+| 14:09 | Alert fires | https://example.com/alert/1 |
+"""
+    (event,) = parse_timeline(table, reader(), START)
+    assert (event.text, event.source) == (
+        "Alert fires; Evidence: https://example.com/alert/1", None
+    )  # fmt: skip
+
+
+def test_a_source_that_is_no_known_kind_is_kept_as_written() -> None:
+    table = """\
+| Time | Event | Source |
+|---|---|---|
+| 14:09 | Alert fires | ALERT |
+| 14:20 | Incident declared | https://chat.example.com/Archives/C01/p123 |
+"""
+    events = parse_timeline(table, reader(), START)
+    assert [e.source for e in events] == ["alert", "https://chat.example.com/Archives/C01/p123"]

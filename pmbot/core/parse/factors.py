@@ -19,7 +19,7 @@ from pmbot.core.parse.common import (
 COLUMNS = {
     "id": ("id", "key", "cf", "#"),
     "category": ("category", "type", "kind"),
-    "weight": ("weight", "role", "primary or contributing"),
+    "weight": ("weight", "primary or contributing"),
     "factor": ("factor", "description", "contributing factor", "what", "details"),
 }
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}

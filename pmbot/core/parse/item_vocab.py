@@ -20,7 +20,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "addresses": ("addresses", "factor", "factors", "cf", "contributing factor", "addresses cf"),
     "id": ("id", "key"),
-    "depends_on": ("depends on", "blocked by", "dependencies", "dependency"),
+    # Only names that say "keys of other items": a free-text "Dependencies" column of an
+    # older issue stays ignored rather than read as item keys.
+    "depends_on": ("depends on", "blocked by"),
 }  # fmt: skip
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 

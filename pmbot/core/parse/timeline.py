@@ -27,7 +27,8 @@ from pmbot.core.parse.times import TIME_FIX, Stamp, leading_stamp
 COLUMNS = {
     "time": ("time", "when", "timestamp", "at", "date/time", "datetime", "date and time"),
     "event": ("event", "what", "what happened", "description", "action", "note", "notes"),
-    "source": ("source", "evidence", "via", "signal"),
+    # Only "Source": other columns (evidence links, who) stay with the event as before.
+    "source": ("source",),
 }
 # The sources a line may name in brackets after its time (`14:09 [alert] …`). Only these
 # words: a bracket that is part of the event (`[SEV-2]`, `[eu-west]`) stays text.
@@ -36,7 +37,7 @@ SOURCES = (
     "ticket", "support", "log", "logs", "metric", "metrics", "dashboard", "status page",
     "note", "human note", "runbook", "monitoring", "customer",
 )  # fmt: skip
-MAX_SOURCE = 40
+MAX_SOURCE = 200  # a source is a kind or a link, not an essay
 _SOURCE_TAG = re.compile(r"^\[(?P<source>[^\]]{1,20})\]\s*[:\-–—]?\s*")
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 
@@ -146,10 +147,12 @@ def _line_source(text: str) -> tuple[str | None, str]:
 
 
 def _source(written: str | None) -> str | None:
-    """A source as shown: lower-case, one line, short; None for an empty cell."""
+    """A source as shown: a known kind in lower case (so they count together), anything else
+    (a link to the chat message, say) as written, on one line; None for an empty cell."""
     if written is None or is_empty_marker(written):
         return None
-    return short(" ".join(written.lower().split()), MAX_SOURCE)
+    text = " ".join(written.split())
+    return text.lower() if text.lower() in SOURCES else short(text, MAX_SOURCE)
 
 
 def _no_time(content: str, *, in_table: bool) -> Unreadable:
