@@ -49,7 +49,7 @@ def run(
 def test_due_moves_the_date_restarts_the_ladder_and_records_who_when_why() -> None:
     plan, issue, item = run("Thanks!\n/pmbot due 2026-03-31 waiting on the vendor's fix")
     assert item.due == date(2026, 3, 31)
-    assert item.follow == FollowState(due=date(2026, 3, 31), changes=1)
+    assert item.follow == FollowState(due=date(2026, 3, 31), changes=1, seq=LATE.seq + 1)
     change = item.info.history[-1]
     assert (change.by, change.cmd, change.before, change.after) == (
         "alice",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import tracked
-from helpers.fake_github import FakeGitHub, FakeIssue
+from conftest import BOT, tracked
+from helpers.fake_github import FakeGitHub, FakeIssue, comment_snapshots
 from helpers.intake import example, items, run, seed
 from helpers.items import make_item
 
@@ -18,6 +18,7 @@ from pmbot.core.model import Priority, Severity
 from pmbot.core.reading import read_postmortem
 from pmbot.core.review import review
 from pmbot.errors import PmbotError
+from pmbot.flows.items import with_comments
 from pmbot.flows.ladder import plan_sweep
 from pmbot.plan import CreateComment, apply
 from pmbot.sandbox import Sandbox
@@ -132,7 +133,8 @@ def late(days: int, near_miss: bool) -> list[str]:
         issue = gh.issues[item.number]
         now = datetime(2026, 2, 2, 6, tzinfo=UTC) + timedelta(days=offset)
         seen = len(issue.comments)
-        current = tracked(item.number, issue.body, labels=issue.labels, comments=seen)
+        listed = tracked(item.number, issue.body, labels=issue.labels, comments=seen)
+        current = with_comments(listed, comment_snapshots(issue, BOT), BOT)
         apply(plan_sweep([current], now, leadership()), gh, dry_run=False, log=lambda _: None)
         for comment in gh.issues[item.number].comments[seen:]:
             found = markers.find(comment, "reminder")

@@ -157,6 +157,15 @@ class Repo:
     def labels(self, number: int) -> set[str]:
         return set(self.sb.state.issues[number].labels)
 
+    def follow(self, number: int) -> dict[str, Any]:
+        """The item's follow state: the body's, or the newer one (higher `seq`) that pmbot's
+        newest notice comment carries."""
+        states = [markers.find(self.sb.state.issues[number].body, "follow") or {}]
+        for c in sorted(self.sb.state.comments.values(), key=lambda c: c.id):
+            if c.issue == number and c.user == ME and markers.has(c.body, "follow"):
+                states.append(markers.find(c.body, "follow") or {})
+        return max(states, key=lambda s: int(s.get("seq", 0)))  # a tie: the body's
+
     def marker(self, number: int, kind: str) -> dict[str, Any]:
         found = markers.find(self.sb.state.issues[number].body, kind)
         assert found is not None, f"#{number} has no {kind} marker"
@@ -211,8 +220,8 @@ def test_due_soon_the_owner_is_reminded_once(repo: Repo) -> None:
     text = repo.texts(number)[0]
     assert text.startswith(f"@{OWNER}, a friendly reminder") and "in 3 days" in text
     assert "/pmbot due YYYY-MM-DD" in text  # says what to do: close it, or ask for more time
-    assert writes == 2  # the comment, and the follow marker that records it
-    assert repo.marker(number, "follow")["step"] == "due_soon"
+    assert writes == 1  # the comment, which carries the follow state it leads to
+    assert repo.follow(number)["step"] == "due_soon"
     assert "overdue" not in repo.labels(number)
     for later in (day(-3) + timedelta(hours=5), day(-2), day(-1)):
         assert sweep_counted(repo, later)[1] == 0  # once: no second reminder before the date
@@ -229,7 +238,7 @@ def test_on_the_due_date_the_owner_is_told_and_the_item_labelled_overdue(repo: R
     assert text.startswith(f"@{OWNER}, ") and "reached its due date today" in text
     assert "No blame" in text and "/pmbot wont-do" in text
     assert "overdue" in repo.labels(number) and "escalated" not in repo.labels(number)
-    assert writes == 3  # comment, follow marker, label
+    assert writes == 2  # the follow marker with the label (one request), the comment
     for later in range(1, 7):
         assert sweep_counted(repo, day(later))[1] == 0  # once; the next rung is a week away
 
@@ -282,7 +291,7 @@ def test_the_whole_ladder_each_rung_once_repeats_at_the_cadence(repo: Repo) -> N
     }
     repeat = [t for t in repo.texts(number) if t.startswith("Reminder: ")]
     assert len(repeat) == 2  # the repeats say so
-    follow = repo.marker(number, "follow")
+    follow = repo.follow(number)
     assert set(follow["at"]) == {"due_soon", "overdue", "commander", "leadership"}
     assert follow["last"] == "2026-03-30T06:00:00Z"
 
@@ -314,7 +323,7 @@ def test_without_a_leadership_team_the_commander_rung_is_the_last(
 def test_an_unowned_item_goes_to_the_commander_at_once(repo: Repo) -> None:
     number = repo.item(owner=None, due=DUE + timedelta(days=60))  # far from due
     code, writes, _ = sweep_counted(repo, day(0))
-    assert code == 0 and writes == 2
+    assert code == 0 and writes == 1  # the notice carries the state
     assert repo.steps(number) == ["unowned"]
     text = repo.texts(number)[0]
     assert text.startswith(f"@{COMMANDER}, ") and "has no owner yet" in text
@@ -354,26 +363,28 @@ def test_a_rerun_at_the_same_now_writes_nothing(repo: Repo) -> None:
 def test_a_write_budget_defers_the_rest_most_urgent_first_and_the_next_run_picks_it_up(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Every item is new to its rung today: a notice and a follow marker (2 writes) plus labels.
-    p3_late = repo.item("AI-1", priority="P3", due=DUE - timedelta(days=2))  # 3 writes
-    p0_late_2 = repo.item("AI-2", priority="P0", due=DUE - timedelta(days=2))  # 3
-    p0_late_5 = repo.item("AI-3", priority="P0", due=DUE - timedelta(days=5))  # 3
-    p1_late_1 = repo.item("AI-4", priority="P1", due=DUE - timedelta(days=1))  # 3
-    p2_soon = repo.item("AI-5", priority="P2", due=DUE + timedelta(days=3))  # 2
-    repo.configure(f"{CONFIG}budget:\n  max_writes_per_run: 7\n")
+    # Every item is new to its rung today: a late one's notice is recorded with its label (one
+    # request) and posted, 2 writes; the one due soon is its notice alone, 1 write.
+    p3_late = repo.item("AI-1", priority="P3", due=DUE - timedelta(days=2))  # 2 writes
+    p0_late_2 = repo.item("AI-2", priority="P0", due=DUE - timedelta(days=2))  # 2
+    p0_late_5 = repo.item("AI-3", priority="P0", due=DUE - timedelta(days=5))  # 2
+    p1_late_1 = repo.item("AI-4", priority="P1", due=DUE - timedelta(days=1))  # 2
+    p2_soon = repo.item("AI-5", priority="P2", due=DUE + timedelta(days=3))  # 1
+    repo.configure(f"{CONFIG}budget:\n  max_writes_per_run: 5\n")
     code, writes, _ = sweep_counted(repo, day(0))
     assert code == 0
-    assert writes == 6  # whole items only: the third (3 writes) does not fit in the last 1
+    assert writes == 4  # whole items only: the third (2 writes) does not fit in the last 1
     done = [n for n in (p3_late, p0_late_2, p0_late_5, p1_late_1, p2_soon) if repo.notices(n)]
     assert done == [p0_late_2, p0_late_5]  # P0 first, and of those the most overdue first
     err = capsys.readouterr().err
-    assert "deferred 8 writes" in err and "next run" in err  # and said so
+    assert "deferred 5 writes" in err and "next run" in err  # and said so
     # the next run (the same day: nothing about the items changed) picks up the rest
+    repo.configure(f"{CONFIG}budget:\n  max_writes_per_run: 4\n")
     code, writes, _ = sweep_counted(repo, day(0))
-    assert code == 0 and writes == 5  # P1 (3) and P2 (2); the P3 (3) would not fit in 2
+    assert code == 0 and writes == 3  # P1 (2) and P2 (1); the P3 (2) would not fit in 1
     assert repo.notices(p1_late_1) and repo.notices(p2_soon) and not repo.notices(p3_late)
     code, writes, _ = sweep_counted(repo, day(0))
-    assert writes == 3 and repo.notices(p3_late)
+    assert writes == 2 and repo.notices(p3_late)
     assert sweep_counted(repo, day(0))[1] == 0
     for number in (p3_late, p0_late_2, p0_late_5, p1_late_1, p2_soon):
         assert len(repo.notices(number)) == 1  # nothing announced twice along the way
@@ -385,7 +396,7 @@ def test_deferred_writes_are_said_in_the_step_summary(repo: Repo) -> None:
     repo.configure(f"{CONFIG}budget:\n  max_writes_per_run: 3\n")
     repo.sweep(day(0))
     summary = (repo.tmp / "summary.md").read_text(encoding="utf-8")
-    assert "deferred 6 writes" in summary
+    assert "deferred 4 writes" in summary  # each item: its label and record, its notice
 
 
 def test_below_the_rate_limit_floor_the_sweep_stops_cleanly(
@@ -414,7 +425,7 @@ def test_a_dropped_answer_on_one_comment_does_not_stop_the_sweep_or_duplicate_it
     repo.sb.faults.add("drop_after_write", "POST", rf"/issues/{victim}/comments$")
     assert repo.sweep(day(0)) == 0
     assert [len(repo.notices(n)) for n in numbers] == [1, 1, 1, 1]  # found, not posted twice
-    assert all(repo.marker(n, "follow")["step"] == "overdue" for n in numbers)
+    assert all(repo.follow(n)["step"] == "overdue" for n in numbers)
     assert sweep_counted(repo, day(0))[1] == 0
 
 
@@ -427,8 +438,9 @@ def test_a_502_on_one_items_comment_fails_that_item_only_and_the_next_run_finish
     assert repo.sweep(day(0)) == 1  # a failed item makes the run fail visibly
     assert f"#{victim}: failed to comment" in capsys.readouterr().err
     assert [len(repo.notices(n)) for n in numbers] == [1, 1, 0, 1]  # the rest went ahead
-    assert "overdue" not in repo.labels(victim)  # the item's writes travel together
-    assert repo.sweep(day(0)) == 0  # the next run finishes it
+    assert "overdue" in repo.labels(victim)  # recorded, with its label, before it was posted
+    assert repo.follow(victim)["pending"]["step"] == "overdue"
+    assert repo.sweep(day(0)) == 0  # the next run posts the recorded notice
     assert [len(repo.notices(n)) for n in numbers] == [1, 1, 1, 1]
     assert "overdue" in repo.labels(victim)
     assert sweep_counted(repo, day(0))[1] == 0
@@ -453,7 +465,7 @@ def test_a_failed_state_update_after_the_notice_does_not_duplicate_the_notice(
     assert repo.sweep(day(0)) == 1
     assert [len(repo.notices(n)) for n in numbers] == [0, 1, 1, 1]
     assert repo.sweep(day(0)) == 0  # the next run finishes every item …
-    assert all(repo.marker(n, "follow")["step"] == "overdue" for n in numbers)
+    assert all(repo.follow(n)["step"] == "overdue" for n in numbers)
     assert all("overdue" in repo.labels(n) for n in numbers)
     assert [len(repo.notices(n)) for n in numbers] == [1, 1, 1, 1]  # … telling nobody twice
     assert sweep_counted(repo, day(0))[1] == 0
@@ -510,16 +522,16 @@ def test_a_dry_run_writes_nothing_and_prints_each_planned_write_grouped_by_item(
     assert {n: i.body for n, i in repo.sb.state.issues.items()} == before
     lines = capsys.readouterr().err.splitlines()
     assert "(dry run)" in lines[-1]
-    start = lines.index(f"#{soon}")  # each notice is recorded, then posted
-    assert lines[start + 1] == f"  - edit body of #{soon}: record due_soon notice"
-    assert lines[start + 2].startswith(f"  - comment on #{soon}: @{OWNER}, a friendly reminder")
-    start = lines.index(f"#{late}")
-    assert lines[start + 1] == f"  - edit body of #{late}: record commander notice"
+    start = lines.index(f"#{soon}")  # a notice alone carries its state
+    assert lines[start + 1].startswith(f"  - comment on #{soon}: @{OWNER}, a friendly reminder")
+    start = lines.index(f"#{late}")  # one whose labels change is recorded with them, then posted
+    assert lines[start + 1] == (
+        f"  - edit body and labels of #{late}: record commander notice; labels + overdue, escalated"
+    )
     assert lines[start + 2].startswith(f"  - comment on #{late}: @{COMMANDER} @{AUTHOR},")
-    assert lines[start + 3] == f"  - label #{late}: + overdue, escalated"
     # what the dry run printed is what the real run then does
     code, writes, _ = sweep_counted(repo, day(0))
-    assert writes == 2 + 3
+    assert writes == 1 + 2
 
 
 # --- (l): reads -------------------------------------------------------------------------------
@@ -535,7 +547,7 @@ def test_reads_stay_within_one_per_hundred_items_plus_a_constant(
         due = DUE + timedelta(days=40) if i % 50 else DUE - timedelta(days=1)
         repo.item(f"AI-{i}", due=due, priority=("P0", "P1", "P2", "P3")[i % 4])
     code, writes, reads = sweep_counted(repo, day(0))
-    assert code == 0 and writes == 5 * 3
+    assert code == 0 and writes == 5 * 2
     by_endpoint = dict(repo.sb.counters.by_endpoint)
     assert by_endpoint["GET /repos/{owner}/{repo}/issues"] == math.ceil(n / 100) + 1  # + the
     # postmortems (for late documents); the constant: /user, the config file, the rate limit

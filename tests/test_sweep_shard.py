@@ -236,9 +236,9 @@ def test_the_shards_write_what_one_run_writes(tmp_path: Path) -> None:
 
 def test_a_shard_keeps_its_own_write_budget_most_urgent_first(sb: Sandbox, tmp_path: Path) -> None:
     web, api = sb.state, sb.org.add_repo("api")
-    # the run's budget is GITHUB_REPOSITORY's: 3 writes a run (an overdue notice is 3:
-    # the comment, the label, the item's state)
-    web.seed_file(".github/pmbot.yml", CONFIG + "budget:\n  max_writes_per_run: 3\n")
+    # the run's budget is GITHUB_REPOSITORY's: 2 writes a run (an overdue notice is 2:
+    # the item's state with its label, one request; the comment)
+    web.seed_file(".github/pmbot.yml", CONFIG + "budget:\n  max_writes_per_run: 2\n")
     api.seed_file(".github/pmbot.yml", CONFIG)
     item(web, 1, priority=Priority.P2)
     item(api, 1, priority=Priority.P0)  # another repository's, and more urgent
@@ -249,9 +249,9 @@ def test_a_shard_keeps_its_own_write_budget_most_urgent_first(sb: Sandbox, tmp_p
     )  # fmt: skip
     data = json.loads(results.read_text(encoding="utf-8"))
     rows = {r["repository"]: r for r in data["repositories"]}
-    assert rows["acme/api"]["writes"] == 3 and rows["acme/api"]["deferred_writes"] == 0
-    assert rows["acme/web"]["writes"] == 0 and rows["acme/web"]["deferred_writes"] == 3
-    assert data["totals"]["writes"] == 3 == sb.counters.writes
+    assert rows["acme/api"]["writes"] == 2 and rows["acme/api"]["deferred_writes"] == 0
+    assert rows["acme/web"]["writes"] == 0 and rows["acme/web"]["deferred_writes"] == 2
+    assert data["totals"]["writes"] == 2 == sb.counters.writes
     assert any(markers.find(c.body, "reminder") for c in api.comments.values())
     assert not web.comments
     # the next run does what was deferred

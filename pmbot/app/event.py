@@ -22,6 +22,7 @@ from pmbot.flows.items import (
     TrackedItem,
     followed,
     is_own,
+    may_hold_newer_state,
     read_item,
     with_comments,
 )
@@ -154,11 +155,13 @@ def _catch_up_family(
 
 
 def _item(
-    gh: GitHub, number: int, config: Config, log: Log
+    gh: GitHub, number: int, config: Config, log: Log, *, follow: bool = True
 ) -> tuple[TrackedItem | None, list[CommentSnapshot] | None]:
     """The action item #number under the trust rule, with its state (for a hand-filed item,
-    from pmbot's comments: one more read when it has any), and the comments when they were
-    read; None when pmbot does not follow it (said in the log)."""
+    from pmbot's comments: one more read when it has any; for pmbot's own, `follow` asks for
+    a newer follow state in a notice comment, read when GitHub counts comments its body does
+    not account for), and the comments when they were read; None when pmbot does not follow
+    it (said in the log)."""
     snap, me = gh.get_issue(number), gh.login()
     hand_filed = not is_own(snap, me)
     labelled = config.labels.action_item.name in snap.labels
@@ -173,7 +176,7 @@ def _item(
     except ItemProblem as problem:
         log(f"pmbot: #{number} is not an action item pmbot can follow: {problem.render()}")
         return None, None
-    if not (hand_filed and snap.comments):
+    if not may_hold_newer_state(item) or not (hand_filed or follow):
         return item, None
     comments = gh.list_comments(number)
     return with_comments(item, comments, me), comments
@@ -183,7 +186,7 @@ def _on_item_state(
     gh: GitHub, number: int, now: datetime, config: Config, dry_run: bool, log: Log
 ) -> int:
     """An action item closed or reopened: its postmortem's summary and labels follow."""
-    item, _ = _item(gh, number, config, log)
+    item, _ = _item(gh, number, config, log, follow=False)
     if item is None or item.hand_filed:  # a hand-filed item is in no summary
         return 0
     run = run_intake(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,12 +22,19 @@ from pmbot.flows.items import (
     ItemsRead,
     TrackedItem,
     has_note,
+    may_hold_newer_state,
     plan_not_followed,
     read_items,
     with_comments,
 )
-from pmbot.flows.ladder import Ladder, plan_postmortem_reminders, plan_sweep, target_step
-from pmbot.flows.tracking import Step
+from pmbot.flows.ladder import (
+    Ladder,
+    plan_item,
+    plan_postmortem_reminders,
+    plan_sweep,
+    target_step,
+)
+from pmbot.flows.tracking import FOLLOW, Step
 from pmbot.github.client import GitHub
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
 from pmbot.plan import (
@@ -50,9 +58,10 @@ def tracked_items(
     log: Log,
     needs_state: Callable[[TrackedItem], bool] = lambda _: False,
 ) -> ItemsRead:
-    """Every action item under the trust rule of `pmbot.flows.items`: one read per 100, plus
-    one comment read for each hand-filed item that has comments and `needs_state` (the
-    sweep's: the ladder may act on it today). Unreadable items are reported and skipped."""
+    """Every action item under the trust rule of `pmbot.flows.items`: one read per 100; for
+    the items `needs_state` names (the sweep's: the ladder may act on it today) whose comments
+    may hold a newer state, pmbot's comments too (see `track`). Unreadable items are reported
+    and skipped."""
     issues = gh.list_issues(labels=[config.labels.action_item.name], state=state)
     return track(gh, issues, config, log, needs_state)
 
@@ -64,31 +73,72 @@ def track(
     log: Log,
     needs_state: Callable[[TrackedItem], bool] = lambda _: False,
 ) -> ItemsRead:
-    """`tracked_items` over issues already read (a listing, or an organisation's search)."""
+    """`tracked_items` over issues already read (a listing, or an organisation's search).
+
+    Comments are read only for an item that `needs_state` and `may_hold_newer_state`: a
+    hand-filed one's own comments (one read each: its history is there too); for pmbot's own
+    items, the repository's comments newest first until each one's newest notice is found
+    (one read per hundred comments, see `newest_notices`)."""
     me = gh.login()  # after the read, which may be what tells who pmbot is
     found = read_items(issues, bot_login=me, config=config, form=action_item_form())
-    comments: dict[int, Sequence[CommentSnapshot]] = {}
 
     def needs_comments(item: TrackedItem) -> bool:
-        return item.hand_filed and bool(item.comments) and needs_state(item)
+        return may_hold_newer_state(item) and needs_state(item)
 
-    for item in found.items:
-        if needs_comments(item):
-            comments[item.number] = gh.list_comments(item.number)
+    comments = _comments_of(gh, [i for i in found.items if needs_comments(i)], {})
     if gh.login() != me:
         # An App token with only hand-filed items listed: pmbot's own comments on them were
         # the first text of its own this run read, so read the items again as that login.
         me = gh.login()
         found = read_items(issues, bot_login=me, config=config, form=action_item_form())
-        for item in found.items:
-            if needs_comments(item) and item.number not in comments:
-                comments[item.number] = gh.list_comments(item.number)
+        comments = _comments_of(gh, [i for i in found.items if needs_comments(i)], comments)
     for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
     items = tuple(
-        with_comments(i, comments[i.number], me) if needs_comments(i) else i for i in found.items
+        with_comments(i, comments[i.number], me) if i.number in comments else i for i in found.items
     )
     return replace(found, items=items)
+
+
+def _comments_of(
+    gh: GitHub, items: Sequence[TrackedItem], known: dict[int, Sequence[CommentSnapshot]]
+) -> dict[int, Sequence[CommentSnapshot]]:
+    """The comments that hold these items' state, beside those `known` already."""
+    comments = dict(known)
+    for item in items:
+        if item.hand_filed and item.number not in comments:
+            comments[item.number] = gh.list_comments(item.number)
+    own = [i for i in items if not i.hand_filed and i.number not in comments]
+    comments.update(newest_notices(gh, own, max_pages=max(2, math.ceil(len(items) / 100))))
+    return comments
+
+
+def newest_notices(
+    gh: GitHub, items: Sequence[TrackedItem], max_pages: int
+) -> dict[int, Sequence[CommentSnapshot]]:
+    """For each of pmbot's own items, its comments from the newest back to pmbot's newest one
+    carrying a follow state, or to the last one its body's state accounts for, whichever comes
+    first: what `with_comments` needs. The repository's comments are read newest first, one
+    read per hundred, at most `max_pages`; an item not settled by then has its own comments
+    read (one read each)."""
+    newer = {i.number: (i.comments or 0) - i.follow.accounted for i in items}
+    seen: dict[int, list[CommentSnapshot]] = {n: [] for n in newer}
+    open_ = {n for n, count in newer.items() if count > 0}
+    if open_:
+        me = gh.login()
+        for pages, page in enumerate(gh.newest_comments(), start=1):
+            for comment in page:
+                if comment.issue not in open_:
+                    continue
+                seen[comment.issue].append(comment)
+                mine = comment.author == me and markers.has(comment.body, FOLLOW)
+                if mine or len(seen[comment.issue]) >= newer[comment.issue]:
+                    open_.discard(comment.issue)
+            if not open_ or pages >= max_pages:
+                break
+    for number in open_:
+        seen[number] = gh.list_comments(number)
+    return {number: tuple(found) for number, found in seen.items()}
 
 
 def not_followed_plan(gh: GitHub, found: ItemsRead, config: Config) -> Plan:
@@ -202,7 +252,11 @@ def plan_repository(
     ladder, today = Ladder.from_config(config), utc(now).date()
 
     def needs_state(item: TrackedItem) -> bool:
-        return target_step(item, today, ladder) is not Step.NONE
+        """Whether the ladder may act on the item today: for pmbot's own item, judged from
+        its body's state (a newer state in a comment never makes it act when that did not)."""
+        if item.hand_filed:
+            return target_step(item, today, ladder) is not Step.NONE
+        return item.is_open and bool(plan_item(item, utc(now), ladder))
 
     if issues is None:
         found = tracked_items(gh, config, "open", log, needs_state)
@@ -262,7 +316,7 @@ def replan_if_changed(
         again = list(found.items)
         if not again or again[0].state != "open":
             return ()
-        if again[0].hand_filed and fresh.comments:  # its state is in pmbot's comments
+        if may_hold_newer_state(again[0]):  # its state may be in pmbot's comments
             again = [with_comments(again[0], gh.list_comments(item.number), me)]
         return plan_sweep(again, now, config).by_item().get(key, ())
 
@@ -270,11 +324,11 @@ def replan_if_changed(
 
 
 def _records_state(item: TrackedItem, action: Action) -> bool:
-    """Whether the write records the item's follow state: its body, or for a hand-filed
-    item the notice that carries it."""
+    """Whether the write records the item's follow state: its body (with its labels), or the
+    notice that carries it."""
     if isinstance(action, UpdateBody):
         return True
-    return item.hand_filed and isinstance(action, CreateComment)
+    return isinstance(action, CreateComment) and markers.has(action.body, FOLLOW)
 
 
 def _remaining(gh: GitHub, start: Any) -> Callable[[], int | None]:

@@ -8,10 +8,12 @@ The trust rule — pmbot's state is believed only in text pmbot itself wrote:
 
 1. An issue whose author is `bot_login` and that carries a `pmbot:item` marker is one of
    pmbot's items. Intake wrote that marker and the sweep and commands keep its `pmbot:follow`
-   marker; both are read from its body. (GitHub's REST API does not say who last edited a
-   body, so the author is what is checked; only people with write access can edit an issue
-   someone else wrote.) With a personal token pmbot writes as that person, so an item the
-   person filed by hand (no `pmbot:item` marker) is theirs, not pmbot's (rule 2).
+   marker; both are read from its body, and a newer follow state from pmbot's newest notice
+   comment when GitHub counts comments the body does not account for. (GitHub's REST API
+   does not say who last edited a body, so the author is what is checked; only people with
+   write access can edit an issue someone else wrote.) With a personal token pmbot writes as
+   that person, so an item the person filed by hand (no `pmbot:item` marker) is theirs, not
+   pmbot's (rule 2).
 2. Any other issue with the action-item label is *hand-filed*, with the Action item form. It
    is followed only when its author's association is one of `allowed_associations`;
    otherwise pmbot says so once (`plan_not_followed`) and leaves it alone (an issue another
@@ -24,10 +26,11 @@ The trust rule — pmbot's state is believed only in text pmbot itself wrote:
    `/pmbot owner` rewrite that form answer.
 3. A comment's author is checked the same way: only `bot_login`'s comments hold state.
 
-Comments cost a read per issue, so they are read only for a hand-filed item that has any
-(GitHub's count comes with the issue list) and that the caller needs the state of — the
-sweep asks only for items the ladder may act on today. The list of items itself is one read
-per hundred.
+Comments cost reads, so they are read only for an item that `may_hold_newer_state` (GitHub's
+count comes with the issue list) and that the caller needs the state of — the sweep asks only
+for items the ladder may act on today, and finds pmbot's own items' newest notices in the
+repository's comment list, newest first, one read per hundred comments. The list of items
+itself is one read per hundred.
 """
 
 from __future__ import annotations
@@ -197,10 +200,16 @@ def _form_info(issue: IssueSnapshot, config: Config, form: Form, bot_login: str)
 def with_comments(
     item: TrackedItem, comments: Iterable[CommentSnapshot], bot_login: str
 ) -> TrackedItem:
-    """A hand-filed item with the state pmbot's own comments on it hold (rule 2)."""
-    if not item.hand_filed:
-        return item
+    """The item with the state pmbot's own comments on it hold: for a hand-filed item its
+    whole state (rule 2); for pmbot's own item the follow state of pmbot's newest comment
+    carrying one, when it is newer (higher `seq`) than the body's (see `pmbot.flows.tracking`).
+    `comments` may be only the newest of the issue's comments, newest first or not."""
     mine = sorted((c for c in comments if c.author == bot_login), key=lambda c: c.id)
+    if not item.hand_filed:
+        newest = next((s for s in map(_follow_in, reversed(mine)) if s is not None), None)
+        if newest is None or newest.seq <= item.follow.seq:
+            return item
+        return replace(item, follow=newest)
     follow, history = FollowState(), list(item.info.history)
     for comment in mine:
         raw = markers.find(comment.body, FOLLOW)
@@ -211,6 +220,22 @@ def with_comments(
         except (KeyError, ValueError, TypeError):
             continue  # a comment of pmbot's that someone with write access broke
     return replace(item, follow=follow, info=replace(item.info, history=tuple(history)))
+
+
+def _follow_in(comment: CommentSnapshot) -> FollowState | None:
+    raw = markers.find(comment.body, FOLLOW)
+    try:
+        return FollowState.from_json(raw) if raw else None
+    except (KeyError, ValueError, TypeError):
+        return None  # a comment of pmbot's that someone with write access broke
+
+
+def may_hold_newer_state(item: TrackedItem) -> bool:
+    """Whether a comment may hold a newer follow state than the one read: for pmbot's own
+    item, GitHub counts more comments than its body's state accounts for; for a hand-filed
+    item, it has any comment."""
+    count = item.comments or 0
+    return count > (0 if item.hand_filed else item.follow.accounted)
 
 
 @dataclass(frozen=True)

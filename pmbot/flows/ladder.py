@@ -15,11 +15,29 @@ Each rung is announced once; while an item stays on a rung, the notice repeats e
 `reminders.repeat_days` (per priority) after the last one. The plan itself rewrites the
 `follow` marker, so a second sweep at the same `now` plans nothing.
 
-Each notice is recorded in the `follow` marker (as `pending`, with the issue's comment count)
-before it is posted, so a failed write never repeats a notice: if the record fails, nothing
-was said and the next run starts over; if the comment fails, the next run sees the comment
-count unchanged and posts that notice again (see `tracking.Pending`). A hand-filed item's
-notice carries its new follow marker itself (see `pmbot.flows.items`): one write, no record.
+A notice costs one write, because GitHub's secondary limits (80 content-creating requests a
+minute, 500 an hour) are what a sweep over many items runs out of first:
+
+- The notice comment carries the follow state it leads to (a hidden `follow` marker, with a
+  `seq` one higher), so posting it *is* recording it: if the comment landed, the state did;
+  if not, nothing was said. The body is not edited for it.
+- When the item's labels change too (`overdue` on the due date, `escalated` with the
+  commander), the body's marker records the notice as `pending` (with the issue's comment
+  count) in the same request that sets the labels — one PATCH of body and labels, the label
+  set merged from the labels just read, right after the conditional read that guards every
+  state write — and then the comment is posted. A run killed in between posts the recorded
+  notice next time (the count has not grown; see `tracking.Pending`). So such a notice costs
+  two writes, the label change's and the comment's, and the body catches up.
+- Reading it back: the body's marker says how many comments its state accounts for. Only
+  when GitHub counts more and the ladder, judged from the body, would write to the item
+  today, pmbot's newest comment carrying a state is looked for (the sweep reads the
+  repository's comments newest first, one read per hundred, not one read per item) and the
+  higher `seq` wins (`pmbot.flows.items.with_comments`).
+
+The trade-off: one write per notice instead of two or three, for a few reads per run of the
+repository's recent comments while bodies lag behind their notices; the state still lives in
+GitHub only, so any run resumes any other's work. A hand-filed item is the same, except that
+pmbot never edits its body: its labels are added and removed on their own.
 
 Closed items are left alone, labels included: an `overdue` label on a closed issue is the
 record that it closed late, and the report measures on-time completion from the due date
@@ -157,37 +175,80 @@ def current_follow(item: TrackedItem) -> FollowState:
     follow = item.follow
     if follow.due == item.due:
         return follow
-    return FollowState(due=item.due, changes=follow.changes, snoozed_until=follow.snoozed_until)
+    return FollowState(
+        due=item.due,
+        changes=follow.changes,
+        snoozed_until=follow.snoozed_until,
+        seq=follow.seq,  # an older notice comment must not read as newer than the restart
+        comments=follow.accounted,
+    )
 
 
 def plan_item(item: TrackedItem, now: datetime, ladder: Ladder) -> list[Action]:
-    """This item's writes: at most one notice, its follow-state update, and label mirroring.
+    """This item's writes: at most one notice, which carries the follow state it leads to,
+    and the labels, which ride in one edit with the body's follow marker.
 
-    Exactly once without extra reads: the follow marker records the notice as `pending`
-    (with the issue's comment count) *before* the comment is posted. When that comment
-    never arrived — the count has not grown — the same notice is posted again, alone."""
+    Exactly once without extra reads: a notice whose labels do not change is its comment
+    alone. One whose labels change is recorded in the body as `pending` (with the issue's
+    comment count), labels and all, *before* the comment is posted; when that comment never
+    arrived — the count has not grown — the same notice is posted again, alone."""
     target = target_step(item, now.date(), ladder)
     follow = current_follow(item)
     notice = _notice(target, follow, now, ladder.repeat_days[item.priority])
     late = max(0, (now.date() - item.due).days)
     rank = make_urgency(item.priority, late, item.number)
+    if item.hand_filed:
+        return _plan_hand_filed(item, target, follow, notice, now, ladder, rank)
+    after = _advance(follow, notice, now, None) if notice is not None else follow
+    labels = _label_set(item, target, after, ladder)
+    if notice is not None:
+        text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
+        if labels is None:  # the comment alone: it carries the state
+            return [CreateComment(item.number, _with_state(text, after), urgency=rank)]
+        after = _advance(follow, notice, now, item.comments)  # recorded ahead, as pending
+        why = f"record {notice} notice; {_label_news(item.labels, labels)}"
+        body = with_markers(item.body, follow=after)
+        return [
+            UpdateBody(item.number, body, why=why, labels=labels, urgency=rank),
+            CreateComment(item.number, _with_state(text, after), urgency=rank),
+        ]
     actions: list[Action] = []
-    if notice is not None and item.hand_filed:  # the notice carries the state (one write)
+    if (lost := _lost_notice(item, target, follow, now)) is not None:
+        repeat = follow.when(lost.step) != lost.at  # not the rung's first announcement
+        text = notice_text(item, lost.step, now, ladder, repeat=repeat, at=lost.at)
+        actions.append(CreateComment(item.number, _with_state(text, follow), urgency=rank))
+    if labels is not None:  # the body catches up with the state in the same edit
+        caught_up = replace(follow, comments=item.comments, pending=None)
+        if lost is not None:
+            caught_up = follow
+        body = with_markers(item.body, follow=caught_up)
+        why = _label_news(item.labels, labels)
+        actions.append(UpdateBody(item.number, body, why=why, labels=labels, urgency=rank))
+    return actions
+
+
+def _with_state(text: str, follow: FollowState) -> str:
+    """A notice that carries the follow state it leads to (read back by `with_comments`)."""
+    return f"{text}\n{follow_marker(replace(follow, comments=None))}"
+
+
+def _plan_hand_filed(
+    item: TrackedItem,
+    target: Step,
+    follow: FollowState,
+    notice: Step | None,
+    now: datetime,
+    ladder: Ladder,
+    rank: tuple[int, int, int],
+) -> list[Action]:
+    """A hand-filed item: the notice carries the state; labels are added and removed on their
+    own, since pmbot never edits a body a person wrote."""
+    actions: list[Action] = []
+    if notice is not None:
         text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
         follow = _advance(follow, notice, now, None)
         actions.append(CreateComment(item.number, f"{text}\n{follow_marker(follow)}", urgency=rank))
-    elif notice is not None:
-        text = notice_text(item, notice, now, ladder, repeat=notice.rank <= follow.step.rank)
-        follow = _advance(follow, notice, now, item.comments)
-        body = with_markers(item.body, follow=follow)
-        actions.append(UpdateBody(item.number, body, why=f"record {notice} notice", urgency=rank))
-        actions.append(CreateComment(item.number, text, urgency=rank))
-    elif (lost := _lost_notice(item, target, follow, now)) is not None:
-        repeat = follow.when(lost.step) != lost.at  # not the rung's first announcement
-        text = notice_text(item, lost.step, now, ladder, repeat=repeat, at=lost.at)
-        actions.append(CreateComment(item.number, text, urgency=rank))
-    actions += _labels(item, target, follow, ladder, rank)
-    return actions
+    return actions + _labels(item, target, follow, ladder, rank)
 
 
 def _lost_notice(
@@ -215,23 +276,54 @@ def _notice(target: Step, follow: FollowState, now: datetime, repeat_days: int) 
 
 
 def _advance(follow: FollowState, step: Step, now: datetime, comments: int | None) -> FollowState:
-    """The state once `step` is announced at `now`; `comments`: the count before posting."""
+    """The state once `step` is announced at `now`; `comments`: the count before posting, for
+    a notice recorded ahead of its comment (None: the comment carries the state itself)."""
     pending = Pending(step, now, comments) if comments is not None else None
+    seq = follow.seq + 1
     if step.rank <= follow.step.rank:
-        return replace(follow, last=now, pending=pending)
+        return replace(follow, last=now, pending=pending, seq=seq, comments=None)
     reached = (*follow.reached, (step, now))
-    return replace(follow, step=step, reached=reached, last=now, pending=pending)
+    return replace(
+        follow, step=step, reached=reached, last=now, pending=pending, seq=seq, comments=None
+    )
+
+
+def _wanted(target: Step, follow: FollowState, ladder: Ladder) -> dict[str, bool]:
+    """Labels mirror the state: overdue while late, escalated once escalation was announced."""
+    late = target.rank >= Step.OVERDUE.rank
+    return {
+        ladder.overdue_label: late,
+        ladder.escalated_label: late and follow.step.rank >= Step.COMMANDER.rank,
+    }
+
+
+def _label_set(
+    item: TrackedItem, target: Step, follow: FollowState, ladder: Ladder
+) -> tuple[str, ...] | None:
+    """The item's whole label set once the ladder's labels mirror the state (the labels just
+    read, merged: an edit replaces the set); None when nothing changes."""
+    want = _wanted(target, follow, ladder)
+    have = {name.lower() for name in item.labels}
+    if all(wanted == (name.lower() in have) for name, wanted in want.items()):
+        return None
+    drop = {name.lower() for name, wanted in want.items() if not wanted}
+    kept = [name for name in item.labels if name.lower() not in drop]
+    added = [name for name, wanted in want.items() if wanted and name.lower() not in have]
+    return (*kept, *added)
+
+
+def _label_news(before: tuple[str, ...], after: tuple[str, ...]) -> str:
+    added = [n for n in after if n not in before]
+    removed = [n for n in before if n not in after]
+    parts = [f"+ {', '.join(added)}" if added else "", f"- {', '.join(removed)}" if removed else ""]
+    return "labels " + " ".join(p for p in parts if p)
 
 
 def _labels(
     item: TrackedItem, target: Step, follow: FollowState, ladder: Ladder, rank: tuple[int, int, int]
 ) -> list[Action]:
-    """Labels mirror the state: overdue while late, escalated once escalation was announced."""
-    late = target.rank >= Step.OVERDUE.rank
-    want = {
-        ladder.overdue_label: late,
-        ladder.escalated_label: late and follow.step.rank >= Step.COMMANDER.rank,
-    }
+    """A hand-filed item's labels, added and removed on their own (no edit of its body)."""
+    want = _wanted(target, follow, ladder)
     have = set(item.labels)
     add = tuple(name for name, wanted in want.items() if wanted and name not in have)
     actions: list[Action] = [AddLabels(item.number, add, urgency=rank)] if add else []

@@ -303,6 +303,11 @@ def _change(command: Command, inv: Invocation, config: Config) -> Plan:
         inv.comment_id,
     )
     audit_text = _audit(effect.headline, change)
+    # A recorded change: newer than any notice comment's state (`seq`); the comments counted
+    # so far are accounted for (the audit comment posted next holds no follow state).
+    effect = replace(effect, follow=replace(effect.follow, seq=item.follow.seq + 1))
+    if not item.hand_filed:
+        effect = replace(effect, follow=replace(effect.follow, comments=item.comments))
     if item.hand_filed:  # the form's answer changes; the state rides in the audit comment
         body = _form_answers(item.body, command, inv.item_form)
         audit_text += f"\n{follow_marker(effect.follow)}"

@@ -14,15 +14,25 @@ own item issues both markers live in the body:
 ``<!-- pmbot:follow {...} -->`` — how far the follow-up has gone (written by the sweep)::
 
     {"step": "overdue", "at": {"due_soon": ISO, "overdue": ISO}, "last": ISO,
-     "due": "2026-03-01", "changes": 1, "snoozed_until": ISO | null,
-     "pending": {"step": "overdue", "at": ISO, "comments": 3}}
+     "due": "2026-03-01", "changes": 1, "snoozed_until": ISO | null, "seq": 4,
+     "comments": 2, "pending": {"step": "overdue", "at": ISO, "comments": 3}}
 
-`follow.pending` (present only once a notice was recorded) makes each notice exactly-once
-without extra reads: the sweep writes the notice into the marker *before* posting it, with
-the issue's comment count at that moment. On a later run a higher count means the notice
-landed; an equal or lower one means the comment never arrived and the same notice is posted
-again. A landed `pending` is harmless and is only replaced along with the next notice.
-(A hand-filed item needs none of this: its follow marker rides in the notice comment itself.)
+The follow state has two homes, so that a notice costs one write (see `pmbot.flows.ladder`):
+the body's marker, and the same marker at the end of each notice comment pmbot posts. A notice
+whose labels do not change is that comment alone; the body catches up whenever pmbot edits it
+anyway (a label change, a command). `seq` counts the recorded changes: of the body's state
+and pmbot's newest comment carrying one, the higher `seq` is the item's state (a tie is the
+body's). `comments` is the issue's comment count the body's state accounts for (`accounted`):
+while GitHub counts no more comments than that, no comment can hold a newer state, and the
+sweep reads none.
+
+`follow.pending` makes a notice recorded in the body ahead of its comment exactly-once
+without extra reads: the sweep writes the notice into the body's marker (with the labels it
+changes, one request) *before* posting it, with the issue's comment count at that moment. On
+a later run a higher count means the notice landed; an equal or lower one means the comment
+never arrived and the same notice is posted again. A landed `pending` is harmless and is only
+replaced along with the next notice. (A notice that is its comment alone needs none of this:
+if the comment landed, it holds the state; if not, nothing was said.)
 
 `follow.due` is the due date the ladder was climbed against: when a command moves the due
 date, the ladder starts again. Labels (`overdue`, `escalated`) mirror the visible part.
@@ -182,6 +192,16 @@ class FollowState:
     changes: int = 0
     snoozed_until: datetime | None = None
     pending: Pending | None = None
+    seq: int = 0  # recorded changes so far: the higher of two states is the newer
+    comments: int | None = None  # the comment count a body's state accounts for
+
+    @property
+    def accounted(self) -> int:
+        """How many of the issue's comments this (body's) state accounts for: a higher count
+        on GitHub means a comment may hold a newer state. A recorded notice counts as landed."""
+        if self.comments is not None:
+            return self.comments
+        return self.pending.comments + 1 if self.pending is not None else 0
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -194,6 +214,10 @@ class FollowState:
         }
         if self.pending is not None:
             data["pending"] = self.pending.to_json()
+        if self.seq:
+            data["seq"] = self.seq
+        if self.comments is not None:
+            data["comments"] = self.comments
         return data
 
     @classmethod
@@ -207,6 +231,8 @@ class FollowState:
             changes=int(data.get("changes", 0)),
             snoozed_until=parse_iso(data["snoozed_until"]) if data.get("snoozed_until") else None,
             pending=Pending.from_json(data["pending"]) if data.get("pending") else None,
+            seq=int(data.get("seq", 0)),
+            comments=int(data["comments"]) if data.get("comments") is not None else None,
         )
 
     def when(self, step: Step) -> datetime | None:

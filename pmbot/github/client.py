@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -111,6 +111,12 @@ class GitHub(GitData, IssueDependencies):
     def list_comments(self, number: int) -> list[CommentSnapshot]:
         url = f"{self.repo}/issues/{number}/comments"
         return self.http.pages(url, convert=self._comment_page)
+
+    def newest_comments(self) -> Iterator[list[CommentSnapshot]]:
+        """The repository's issue comments, newest first, one page (read) of 100 at a time."""
+        params = {"sort": "created", "direction": "desc"}
+        url = f"{self.repo}/issues/comments"
+        return self.http.each_page(url, params, convert=self._comment_page)
 
     def author_permission(self, login: str) -> str:
         """admin, maintain, write, triage, read or none (none also for unknown users).

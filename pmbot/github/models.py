@@ -178,10 +178,13 @@ class CommentSnapshot(Frozen):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     html_url: str
+    issue: int | None = None  # the issue's number (from `issue_url`)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CommentSnapshot:
+        issue = str(data.get("issue_url") or "").rsplit("/", 1)[-1]
         return cls(
+            issue=int(issue) if issue.isdigit() else None,
             id=data["id"],
             body=data.get("body") or "",
             author=_login(data.get("user")),

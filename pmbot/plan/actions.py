@@ -88,14 +88,22 @@ class UpsertComment(Action):
 
 @dataclass(frozen=True)
 class UpdateBody(Action):
+    """Rewrite an issue's body; with `labels`, set its whole label set in the same request
+    (GitHub replaces the set: the planner merges it from the labels it read)."""
+
     body: str
     why: str = "update state marker"
+    labels: tuple[str, ...] | None = None
 
     def describe(self) -> str:
-        return f"edit body of #{self.issue}: {self.why}"
+        what = "body and labels" if self.labels is not None else "body"
+        return f"edit {what} of #{self.issue}: {self.why}"
 
     def perform(self, gh: Writer) -> None:
-        gh.update_issue(self.issue, body=self.body)
+        if self.labels is None:
+            gh.update_issue(self.issue, body=self.body)
+        else:
+            gh.update_issue(self.issue, body=self.body, labels=list(self.labels))
 
 
 @dataclass(frozen=True)

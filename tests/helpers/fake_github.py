@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pmbot.core import markers
 from pmbot.errors import GitHubError
+from pmbot.github.models import CommentSnapshot
 
 
 @dataclass
@@ -18,6 +20,18 @@ class FakeIssue:
     state_reason: str | None = None
     assignees: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+
+
+def comment_snapshots(issue: FakeIssue, author: str) -> list[CommentSnapshot]:
+    """The issue's comments as the adapter reads them, all by `author`, oldest first."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        CommentSnapshot(
+            id=n, body=body, author=author, author_association="OWNER", created_at=at,
+            updated_at=at, html_url="",
+        )  # fmt: skip
+        for n, body in enumerate(issue.comments, start=1)
+    ]
 
 
 class FakeGitHub:
