@@ -85,13 +85,16 @@ def track(
     def needs_comments(item: TrackedItem) -> bool:
         return may_hold_newer_state(item) and needs_state(item)
 
-    comments = _comments_of(gh, [i for i in found.items if needs_comments(i)], {})
+    # The repository's newest comments are read at most as many pages as the items took.
+    pages = max(2, math.ceil(len(issues) / 100))
+    comments = _comments_of(gh, [i for i in found.items if needs_comments(i)], {}, pages)
     if gh.login() != me:
         # An App token with only hand-filed items listed: pmbot's own comments on them were
         # the first text of its own this run read, so read the items again as that login.
         me = gh.login()
         found = read_items(issues, bot_login=me, config=config, form=action_item_form())
-        comments = _comments_of(gh, [i for i in found.items if needs_comments(i)], comments)
+        wanted = [i for i in found.items if needs_comments(i)]
+        comments = _comments_of(gh, wanted, comments, pages)
     for problem in found.problems:
         log(f"pmbot: skipping {problem.render()}")
     items = tuple(
@@ -101,7 +104,10 @@ def track(
 
 
 def _comments_of(
-    gh: GitHub, items: Sequence[TrackedItem], known: dict[int, Sequence[CommentSnapshot]]
+    gh: GitHub,
+    items: Sequence[TrackedItem],
+    known: dict[int, Sequence[CommentSnapshot]],
+    max_pages: int,
 ) -> dict[int, Sequence[CommentSnapshot]]:
     """The comments that hold these items' state, beside those `known` already."""
     comments = dict(known)
@@ -109,7 +115,7 @@ def _comments_of(
         if item.hand_filed and item.number not in comments:
             comments[item.number] = gh.list_comments(item.number)
     own = [i for i in items if not i.hand_filed and i.number not in comments]
-    comments.update(newest_notices(gh, own, max_pages=max(2, math.ceil(len(items) / 100))))
+    comments.update(newest_notices(gh, own, max_pages))
     return comments
 
 
