@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import REPO
 from test_sweep_github import (
     DUE,
     OWNER,
-    REPO,
+    READ_CONSTANT,
     WRITE_METHODS,
     Repo,
     at,
@@ -121,6 +122,7 @@ def test_a_rerun_finds_the_state_in_one_page_of_the_repositorys_comments(repo: R
     by_endpoint = repo.sb.counters.by_endpoint
     assert by_endpoint[COMMENTS_PAGE] == 1  # newest first: each item's newest notice is there
     assert ONE_ISSUES_COMMENTS not in by_endpoint  # not one read per item
+    assert reads <= 1 + READ_CONSTANT + 1  # the items, the constant, that page
     assert {n: repo.sb.state.issues[n].body for n in items.values()} == bodies
 
 

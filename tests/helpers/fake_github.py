@@ -25,11 +25,9 @@ class FakeIssue:
 def comment_snapshots(issue: FakeIssue, author: str) -> list[CommentSnapshot]:
     """The issue's comments as the adapter reads them, all by `author`, oldest first."""
     at = datetime(2026, 1, 1, tzinfo=UTC)
+    fields = {"author": author, "author_association": "OWNER", "html_url": ""}
     return [
-        CommentSnapshot(
-            id=n, body=body, author=author, author_association="OWNER", created_at=at,
-            updated_at=at, html_url="",
-        )  # fmt: skip
+        CommentSnapshot(id=n, body=body, created_at=at, updated_at=at, **fields)
         for n, body in enumerate(issue.comments, start=1)
     ]
 
