@@ -14,6 +14,7 @@ from helpers.intake import example
 from helpers.org import CONFIG, OVERDUE, env, organisation
 
 from pmbot.app.report_org import report_org
+from pmbot.errors import PmbotError
 from pmbot.flows.central_index import RepositoryLibrary, central_entries, central_index
 from pmbot.render.library import LibraryEntry, build_json
 from pmbot.sandbox import Sandbox, State
@@ -170,6 +171,19 @@ def test_one_index_read_per_repository_with_pmbot(tmp_path: Path) -> None:
     assert sorted(index_reads) == [
         f"/repos/acme/{name}/contents/{DOCS}/index.json" for name in ("api", "ops", "web")
     ]
+
+
+def test_a_central_repository_the_token_cannot_read_names_the_setting(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    web, *_ = org(sb)
+    web.seed_file(".github/pmbot.yml", CONFIG + "org:\n  central_repository: acme/nowhere\n")
+    with pytest.raises(PmbotError) as error:
+        run(sb, tmp_path)
+    text = error.value.render()
+    assert text.startswith("org.central_repository in .github/pmbot.yml of acme/web:")
+    assert "cannot read acme/nowhere (GitHub answered 404)" in text and "Fix: create" in text
+    assert sb.counters.writes == 0
 
 
 # --- pure: links --------------------------------------------------------------------------

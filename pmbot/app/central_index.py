@@ -13,11 +13,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pmbot.app.session import Log
-from pmbot.core.config import Config
+from pmbot.core.config import CONFIG_PATH, Config
+from pmbot.errors import PmbotError, Problem
 from pmbot.flows.central_index import RepositoryLibrary, central_index, plan_central_index
 from pmbot.flows.publish import INDEX_JSON
 from pmbot.github.client import GitHub
+from pmbot.github.transport import GitHubHTTPError
 from pmbot.plan import ApplyResult, apply
+
+
+def check_central(central: GitHub, home: str) -> None:
+    """Stop, naming the setting, when the central repository cannot be read (one read, which
+    the index needs anyway: its default branch)."""
+    try:
+        central.default_branch()
+    except GitHubHTTPError as exc:
+        if exc.status not in (403, 404):
+            raise
+        name = central.settings.repository
+        raise PmbotError(
+            [
+                Problem(
+                    field=f"org.central_repository in {CONFIG_PATH} of {home}",
+                    message=f"the token cannot read {name} (GitHub answered {exc.status}).",
+                    fix="create the repository, give the token access to it (an App: install "
+                    "it there too), or correct the name.",
+                )
+            ]
+        ) from exc
 
 
 def keep_central_index(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from pmbot.app.central_index import keep_central_index
+from pmbot.app.central_index import check_central, keep_central_index
 from pmbot.app.intake import parse
 from pmbot.app.report import published_dates
 from pmbot.app.session import repo_config, report_stats, stderr_log
@@ -33,7 +33,7 @@ from pmbot.app.sweep_org import (
 from pmbot.app.sweep_results import gather, read_results
 from pmbot.core.config import CONFIG_PATH, Config
 from pmbot.core.reading import Intake
-from pmbot.errors import PmbotError
+from pmbot.errors import PmbotError, Problem
 from pmbot.flows.items import TrackedItem
 from pmbot.flows.org_scope import decide_scope, within
 from pmbot.flows.report import PostmortemRecord, compute_report
@@ -71,9 +71,15 @@ def report_org(
         target = central.org.central_repository
         if post and target is None:
             raise PmbotError(
-                f"report --org --post: org.central_repository is not set in {CONFIG_PATH} of "
-                f"{home.settings.repository}; fix: add `org:\n  central_repository: OWNER/NAME` "
-                "(the repository that holds the program report)"
+                [
+                    Problem(
+                        field=f"org.central_repository in {CONFIG_PATH} of "
+                        f"{home.settings.repository}",
+                        message="report --org --post needs it and it is not set.",
+                        fix="add `org:` / `  central_repository: OWNER/NAME` (the repository "
+                        "that holds the program report and the central library index).",
+                    )
+                ]
             )
         pm_label = central.postmortem_label
         ai_label = central.labels.action_item.name
@@ -125,6 +131,7 @@ def report_org(
         if post and target is not None:
             body = render_org_report(overall, by_repository, "md") if fmt != "md" else text
             gh = repository_adapter(home, finder, target, adapters)
+            check_central(gh, home.settings.repository)
             mine_reports = own_reports(
                 gh.list_issues(labels=[REPORT_LABEL], state="open"), gh.login()
             )
