@@ -78,6 +78,22 @@ def test_a_date_it_cannot_read_is_refused_naming_it(sb: Sandbox, http: requests.
     assert "'last-week'" in answer.json()["errors"][0]["message"]
 
 
+def test_a_query_longer_than_256_characters_is_refused(sb: Sandbox, http: requests.Session) -> None:
+    names = " ".join(["repo:acme/web"] * 16) + " label:"
+    fits = names + "x" * (256 - len(names))
+    assert len(fits) == 256 and search(sb, http, fits).status_code == 200
+    answer = search(sb, http, fits + "x")
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {
+            "message": "The search is longer than 256 characters.",
+            "resource": "Search",
+            "field": "q",
+            "code": "invalid",
+        }
+    ]
+
+
 def test_unknown_repository_or_owner_is_refused(sb: Sandbox, http: requests.Session) -> None:
     for q in ("repo:acme/nope is:issue", "org:someone-else is:issue"):
         answer = search(sb, http, q)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,16 @@ from pmbot.cli import main
 from pmbot.core import markers
 from pmbot.core.model import Priority
 from pmbot.errors import PmbotError
-from pmbot.flows.shard import MAX_QUERY, Shard, repository_queries, search_plan, shard_of
+from pmbot.flows.shard import (
+    MAX_QUERY,
+    ROOM,
+    Shard,
+    repository_queries,
+    search_plan,
+    shard_of,
+)
+from pmbot.github.models import GitHubSettings
+from pmbot.github.org import GitHubOrg
 from pmbot.sandbox import Sandbox, State
 
 TEAMS = [f"team{i:02d}" for i in range(11)]  # with acme/web: 12 repositories
@@ -149,10 +159,12 @@ def test_repository_queries_stay_within_searchs_length() -> None:
     base = 'is:issue is:open label:"action-item"'
     names = [f"acme/a-rather-long-service-name-{i:03d}" for i in range(40)]
     queries = repository_queries(base, reversed(names))
-    assert all(len(q) <= MAX_QUERY for q in queries)
+    # room is left for the creation-date slice the adapter adds past 1,000 results
+    assert all(len(q + " created:>=2026-01-01T00:00:00Z") <= MAX_QUERY for q in queries)
     named = [t[len("repo:") :] for q in queries for t in q.split() if t.startswith("repo:")]
     assert named == names  # each exactly once, sorted
-    assert len(queries) == 8  # five 38-character names a query
+    per_query = (ROOM - len(base)) // len(" repo:" + names[0])
+    assert len(queries) == -(-len(names) // per_query)
     assert repository_queries(base, []) == []
     with pytest.raises(PmbotError, match="too long to search by name"):
         repository_queries(base, ["acme/" + "x" * 250])
@@ -164,8 +176,8 @@ def test_the_shard_reads_the_cheaper_way() -> None:
     names = [f"acme/team{i:03d}" for i in range(200)]
     shard = Shard(1, 8)
     mine = [n for n in names if shard.holds(n)]
-    per_query = (MAX_QUERY - len(base)) // len(" repo:acme/team000")  # 12
-    # many items: naming the shard's ~25 repositories (2-3 queries) beats reading all 10,000
+    per_query = (ROOM - len(base)) // len(" repo:acme/team000")  # 10
+    # many items: naming the shard's ~25 repositories (3 queries) beats reading all 10,000
     many = search_plan(org_query, base, 10_000, shard, names)
     assert many.mode == "repositories"
     assert len(many.queries) == -(-len(mine) // per_query)
@@ -179,6 +191,31 @@ def test_the_shard_reads_the_cheaper_way() -> None:
 
 
 # ---- over HTTP ----------------------------------------------------------------------------------
+
+
+def test_a_query_by_name_past_1000_results_stays_within_256_characters(
+    sb: Sandbox, log: Path
+) -> None:
+    """The fullest query by name, sliced by creation date past 1,000 results: the sandbox
+    refuses a query longer than 256 characters, as GitHub does."""
+    names = [f"acme/payments-service-{i:02d}" for i in range(20)]
+    repos = [sb.org.add_repo(n.split("/")[1]) for n in names]
+    base = 'is:issue is:open label:"action-item"'
+    query = repository_queries(base, names)[0]
+    assert len(query) > ROOM - len(" repo:acme/payments-service-00")  # as full as it gets
+    held = [n for n in names if f"repo:{n} " in query + " "]
+    for k in range(1_050):  # four a minute, in the repositories the query names
+        repos[k % len(held)].seed_issue(
+            title=f"item {k}", labels=["action-item"],
+            created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=k // 4),
+        )  # fmt: skip
+    settings = GitHubSettings(token="sandbox-token", repository="acme/web", api_url=sb.base_url)
+    found = GitHubOrg(settings, pace=False).search_issues(query)
+    assert len(found) == 1_050
+    asked = [x["query"]["q"] for x in exchanges(log) if x["path"] == "/search/issues"]
+    asked = [q[0] if isinstance(q, list) else q for q in asked]
+    assert any("created:>=" in q for q in asked)  # it was sliced
+    assert max(len(q) for q in asked) <= MAX_QUERY
 
 
 def test_the_shards_together_sweep_every_repository_once(

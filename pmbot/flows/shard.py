@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from pmbot.errors import PmbotError, Problem
 
 MAX_QUERY = 256  # characters GitHub search accepts in `q`
+# What a query may hold before the adapter slices it by creation date past 1,000 results
+# (github/org.py appends ` created:>=2026-01-01T00:00:00Z`): GitHub's docs leave open whether
+# qualifiers count towards the 256, so they are counted.
+ROOM = MAX_QUERY - len(" created:>=2026-01-01T00:00:00Z")
 PAGE = 100  # results a search page holds
 MAX_SHARDS = 256  # a job matrix holds at most 256 jobs
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
@@ -75,12 +79,13 @@ def _bad(text: str, why: str) -> PmbotError:
 
 def repository_queries(base: str, repositories: Iterable[str]) -> list[str]:
     """`base` restricted to `repositories` by `repo:` qualifiers (search ORs them), as few
-    queries as fit in search's 256 characters; sorted, so reruns ask the same queries."""
+    queries as fit in search's 256 characters with room left for the creation-date slice;
+    sorted, so reruns ask the same queries."""
     queries: list[str] = []
     current = base
     for name in sorted(set(repositories), key=str.lower):
         term = f" repo:{name}"
-        if len(base) + len(term) > MAX_QUERY:
+        if len(base) + len(term) > ROOM:
             raise PmbotError(
                 [
                     Problem(
@@ -92,7 +97,7 @@ def repository_queries(base: str, repositories: Iterable[str]) -> list[str]:
                     )
                 ]
             )
-        if current != base and len(current) + len(term) > MAX_QUERY:
+        if current != base and len(current) + len(term) > ROOM:
             queries.append(current)
             current = base
         current += term

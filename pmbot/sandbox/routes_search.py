@@ -20,6 +20,7 @@ from pmbot.sandbox.state import Issue, State
 
 router = Router()
 MAX_RESULTS = 1000
+MAX_QUERY = 256  # characters of `q`
 SEARCH_DOCS = "https://docs.github.com/v3/search/"
 SORTS: dict[str, Callable[[Issue], Any]] = {
     "created": lambda i: i.created_at,
@@ -175,6 +176,23 @@ def search_issues(req: Request) -> Response:
             422,
             "Validation Failed",
             [{"resource": "Search", "field": "q", "code": "missing"}],
+        )
+    if len(q) > MAX_QUERY:
+        # GitHub's answer (its docs: "Queries longer than 256 characters are not
+        # supported"); the sandbox counts the whole query, qualifiers included, the strict
+        # reading, so that pmbot's queries fit either way.
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "message": f"The search is longer than {MAX_QUERY} characters.",
+                    "resource": "Search",
+                    "field": "q",
+                    "code": "invalid",
+                }
+            ],
+            documentation_url=SEARCH_DOCS,
         )
     query = parse_query(req, q)
     found = [(repo, i) for repo in query.repos for i in repo.issues.values() if query.matches(i)]
