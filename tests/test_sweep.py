@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,6 +10,7 @@ from conftest import BOT, tracked
 from helpers.fake_github import FakeGitHub, FakeIssue, comment_snapshots
 from helpers.items import make_item
 
+from pmbot.app.sweep import newest_notices
 from pmbot.core import markers
 from pmbot.core.config import Config, default_config
 from pmbot.core.model import Priority, Severity
@@ -21,6 +23,7 @@ from pmbot.flows.ladder import (
     read_pm_follow,
 )
 from pmbot.flows.tracking import Change, FollowState, ItemInfo, Pending, Step, item_marker
+from pmbot.github.models import CommentSnapshot
 from pmbot.plan import Plan, apply, trim_to_budget
 
 # A P1 item due Monday 2026-02-02; P1 reminders come 3 days ahead and repeat every 7 days.
@@ -409,3 +412,72 @@ def test_a_dry_run_sweep_writes_nothing_and_changes_nothing() -> None:
     assert gh.calls == [] and result.writes == 0
     assert log[0] == "#1" and log[3] == "#2"  # #1: body and labels, comment
     assert plan_sweep(reread(gh), at(DUE), default_config()) == plan
+
+
+# --- reading back the state notices carry -----------------------------------------------------
+
+
+class CommentPages:
+    """The repository's comments newest first, 100 a page, and each issue's own; counts reads."""
+
+    def __init__(self, comments: list[tuple[int, str]]) -> None:  # (issue, author), oldest first
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        fields = {"author_association": "MEMBER", "created_at": at, "updated_at": at}
+        self.comments = [
+            CommentSnapshot(
+                id=n,
+                issue=issue,
+                body=FOLLOW_BODY if author == BOT else "thanks",
+                author=author,
+                html_url="",
+                **fields,
+            )
+            for n, (issue, author) in enumerate(comments, start=1)
+        ]
+        self.pages = self.per_item = 0
+
+    def login(self) -> str:
+        return BOT
+
+    def newest_comments(self) -> Iterator[list[CommentSnapshot]]:
+        newest = self.comments[::-1]
+        for start in range(0, len(newest), 100):
+            self.pages += 1
+            yield newest[start : start + 100]
+
+    def list_comments(self, number: int) -> list[CommentSnapshot]:
+        self.per_item += 1
+        return [c for c in self.comments if c.issue == number]
+
+
+FOLLOW_BODY = 'Reminder.\n<!-- pmbot:follow {"seq": 1, "step": "overdue"} -->'
+
+
+def stale(number: int) -> TrackedItem:
+    """pmbot's item with one comment its body's state does not account for."""
+    return replace(make_item(number), comments=1)
+
+
+def test_an_items_newest_notice_is_found_in_the_repositorys_newest_comments() -> None:
+    # 250 items noticed (pmbot's comments), then 150 comments by people elsewhere
+    gh = CommentPages([(n, BOT) for n in range(1, 251)] + [(999, "zed")] * 150)
+    items = [stale(n) for n in (250, 120, 3, 4, 5, 6)]
+    found = newest_notices(gh, items, max_pages=2)  # type: ignore[arg-type]
+    assert {n: [c.id for c in cs] for n, cs in found.items()} == {
+        250: [250],
+        120: [120],
+        3: [3],
+        4: [4],
+        5: [5],
+        6: [6],
+    }
+    # two pages, then more while more items remain than pages were added: 4 pages in all,
+    # not a read per item
+    assert (gh.pages, gh.per_item) == (4, 0)
+
+
+def test_past_the_pages_an_item_or_two_left_are_read_on_their_own() -> None:
+    gh = CommentPages([(1, BOT)] + [(999, "zed")] * 1_000)  # item 1's notice is 1,000 back
+    found = newest_notices(gh, [stale(1)], max_pages=2)  # type: ignore[arg-type]
+    assert [c.id for c in found[1]] == [1]
+    assert (gh.pages, gh.per_item) == (3, 1)  # one page more (1 item left), then its own read

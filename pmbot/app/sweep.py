@@ -125,8 +125,10 @@ def newest_notices(
     """For each of pmbot's own items, its comments from the newest back to pmbot's newest one
     carrying a follow state, or to the last one its body's state accounts for, whichever comes
     first: what `with_comments` needs. The repository's comments are read newest first, one
-    read per hundred, at most `max_pages`; an item not settled by then has its own comments
-    read (one read each)."""
+    read per hundred, `max_pages` of them; past that, a page more only while fewer pages were
+    added than items remain unsettled (each of which would otherwise cost a read: so the
+    pages added never cost more than twice what reading those items would have); an item
+    still unsettled then has its own comments read (one read each)."""
     newer = {i.number: (i.comments or 0) - i.follow.accounted for i in items}
     seen: dict[int, list[CommentSnapshot]] = {n: [] for n in newer}
     open_ = {n for n, count in newer.items() if count > 0}
@@ -140,7 +142,7 @@ def newest_notices(
                 mine = comment.author == me and markers.has(comment.body, FOLLOW)
                 if mine or len(seen[comment.issue]) >= newer[comment.issue]:
                     open_.discard(comment.issue)
-            if not open_ or pages >= max_pages:
+            if not open_ or (pages >= max_pages and pages - max_pages >= len(open_)):
                 break
     for number in open_:
         seen[number] = gh.list_comments(number)
