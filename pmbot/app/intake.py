@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pmbot.app.forms import postmortem_form
+from pmbot.app.native import NativeReader
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
@@ -46,12 +47,14 @@ from pmbot.flows import intake as planner
 from pmbot.flows import living, publish
 from pmbot.flows.intake import Publication
 from pmbot.flows.items import TrackedItem
+from pmbot.flows.native import with_native
 from pmbot.flows.publish import DocsState, Documents
 from pmbot.github.client import GitHub, GitHubHTTPError
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
 from pmbot.plan import (
     Action,
     ApplyResult,
+    CreateSubIssue,
     EditIssue,
     ItemKey,
     Plan,
@@ -183,6 +186,7 @@ class IntakeRun:
     deferred: int = 0  # writes left for the next run by the budget
     allowed: bool = True
     form_error: bool = False
+    notes: list[str] = field(default_factory=list)  # for the run summary
 
 
 def _apply(
@@ -277,6 +281,12 @@ def _changes(
     refused = [o for o in planner.owners_to_check(pm, items) if not gh.can_assign(o)]
     document = document_url(issue, path, state)
     plan = planner.plan_items(pm, items, now, config, refused, document)
+    if any(isinstance(a, CreateSubIssue) for a in plan.actions):  # new items: native too
+        native = NativeReader(gh).native(config, gh.settings.owner)
+        for problem in native.problems:
+            log(f"pmbot: {problem}")
+            run.notes.append(problem)
+        plan = with_native(plan, pm, now.date(), config, native)
     if plan:
         replan = _replan_if_changed(gh, pm, items, now, config, (refused, document), log)
         _apply(plan, gh, dry_run, log, run, replan)
@@ -429,6 +439,7 @@ def intake(
     with session(environ, config_path, what, notes) as (gh, config):
         log = print if dry_run else stderr_log  # a dry run's plan is its output
         run = run_intake(gh, issue, now=now, config=config, dry_run=dry_run, log=log)
+        notes += run.notes
         if run.deferred:
             notes.append(deferred_note(run))
     return exit_code(run)

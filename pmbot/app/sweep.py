@@ -12,6 +12,7 @@ from typing import Any
 from pmbot.app.board import repository_board
 from pmbot.app.forms import action_item_form
 from pmbot.app.intake import parse
+from pmbot.app.native import NativeReader
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
@@ -34,6 +35,7 @@ from pmbot.flows.ladder import (
     plan_sweep,
     target_step,
 )
+from pmbot.flows.native import plan_native
 from pmbot.flows.tracking import FOLLOW, Step
 from pmbot.github.client import GitHub
 from pmbot.github.models import CommentSnapshot, IssueSnapshot
@@ -209,6 +211,7 @@ def sweep(
         try:
             remaining = _remaining(gh, gh.log_rate_limit("start"))
             planned = plan_repository(gh, config, now)
+            planned = with_native_plan(planned, NativeReader(gh), config, gh, notes)
             budget = config.budget.max_writes_per_run
             result, _ = apply_repository(
                 gh, config, planned, budget, now, dry_run, remaining, notes
@@ -275,6 +278,18 @@ def plan_repository(
     if issues is None:
         plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
     return RepositoryPlan(found, plan)
+
+
+def with_native_plan(
+    planned: RepositoryPlan, reader: NativeReader, config: Config, gh: GitHub, notes: list[str]
+) -> RepositoryPlan:
+    """The repository's plan with its open items' issue type and fields kept in step
+    (`issues`), and what the owner lacks of them in `notes`."""
+    native = reader.native(config, gh.settings.owner)
+    notes += [p for p in native.problems if p not in notes]
+    if not native.active:
+        return planned
+    return replace(planned, plan=planned.plan + plan_native(planned.found.items, native))
 
 
 def apply_repository(

@@ -23,8 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pmbot.app.board import keep_board, severities
+from pmbot.app.native import NativeReader
 from pmbot.app.session import Log, repo_config, report_stats, stderr_log
-from pmbot.app.sweep import RepositoryPlan, apply_repository, plan_repository
+from pmbot.app.sweep import RepositoryPlan, apply_repository, plan_repository, with_native_plan
 from pmbot.app.sweep_results import NOT_INSTALLED, SWEPT, RepositoryResult, SweepResults
 from pmbot.core.config import CONFIG_PATH, Config, load_config
 from pmbot.core.model import Severity
@@ -92,6 +93,7 @@ def sweep_org(
         where = "" if shard is None else f" (shard {shard})"
         notes.append(f"{len(found)} open action items in {len(by_repository)} repositories{where}")
         planned: dict[str, tuple[GitHub, Config, RepositoryPlan]] = {}
+        native = NativeReader(finder)
         followed: list[tuple[str, TrackedItem]] = []
         for repository in sorted(by_repository):
             gh = repository_adapter(home, finder, repository, adapters)
@@ -101,7 +103,11 @@ def sweep_org(
                 continue
             issues = by_repository[repository]
             log = _prefixed(repository)
-            planned[repository] = (gh, config, plan_repository(gh, config, now, issues, log))
+            repo_plan = plan_repository(gh, config, now, issues, log)
+            said: list[str] = []
+            repo_plan = with_native_plan(repo_plan, native, config, gh, said)
+            notes += [f"{repository}: {note}" for note in said]
+            planned[repository] = (gh, config, repo_plan)
             followed += [(repository, item) for item in planned[repository][2].found.items]
         shares = share_budget(
             {name: p.plan for name, (_, _, p) in planned.items()},

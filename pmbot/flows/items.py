@@ -46,7 +46,7 @@ from pmbot.core.model import Priority
 from pmbot.errors import PmbotError, Problem
 from pmbot.flows.hand_filed import FormProblems, manual_info
 from pmbot.flows.tracking import FOLLOW, ITEM, Change, FollowState, ItemInfo
-from pmbot.github.models import CommentSnapshot, IssueSnapshot
+from pmbot.github.models import CommentSnapshot, FieldValue, IssueSnapshot
 from pmbot.plan import Action, AddLabels, CreateComment, Plan, RemoveLabel
 
 AUDIT = "audit"  # marker kind of the comment recording an owner command
@@ -90,6 +90,9 @@ class TrackedItem:
     blocked_by: int | None = None  # how many issues block it; None: not known without a read
     hand_filed: bool = False  # filed by a person with the form (rule 2), not by pmbot
     linked: bool = True  # intake: a sub-issue (or task-list entry) of its postmortem
+    # GitHub's issue type and issue field values (name, value), where the organisation has them
+    issue_type: str | None = None
+    field_values: tuple[tuple[str, FieldValue], ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -162,6 +165,8 @@ def read_item(
         id=issue.id,
         blocked_by=issue.blocked_by,
         hand_filed=not own,
+        issue_type=issue.issue_type,
+        field_values=issue.field_values,
     )
 
 

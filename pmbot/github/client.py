@@ -24,6 +24,7 @@ from pmbot.github.models import (
     AssignResult,
     CommentResult,
     CommentSnapshot,
+    FieldValue,
     GitHubSettings,
     IssueSnapshot,
     RateLimit,
@@ -151,13 +152,20 @@ class GitHub(GitData, IssueDependencies):
         assignees: Sequence[str] = (),
         *,
         marker: str,
+        issue_type: str | None = None,
+        field_values: Sequence[tuple[int, FieldValue]] = (),
     ) -> IssueSnapshot:
-        """Create an issue whose body carries `marker`, so a lost answer can be checked for."""
+        """Create an issue whose body carries `marker`, so a lost answer can be checked for;
+        with GitHub's issue type and issue field values (field id, value) when given."""
         if marker not in body:
             body = f"{body.rstrip()}\n\n{marker}\n"
         payload: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
         if assignees:
             payload["assignees"] = list(assignees)
+        if issue_type is not None:
+            payload["type"] = issue_type
+        if field_values:
+            payload["issue_field_values"] = [{"field_id": i, "value": v} for i, v in field_values]
         try:
             data = self._post_once(f"{self.repo}/issues", payload, lambda: self._find_issue(marker))
         except GitHubHTTPError as exc:
@@ -181,6 +189,16 @@ class GitHub(GitData, IssueDependencies):
         url = f"{self.repo}/issues/{number}"
         data = self.http.call("PATCH", url, body=changes, repeatable=True).data
         return IssueSnapshot.from_api(data)
+
+    def set_issue_field_values(
+        self, number: int, values: Sequence[tuple[int, FieldValue]]
+    ) -> IssueSnapshot | None:
+        """Set issue field values (field id, value) in one request; others stay as they are.
+        Setting a value is idempotent, so the request may be repeated after a lost answer."""
+        body = {"issue_field_values": [{"field_id": i, "value": v} for i, v in values]}
+        url = f"{self.repo}/issues/{number}/issue-field-values"
+        self.http.call("POST", url, body=body, repeatable=True)
+        return None
 
     def label_names(self) -> frozenset[str]:
         """The repository's label names, lower-cased (one read per 100, once per run)."""

@@ -116,6 +116,9 @@ def _repository_problem(repository: str) -> Problem:
     )
 
 
+FieldValue = str | float  # a text, date (YYYY-MM-DD) or single-select option name, or a number
+
+
 class IssueSnapshot(Frozen):
     """An issue as the REST API returned it, without PyGithub's lazy attributes."""
 
@@ -138,10 +141,14 @@ class IssueSnapshot(Frozen):
     # How many issues block this one (`issue_dependencies_summary.total_blocked_by`); None
     # where the server does not say (no issue dependencies there), so a reader must ask.
     blocked_by: int | None = None
+    # Its issue type and issue field values (by field name), where the organisation has them.
+    issue_type: str | None = None
+    field_values: tuple[tuple[str, FieldValue], ...] = ()
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssueSnapshot:
         dependencies = data.get("issue_dependencies_summary")
+        kind = data.get("type")
         return cls(
             id=data["id"],
             number=data["number"],
@@ -160,7 +167,18 @@ class IssueSnapshot(Frozen):
             is_pull_request="pull_request" in data,
             comments=int(data.get("comments") or 0),
             blocked_by=_total_blocked_by(dependencies),
+            issue_type=str(kind["name"]) if isinstance(kind, Mapping) else None,
+            field_values=issue_field_values(data),
         )
+
+
+def issue_field_values(data: Mapping[str, Any]) -> tuple[tuple[str, FieldValue], ...]:
+    """An issue's `issue_field_values` as (field name, value), the unset ones left out."""
+    return tuple(
+        (str(v.get("issue_field_name") or v["issue_field_id"]), v["value"])
+        for v in data.get("issue_field_values") or ()
+        if v.get("value") is not None
+    )
 
 
 def _total_blocked_by(summary: Any) -> int | None:
@@ -305,8 +323,6 @@ class RequestStats(Frozen):
 
 # ---- an organisation: search results, issue types and fields, a Projects board -----------------
 
-FieldValue = str | float  # a text, date (YYYY-MM-DD) or single-select option name, or a number
-
 
 class OrgIssue(Frozen):
     """An issue an organisation-wide search found: its repository, the issue, and the issue
@@ -321,17 +337,12 @@ class OrgIssue(Frozen):
     def from_api(cls, data: Mapping[str, Any]) -> OrgIssue:
         path = urllib.parse.urlsplit(str(data["repository_url"])).path
         owner, name = path.rstrip("/").split("/")[-2:]
-        kind = data.get("type")
-        values = tuple(
-            (str(v.get("issue_field_name") or v["issue_field_id"]), v["value"])
-            for v in data.get("issue_field_values") or ()
-            if v.get("value") is not None
-        )
+        issue = IssueSnapshot.from_api(data)
         return cls(
             repository=f"{owner}/{name}",
-            issue=IssueSnapshot.from_api(data),
-            issue_type=kind["name"] if isinstance(kind, Mapping) else None,
-            field_values=values,
+            issue=issue,
+            issue_type=issue.issue_type,
+            field_values=issue.field_values,
         )
 
 

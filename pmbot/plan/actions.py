@@ -15,6 +15,7 @@ from typing import Any
 from pmbot.core.config import LabelSpec
 from pmbot.core.model import Priority
 from pmbot.core.parse.common import short
+from pmbot.github.models import FieldValue
 from pmbot.plan.writer import Writer
 
 # (priority rank, minus days overdue, issue number): sorts most urgent first.
@@ -239,6 +240,9 @@ class CreateSubIssue(Action):
     marker: str
     labels: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
+    # GitHub's issue type and issue field values (field id, value), where the org has them
+    issue_type: str | None = None
+    field_values: tuple[tuple[int, FieldValue], ...] = ()
 
     @property
     def writes(self) -> int:
@@ -254,9 +258,37 @@ class CreateSubIssue(Action):
 
     def perform(self, gh: Writer) -> None:
         child = gh.create_issue(
-            self.title, self.body, list(self.labels), list(self.assignees), marker=self.marker
-        )
+            self.title, self.body, list(self.labels), list(self.assignees), marker=self.marker,
+            issue_type=self.issue_type, field_values=self.field_values,
+        )  # fmt: skip
         gh.add_sub_issue(self.issue, child.id, child_number=child.number)
+
+
+@dataclass(frozen=True)
+class SetIssueType(Action):
+    """Give the issue GitHub's issue type `name` (the `issues.type` setting)."""
+
+    name: str
+
+    def describe(self) -> str:
+        return f"issue type of #{self.issue}: {self.name}"
+
+    def perform(self, gh: Writer) -> None:
+        gh.update_issue(self.issue, type=self.name)
+
+
+@dataclass(frozen=True)
+class SetIssueFields(Action):
+    """Set issue field values, (field id, field name, value), in one request."""
+
+    values: tuple[tuple[int, str, FieldValue], ...]
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{name} = {value}" for _, name, value in self.values)
+        return f"issue fields of #{self.issue}: {shown}"
+
+    def perform(self, gh: Writer) -> None:
+        gh.set_issue_field_values(self.issue, [(fid, value) for fid, _, value in self.values])
 
 
 @dataclass(frozen=True)

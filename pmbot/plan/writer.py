@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pmbot.core.config import LabelSpec
-from pmbot.github.models import BranchResult, IssueSnapshot
+from pmbot.github.models import BranchResult, FieldValue, IssueSnapshot
 
 
 class Writer(Protocol):
@@ -23,8 +23,13 @@ class Writer(Protocol):
         assignees: Sequence[str] = (),
         *,
         marker: str,
+        issue_type: str | None = None,
+        field_values: Sequence[tuple[int, FieldValue]] = (),
     ) -> IssueSnapshot: ...
     def update_issue(self, number: int, **changes: Any) -> Any: ...
+    def set_issue_field_values(
+        self, number: int, values: Sequence[tuple[int, FieldValue]]
+    ) -> Any: ...
     def set_assignees(self, number: int, logins: Sequence[str]) -> Any: ...
     def add_sub_issue(
         self, parent_number: int, child_issue_id: int, *, child_number: int

@@ -257,6 +257,18 @@ class Project(Model):
     board: Board | None
 
 
+# What pmbot can put in an organisation's issue field: an item's priority (P0…P3), its due
+# date (YYYY-MM-DD) or its type (prevent, detect, mitigate, process).
+NativeSource = Literal["priority", "due", "type"]
+
+
+class NativeIssues(Model):
+    """`issues`: GitHub's issue types and issue fields, where the organisation has them."""
+
+    type: str | None = Field(min_length=1, max_length=50)
+    fields: Mapping[Annotated[str, Field(min_length=1, max_length=100)], NativeSource]
+
+
 class OrgSettings(Model):
     central_repository: Repository | None
     index_dir: str
@@ -411,6 +423,7 @@ class Config(Model):
     scoring: Scoring
     budget: Budget
     project: Project
+    issues: NativeIssues
     org: OrgSettings
     similar: Similar
     report: ReportSettings
