@@ -71,3 +71,32 @@ def test_the_report_is_posted_and_written(demo: tuple[Path, str]) -> None:
     assert "- **Status:** Complete since 2027-01-30 · action items 7/7 done" in text
     log = (out / "sandbox-log.jsonl").read_text("utf-8").splitlines()
     assert log and all(json.loads(line)["status"] < 500 for line in log)
+
+
+def test_reviewers_score_and_a_near_miss_is_followed_lightly(demo: tuple[Path, str]) -> None:
+    _, transcript = demo
+    assert "~ #1 +label peer-reviewed" in transcript
+    assert "💬 on #1: `8` is outside the scale: scores go from 1 to 5." in transcript
+    assert "✎ comment on #1 updated: Peer review · 3.75 of 5 from 2 reviewers" in transcript
+    near_miss = transcript.split("@dkim files a near-miss postmortem")[1].split("pmbot sweep")[0]
+    # Its items take the near-miss SLA: P1 56 days, P2 112 (an incident's: 28 and 56).
+    assert re.search(r"\+ #\d+ \[P1\] .*\[action-item, P1, sla:56d, type:prevent\]", near_miss)
+    assert re.search(r"\+ #\d+ \[P2\] .*\[action-item, P2, sla:112d, type:process\]", near_miss)
+    assert "Postmortem summary · near-miss" in near_miss
+
+
+def test_the_report_shows_every_target_with_what_was_measured(demo: tuple[Path, str]) -> None:
+    out, _ = demo
+    report = (out / "report.md").read_text("utf-8")
+    targets = report.split("## Program targets\n")[1].split("\n## ")[0]
+    table = targets.lstrip("\n").split("\n\n")[0].splitlines()
+    rows = [ln for ln in table if ln.startswith("| ") and "---" not in ln][1:]
+    assert len(rows) == 9  # every target, each with a measurement or what it still needs
+    assert all(row.split(" | ")[2].strip() for row in rows)
+    assert "| Postmortem quality score from peer review | ≥ 3.5 of 5 | 3.75 of 5" in targets
+    assert "| Near-misses reported this quarter (more is better) | ≥ last quarter's (0) | 1 |" in (
+        targets
+    )
+    assert "| 43% better (4 vs 7 min) | ✅ |" in targets  # the near-miss detected in 4 minutes
+    assert "88% (7 of 8 responders, 2 reviews)" in targets
+    assert 'x-axis ["2026-Q4", "2027-Q1"]' in targets  # time to detect, as a line

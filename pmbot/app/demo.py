@@ -203,6 +203,10 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 _weekly_report(sb, t, env, clock)
             if week == 5:
                 _agenda(t, env, clock)
+            if week == 2:
+                _peer_review(sb, t, env, clock, pm.number)
+            if week == 10:
+                _near_miss(sb, t, env, clock)
             if week == 4 and len(items) > 1:
                 _command(
                     sb, t, env, clock, items[1], "/pmbot snooze 14d waiting for the vendor's fix"
@@ -397,6 +401,62 @@ def _command(
             _event(env, "issue_comment", payload), dry_run=False, now=clock.now, config_path=None
         ),
     )
+
+
+def _peer_review(
+    sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock, pm_number: int
+) -> None:
+    """Two reviewers score the postmortem against the rubric; one types a score off the
+    scale first and is told what to write."""
+    for login, text in (
+        ("spatel", "/pmbot score 4 clear timeline; CF1 goes past the config push"),
+        ("lnguyen", "/pmbot score 8"),
+        ("lnguyen", "/pmbot score 3.5 the actions are specific, AI-7 is not"),
+    ):
+        _comment(sb, t, env, clock, pm_number, login, text)
+
+
+def _near_miss(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock) -> None:
+    """A near-miss is filed and taken in: its items get the lighter near-miss SLA."""
+    _step(t, clock, "@dkim files a near-miss postmortem (nothing broke, but it almost did)",
+          lambda: None)  # fmt: skip
+    issue = sb.seed_issue(
+        title="Postmortem: payments-db replica nearly full",
+        body=data_text("examples", "near-miss-issue.md"),
+        labels=["postmortem"],
+        user="dkim",
+    )
+    t.look()
+    number = issue.number
+
+    def take_in() -> int:
+        return intake(env, issue=number, dry_run=False, now=clock.now, config_path=None)
+
+    _step(t, clock, f"pmbot intake --issue {number}", take_in)
+
+
+def _comment(
+    sb: Sandbox,
+    t: Transcript,
+    env: dict[str, str],
+    clock: Clock,
+    number: int,
+    login: str,
+    text: str,
+) -> None:
+    """`login` comments `text` on issue #number; the commands workflow runs `pmbot event`."""
+    comment = sb.seed_comment(number, text, user=login)
+    association, _ = PEOPLE.get(login, ("NONE", "read"))
+    payload = {
+        "action": "created",
+        "issue": _issue_payload(sb, number),
+        "comment": {"id": comment.id, "body": text, "user": {"login": login},
+                    "author_association": association},
+        "sender": {"login": login},
+    }  # fmt: skip
+    _step(t, clock, f"@{login} comments `{text}` on #{number}",
+          lambda: event(_event(env, "issue_comment", payload), dry_run=False, now=clock.now,
+                        config_path=None))  # fmt: skip
 
 
 def _export(sb: Sandbox, out: Path, env: dict[str, str], clock: Clock) -> None:

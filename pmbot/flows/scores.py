@@ -8,11 +8,12 @@ is in `allowed_associations` (as for the postmortem itself), except the postmort
 — the issue's author and the people in its Authors field — since peer review asks someone
 who did not write it. Each reviewer's latest score counts.
 
-The scores live in one comment pmbot keeps on the postmortem (marker `scores`), edited in
-place: a table, the average, the rubric, and the ledger in its marker. The marker records
-the newest command comment handled (`last`), so a re-delivered or re-run event changes
-nothing; a command pmbot refuses is answered once with a `reply` marker naming it, as owner
-commands are. The postmortem gets the `labels.scored` label with its first score, so the
+The scores live in one comment pmbot keeps on the postmortem (marker `scores`), created
+with the first score and then edited in place: a table, the average, the rubric, and the
+ledger in its marker, which records the newest score comment taken (`last`), so a
+re-delivered or re-run event changes nothing. Every command is answered once with a
+comment carrying a `reply` marker that names it, as owner commands are; a refused one
+changes nothing else. The postmortem gets the `labels.scored` label with its first score, so the
 report reads comments only of postmortems that have scores.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -197,8 +198,7 @@ def plan_scores(
             )
             ledger = ledger.with_score(score)
             answers.append(_answer(scoring, command, _thanks(command.author, score, ledger)))
-        else:
-            ledger = replace(ledger, last=max(ledger.last, command.comment_id))
+        else:  # the answer's `reply` marker records it as handled: the ledger stays
             answers.append(_answer(scoring, command, outcome.message))
     if not answers:
         return Plan(), before
