@@ -418,7 +418,7 @@ def _peer_review(
 
 def _near_miss(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock) -> None:
     """A near-miss is filed and taken in: its items get the lighter near-miss SLA."""
-    _step(t, clock, "@dkim files a near-miss postmortem (nothing broke, but it almost did)",
+    step(t, clock, "@dkim files a near-miss postmortem (nothing broke, but it almost did)",
           lambda: None)  # fmt: skip
     issue = sb.seed_issue(
         title="Postmortem: payments-db replica nearly full",
@@ -432,7 +432,7 @@ def _near_miss(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock) ->
     def take_in() -> int:
         return intake(env, issue=number, dry_run=False, now=clock.now, config_path=None)
 
-    _step(t, clock, f"pmbot intake --issue {number}", take_in)
+    step(t, clock, f"pmbot intake --issue {number}", take_in)
 
 
 def _comment(
@@ -454,7 +454,7 @@ def _comment(
                     "author_association": association},
         "sender": {"login": login},
     }  # fmt: skip
-    _step(t, clock, f"@{login} comments `{text}` on #{number}",
+    step(t, clock, f"@{login} comments `{text}` on #{number}",
           lambda: event(_event(env, "issue_comment", payload), dry_run=False, now=clock.now,
                         config_path=None))  # fmt: skip
 
