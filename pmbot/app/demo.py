@@ -207,6 +207,8 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
                 _peer_review(sb, t, env, clock, pm.number)
             if week == 10:
                 _near_miss(sb, t, env, clock)
+            if week == 11:
+                _merge(sb, t, clock)  # the near-miss's document
             if week == 4 and len(items) > 1:
                 _command(
                     sb, t, env, clock, items[1], "/pmbot snooze 14d waiting for the vendor's fix"
