@@ -966,3 +966,25 @@ def test_a_label_a_person_adds_between_the_read_and_the_write_is_kept(
     monkeypatch.setattr(GitHub, "list_issues", listed)
     assert sweep_counted(repo, day(0))[1] == 0
     assert OWNER in repo.texts(number)[0]
+
+
+def test_a_command_keeps_the_state_a_notice_comment_carries(repo: Repo) -> None:
+    """The due-soon notice is its comment alone (the body still holds the older state); a
+    snooze read from the body alone would lose it. The command reads the item's comments
+    anyway: it records its change on top of the notice's state, with the next `seq`."""
+    number = repo.item(due=DUE)
+    repo.sweep(day(-3))
+    assert repo.follow(number)["step"] == "due_soon"
+    assert not markers.has(repo.sb.state.issues[number].body, "follow")  # not in the body
+    assert repo.comment(number, "/pmbot snooze 5d at a conference", OWNER, day(-2)) == 0
+    body = repo.marker(number, "follow")
+    assert body["step"] == "due_soon" and body["at"] == {"due_soon": "2026-02-27T06:00:00Z"}
+    assert body["snoozed_until"] == "2026-03-05T06:00:00Z" and body["seq"] == 2
+    assert repo.follow(number) == body
+    for offset in (-1, 0, 1, 2):
+        repo.sweep(day(offset))
+    assert repo.steps(number) == ["due_soon"]  # snoozed: not a word (the label is a fact)
+    assert "overdue" in repo.labels(number)
+    repo.sweep(day(3))
+    assert repo.steps(number) == ["due_soon", "overdue"]
+    assert repo.follow(number)["seq"] == 3

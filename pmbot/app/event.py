@@ -143,6 +143,7 @@ def _catch_up_family(
         if not item.comments or item.state != "open":
             continue
         comments = gh.list_comments(item.number)
+        item = with_comments(item, comments, gh.login())  # the state its comments carry
         pending = pending_commands(comments, item, gh.login())
         if pending:
             log(f"pmbot: #{item.number}: carrying out {len(pending)} command(s) not yet done")
