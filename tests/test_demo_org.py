@@ -49,6 +49,9 @@ def test_the_transcript_shows_one_sweep_over_both_teams(demo: tuple[Path, str]) 
     assert "acme/marketing: no .github/pmbot.yml, pmbot is not installed; skipped" in sweep
     assert "project orgs/acme/1: 9 items added" in sweep
     assert re.search(r"^     acme/api#2 +P0  due 2026-11-18 SEV-3  Todo ", sweep, re.M)
+    rerun = transcript.split("pmbot sweep --org acme (rerun: nothing to do)\n")[1].split("\n\n")[0]
+    assert "0 items added, 0 updated (0 closed → Done; 0 values)" in rerun
+    assert not re.search(r"^  [+~💬]", rerun, re.M)  # nothing written
     nextday = transcript.split("pmbot sweep --org acme (the next day)\n")[1].split("\n\n")[0]
     assert "0 items added, 1 updated (1 closed → Done" in nextday
     assert re.search(r"^     acme/api#2 .* Done ", nextday, re.M)
@@ -81,3 +84,11 @@ def test_the_sandbox_log_has_only_answers_github_gives(demo: tuple[Path, str]) -
     refused = [(e["method"], e["path"], e["status"]) for e in exchanges if e["status"] >= 400]
     # what pmbot asks for knowing it may be absent: a file or the org's issue types
     assert all(status == 404 and method == "GET" for method, _, status in refused), refused
+
+
+def test_the_web_teams_items_have_githubs_issue_type_and_fields(demo: tuple[Path, str]) -> None:
+    _, transcript = demo
+    native = re.findall(r"^  🏷 (acme/\w+)#(\d+): type (\w+) · Priority (P\d) · Due date (\S+)$",
+                        transcript, re.M)  # fmt: skip
+    assert len(native) == 7 and {repo for repo, *_ in native} == {"acme/web"}  # api: labels only
+    assert ("acme/web", "2", "Task", "P1", "2026-12-15") in native

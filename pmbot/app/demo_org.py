@@ -61,6 +61,12 @@ publish: commit
 escalation:
   leadership_team: {ORG}/eng-leads
 """
+# The web team also files its action items as GitHub's own issue type and issue fields.
+NATIVE_CONFIG = """\
+issues:
+  type: Task
+  fields: {Priority: priority, Due date: due}
+"""
 BOARD_FIELDS = ("Priority", "Due date", "Severity", "Status", "Postmortem")
 
 
@@ -146,9 +152,11 @@ def run_demo_org(out: Path, now: datetime | None = None) -> int:
             t.look()
             title = f"pmbot intake --issue {pm.number} (in {repository})"
             step(t, clock, title, _intake(env(repository), pm.number, clock))
+            _show_native(sb, repos[repository], t)
         clock.now = (now or START) + timedelta(weeks=5)
         _org_step(t, clock, f"pmbot sweep --org {ORG}", _sweep(env(), clock))
         _show_board(sb, t)
+        _org_step(t, clock, f"pmbot sweep --org {ORG} (rerun: nothing to do)", _sweep(env(), clock))
         closed = _close_first_item(repos[TEAMS[1]], clock, t)
         clock.now += timedelta(days=1)
         _org_step(t, clock, f"pmbot sweep --org {ORG} (the next day)", _sweep(env(), clock))
@@ -181,8 +189,12 @@ def run_demo_org(out: Path, now: datetime | None = None) -> int:
 def _seed_org(sb: Sandbox, repos: dict[str, State], t: OrgTranscript) -> None:
     seed_people(sb, {**PEOPLE, **API_PEOPLE})
     repos[HOME].seed_files(installed_files(PROGRAM_CONFIG, org=True))
-    for name in TEAMS:
-        repos[name].seed_files(installed_files(TEAM_CONFIG))
+    repos[TEAMS[0]].seed_files(installed_files(TEAM_CONFIG + NATIVE_CONFIG))
+    repos[TEAMS[1]].seed_files(installed_files(TEAM_CONFIG))
+    for kind in ("Task", "Bug", "Feature"):
+        sb.org.seed_issue_type(kind)
+    sb.org.seed_issue_field("Priority", "single_select", ["P0", "P1", "P2", "P3"])
+    sb.org.seed_issue_field("Due date", "date")
     repos[WITHOUT_PMBOT].seed_file("README.md", "# Marketing site\n")
     repos[WITHOUT_PMBOT].seed_issue(
         title="Refresh the launch checklist", labels=["action-item"], user="lnguyen"
@@ -191,10 +203,12 @@ def _seed_org(sb: Sandbox, repos: dict[str, State], t: OrgTranscript) -> None:
     t.say(f"Organisation {ORG} on {sb.base_url}:")
     t.say(f"  {HOME}  the program's home: `pmbot init --org`, Projects board {BOARD}, central")
     t.say("               repository for the report and the library index")
-    for name in TEAMS:
-        t.say(f"  {name:<{len(HOME)}}  a team's repository with `pmbot init` (publish: commit)")
+    t.say(f"  {TEAMS[0]:<{len(HOME)}}  a team's repository with `pmbot init` (publish: commit;")
+    t.say("               issues.type: Task, issue fields Priority and Due date)")
+    t.say(f"  {TEAMS[1]:<{len(HOME)}}  a team's repository with `pmbot init` (publish: commit)")
     t.say(f"  {WITHOUT_PMBOT}  no pmbot (one issue labelled action-item all the same)")
     t.say('  Projects board #1 "Program action items", made by hand as on GitHub')
+    t.say("  the organisation's issue types Task, Bug, Feature; issue fields Priority, Due date")
 
 
 def _org_step(
@@ -249,6 +263,17 @@ def _show_report(t: OrgTranscript, report: str) -> None:
             break
         if not line.startswith("|---"):
             t.say(f"     {line}")
+
+
+def _show_native(sb: Sandbox, repo: State, t: OrgTranscript) -> None:
+    """The items' GitHub issue type and issue field values, where intake set them."""
+    names = {f.id: f.name for f in sb.org.issue_fields}
+    kinds = {k.id: k.name for k in sb.org.issue_types}
+    for number, issue in sorted(repo.issues.items()):
+        if issue.type is None and not issue.field_values:
+            continue
+        values = " · ".join(f"{names[i]} {v}" for i, v in sorted(issue.field_values.items()))
+        t.say(f"  🏷 {repo.full_name}#{number}: type {kinds.get(issue.type or 0, '–')} · {values}")
 
 
 def board_rows(sb: Sandbox) -> list[dict[str, str]]:
