@@ -2,7 +2,7 @@
 baseline that fetches every item and its comments separately.
 
     python benchmarks/bench_sweep.py [--sizes 1000 10000] [--full-writes-max 1000]
-                                     [--naive-max 10000]
+                                     [--naive-max 10000] [--week-later]
 
 The sandbox runs in a child process (seeded directly, no HTTP), so the sweep's seconds and
 its peak memory (tracemalloc, measured in a separate identical run) are pmbot's alone. The
@@ -11,6 +11,11 @@ write. For each N the real `pmbot sweep` runs with the default write budget, and
 (for N up to `--full-writes-max`) until every write is made: with the largest budget the
 configuration accepts (`budget.max_writes_per_run` ≤ 1,000), one run after another at the same
 `now`, summed, until a run writes nothing (that run is the "rerun").
+
+`--week-later` measures instead the sweep a week after a first one: each N is swept at `now`
+until every write is made, then again at `now` + 7 days until every write is made; the table
+gives that second sweep's reads, writes and seconds (the backlog's weekly cost: repeats at
+every rung, the leadership rung included), and its rerun.
 
 Writes are not paced here: pacing exists for GitHub's secondary limits and would only sleep
 against a local sandbox (the adapter's `pace` is switched off for 127.0.0.1; see
@@ -141,7 +146,7 @@ def mix(n: int, seed: int = 5) -> list[tuple[str, Priority]]:
 # --- the sandbox, in its own process --------------------------------------------------------
 
 
-def serve(conn: Connection, n: int, budget: int) -> None:
+def serve(conn: Connection, n: int, budget: int, digest: bool = True) -> None:
     """Child process: a seeded sandbox answering until told to stop."""
     from pmbot.sandbox import Sandbox
 
@@ -151,7 +156,8 @@ def serve(conn: Connection, n: int, budget: int) -> None:
             sb.seed_label(spec.name, spec.color, spec.description)
         sb.seed_file(
             ".github/pmbot.yml",
-            f"escalation:\n  leadership_team: {TEAM}\nbudget:\n  max_writes_per_run: {budget}\n",
+            f"escalation:\n  leadership_team: {TEAM}\n  leadership_digest: {str(digest).lower()}\n"
+            f"budget:\n  max_writes_per_run: {budget}\n",
         )
         for i, (kind, priority) in enumerate(mix(n)):
             sb.seed_issue(**item(i, kind, priority, config))
@@ -168,11 +174,13 @@ def serve(conn: Connection, n: int, budget: int) -> None:
 
 
 @contextlib.contextmanager
-def sandbox(n: int, budget: int) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
+def sandbox(
+    n: int, budget: int, digest: bool = True
+) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
     """(base URL, a function returning the counters since the last call) of a child sandbox."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=serve, args=(child, n, budget), daemon=True)
+    process = ctx.Process(target=serve, args=(child, n, budget, digest), daemon=True)
     process.start()
     base_url = parent.recv()
 
@@ -222,14 +230,16 @@ class Run:
         return f"{self.writes / self.notices:.2f}" if self.notices else "–"
 
 
-def sweep_once(base_url: str, counters: Callable[[], dict[str, Any]], memory: bool) -> Run:
+def sweep_once(
+    base_url: str, counters: Callable[[], dict[str, Any]], memory: bool, now: datetime = NOW
+) -> Run:
     env = {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": base_url}
     counters()  # reset
     if memory:
         tracemalloc.start()
     start = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()):  # one line per write: not for here
-        code = sweep(env, dry_run=False, now=NOW, config_path=None)
+        code = sweep(env, dry_run=False, now=now, config_path=None)
     seconds = time.perf_counter() - start
     peak = None
     if memory:
@@ -267,29 +277,72 @@ class Row:
     rerun: Run | None
 
 
-def measure_every_write(n: int) -> tuple[Run, Run, int]:
-    """Sweeps at the same now with the largest budget until one writes nothing: (the runs
+def until_done(
+    url: str, counters: Callable[[], dict[str, Any]], n: int, now: datetime = NOW
+) -> tuple[Run, Run, int]:
+    """Sweeps at the same `now` with the largest budget until one writes nothing: (the runs
     that wrote, summed; the run that wrote nothing; how many runs wrote)."""
     runs: list[Run] = []
-    with sandbox(n, BIG_BUDGET) as (url, counters):
-        while True:
-            run = sweep_once(url, counters, memory=False)
-            if run.writes == 0:
-                break
-            runs.append(run)
-            if len(runs) > n:
-                raise SystemExit("the sweeps never stopped writing")
-    with sandbox(n, BIG_BUDGET) as (url, counters):
-        peak = sweep_once(url, counters, memory=True).peak_mib
+    while True:
+        run = sweep_once(url, counters, memory=False, now=now)
+        if run.writes == 0:
+            break
+        runs.append(run)
+        if len(runs) > n:
+            raise SystemExit("the sweeps never stopped writing")
     total = Run(
         sum(r.reads for r in runs),
         sum(r.writes for r in runs),
         sum(r.not_modified for r in runs),
         sum(r.seconds for r in runs),
-        peak,
+        None,
         sum(r.notices for r in runs),
     )
     return total, run, len(runs)
+
+
+def measure_every_write(n: int) -> tuple[Run, Run, int]:
+    """Every write at `now` (see `until_done`), and the peak memory of a first run."""
+    with sandbox(n, BIG_BUDGET) as (url, counters):
+        total, rerun, runs = until_done(url, counters, n)
+    with sandbox(n, BIG_BUDGET) as (url, counters):
+        total.peak_mib = sweep_once(url, counters, memory=True).peak_mib
+    return total, rerun, runs
+
+
+WEEK_LATER = NOW + timedelta(days=7)
+
+
+def measure_week_later(n: int, digest: bool) -> tuple[Run, Run, int]:
+    """Every write at `now`, then every write a week later: that second sweep (summed over
+    its runs), its rerun, and how many runs it took."""
+    with sandbox(n, BIG_BUDGET, digest) as (url, counters):
+        until_done(url, counters, n)
+        return until_done(url, counters, n, now=WEEK_LATER)
+
+
+def week_later(sizes: list[int]) -> int:
+    """`--week-later`: the table of the sweep a week after the first, with the leadership
+    rung as a comment per item (`escalation.leadership_digest: false`) and as the digest."""
+    rows = []
+    for n in sizes:
+        for digest in (False, True):
+            run, rerun, runs = measure_week_later(n, digest)
+            label = f"every write ({runs} run{'s' if runs != 1 else ''} of ≤ {BIG_BUDGET:,})"
+            rung = "leadership digest" if digest else "a comment per item at leadership"
+            rows.append(Row(f"pmbot sweep, a week later, {rung}", n, label, run, rerun))
+            print(f"N={n:,} {rung}: {run} rerun: {rerun}", file=sys.stderr, flush=True)
+            if rerun.writes:
+                raise SystemExit(f"the rerun at the same now wrote {rerun.writes} times")
+    print()
+    print(table(rows))
+    print()
+    print(
+        f"The same mix as the default table, swept at {NOW.date()} until every write was made, "
+        f"then at {WEEK_LATER.date()} (this table) until every write was made. Writes "
+        "unpaced (local sandbox)."
+    )
+    return 0
 
 
 def measure(n: int, budget: int) -> tuple[Run, Run]:
@@ -327,8 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--full-writes-max", type=int, default=10000)
     parser.add_argument("--naive-max", type=int, default=10000)
+    parser.add_argument(
+        "--week-later", action="store_true", help="the sweep a week after a first one"
+    )
     args = parser.parse_args(argv)
     session.connect = unpaced_connect
+    if args.week_later:
+        return week_later(args.sizes)
     default_budget = default_config().budget.max_writes_per_run
     rows: list[Row] = []
     started = time.perf_counter()

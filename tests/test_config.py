@@ -54,6 +54,7 @@ def test_defaults_hold_the_documented_values() -> None:
     assert config.escalation.commander_after_days == 7
     assert config.escalation.leadership_after_days == 21
     assert config.escalation.leadership_team is None
+    assert config.escalation.leadership_digest is True
     assert config.budget.writes_per_minute == 80
     assert config.budget.writes_per_hour == 500
     assert config.similar.window_days == 180
@@ -219,6 +220,12 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_ones() -> None:
         ("sla_days:\n  P5: 3\n", "sla_days.P5", 2, "'P0', 'P1', 'P2' or 'P3'"),
         ("labels:\n  overdue:\n    color: red\n", "labels.overdue.color", 3, "six hex digits"),
         ("escalation:\n  leadership_team: leads\n", "escalation.leadership_team", 2, "org/team"),
+        (
+            "escalation:\n  leadership_team: a/b\n  leadership_digest: weekly\n",
+            "escalation.leadership_digest",
+            3,
+            "true (one digest issue) or false",
+        ),
         ("docs_dir: ../../etc\n", "docs_dir", 1, "relative to the repository root"),
         ("report:\n  on_time_target: 90\n", "report.on_time_target", 2, "0.9 for 90%"),
         ("templates:\n  document: /etc/passwd\n", "templates.document", 2, "relative"),

@@ -44,7 +44,20 @@ def test_the_transcript_shows_the_ladder_up_to_leadership(demo: tuple[Path, str]
     assert "💬 on #3: @mrivera @jchen, this P0 action item from postmortem #1 has been overdue" in (
         transcript
     )
-    assert "@acme/eng-leads, this P2 action item from postmortem #1 has been overdue" in transcript
+    # The leadership rung: one digest issue for the team, filed once, then edited in place
+    # each sweep; each item heard once, on the item, that it is listed there.
+    assert transcript.count("  📋 leadership digest #") > 3
+    assert (
+        len(re.findall(r"^  \+ #\d+ Leadership digest: .*\[pmbot-digest\]$", transcript, re.M)) == 1
+    )
+    assert "📋 leadership digest #11 (filed):" in transcript
+    assert re.search(
+        r"#3   P0  `@dkim`    21 days overdue \(due 2026-11-18; snoozed until", transcript
+    )
+    assert "**3 action items** at this rung on 2027-01-20" in transcript
+    assert "💬 on #5: @jchen, this P2 action item from postmortem #1 has been overdue" in transcript
+    assert "@acme/eng-leads, this P2" not in transcript  # no comment per item for the team
+    assert "Nothing is at this rung today" in transcript.split("@mrivera closes #8")[1]
 
 
 def test_the_transcript_shows_an_owner_command_answered(demo: tuple[Path, str]) -> None:

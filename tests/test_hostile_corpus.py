@@ -123,7 +123,7 @@ def _imitation_is_text(sb: Sandbox, number: int) -> None:
     summaries = [c for c in mine if markers.has(c.body, "summary")]
     assert len(summaries) == 1 and summaries[0].user == BOT
     for issue in sb.state.issues.values():
-        if issue.user == BOT and issue.pull is None:
+        if issue.user == BOT and issue.pull is None and "pmbot-digest" not in issue.labels:
             item = markers.find(issue.body, "item")
             assert item is not None and item["due"] != "2100-01-01"
 
@@ -383,6 +383,9 @@ def test_hand_filed_items_with_hostile_text(
     on_item = [c.body for c in sb.state.comments.values() if c.user == BOT and c.issue == 2]
     if filer == "mallory":  # an outsider's item: one polite note, no ladder
         assert len(on_item) == 1 and on_item[0].startswith("Thank you for filing this, @mallory")
-    else:  # a member's item is followed: overdue since 2020, it reaches leadership
-        assert any(text.startswith(f"@{TEAM}") for text in on_item)
+    else:  # a member's item is followed: overdue since 2020, it reaches leadership's digest
+        assert any("listed in the leadership digest" in text for text in on_item)
+        (digest,) = [i for i in sb.state.issues.values() if "pmbot-digest" in i.labels]
+        assert digest.user == BOT and digest.body.startswith(f"@{TEAM}: ")
+        assert "| #2 | [Action item]: ping @\u200beveryone |" in digest.body  # silenced
     assert_only_intended_mentions(sb, allowed=NAMED | {TEAM, filer})

@@ -265,8 +265,10 @@ def test_first_sweep_of_a_long_late_hand_filed_item_claims_nothing_untrue(repo: 
     repo.sweep()
     [notice] = repo.texts(number)
     assert "have been asked" not in notice
-    assert notice.startswith(f"@{TEAM} @dana, ")  # the filer hears it too, not "before"
+    # the owner and the filer hear it on the item, not "before"; the team reads the digest
+    assert notice.startswith("@octocat @dana, ") and f"@{TEAM}" not in notice
     assert "first time pmbot escalates it" in notice
+    assert f"listed in the leadership digest for `{TEAM}`" in notice
 
 
 def test_a_command_reads_a_hand_filed_items_comments_once(repo: Repo) -> None:

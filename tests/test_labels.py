@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import PLACEHOLDER_TOKEN, REPO
 
-from pmbot.app.labels import REPORT, labels
+from pmbot.app.labels import DIGEST, REPORT, labels
 from pmbot.cli import main
 from pmbot.core.config import LabelSpec, load_config
 from pmbot.flows.labels import POSTMORTEM_COLOR, plan_labels, wanted_labels
@@ -141,3 +141,14 @@ def test_the_plan_is_pure_and_ignores_case() -> None:
     assert [a.describe() for a in plan.actions] == ["create label c (#ededed): "]
     assert plan.writes == 1
     assert plan.notes == ("2 of the 3 labels pmbot uses were there already (left as they are)",)
+
+
+def test_the_digest_label_comes_with_a_leadership_team(sandbox: Sandbox) -> None:
+    text = "escalation:\n  leadership_team: acme/eng-leads\n"
+    sandbox.seed_file(".github/pmbot.yml", text)
+    assert labels(env(sandbox), dry_run=False, config_path=None) == 0
+    found = repo_labels(sandbox)
+    assert found[DIGEST.name] == (DIGEST.color, DIGEST.description)
+    config = load_config(text=text)
+    pmbots = {s.name for s in config.all_labels()} | {"postmortem", REPORT.name}
+    assert set(found) == pmbots | {DIGEST.name}

@@ -34,9 +34,12 @@ def at(day: date, hour: int = 6) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def with_leadership(team: str | None = "acme/eng-leads") -> Config:
+def with_leadership(team: str | None = "acme/eng-leads", *, digest: bool = True) -> Config:
+    """A leadership team; `digest`: its rung is the digest issue (the default) or a comment
+    on each item."""
     config = default_config()
-    escalation = config.escalation.model_copy(update={"leadership_team": team})
+    update = {"leadership_team": team, "leadership_digest": digest}
+    escalation = config.escalation.model_copy(update=update)
     return config.model_copy(update={"escalation": escalation})
 
 
@@ -80,7 +83,8 @@ class Repo:
 
 
 def test_the_whole_ladder_each_rung_once_with_repeats_at_the_cadence() -> None:
-    repo = Repo(make_item(due=DUE))
+    """With the digest off, the leadership rung is a comment on the item, repeated."""
+    repo = Repo(make_item(due=DUE), config=with_leadership(digest=False))
     days = {offset: repo.sweep(at(DUE + timedelta(days=offset))) for offset in range(-14, 36)}
     noticed = {offset: plan for offset, plan in days.items() if plan}
     # due soon (3 days ahead), overdue (on the day), commander (+7), its repeat (+14),
@@ -109,6 +113,34 @@ def test_the_whole_ladder_each_rung_once_with_repeats_at_the_cadence() -> None:
     assert leadership.startswith("@acme/eng-leads, this P1 action item")
     assert "its owner is `@alice`" in leadership  # named, not pinged
     assert repo.labels == ["action-item", "P1", "overdue", "escalated"]
+
+
+def test_with_the_digest_the_leadership_rung_is_told_once_on_the_item() -> None:
+    """The digest (the default) lists the item for the team; the item itself hears once that
+    it is listed there, addressed to its owner, and the rung does not repeat on it."""
+    repo = Repo(make_item(due=DUE))
+    days = {offset: repo.sweep(at(DUE + timedelta(days=offset))) for offset in range(-14, 50)}
+    noticed = {offset: plan for offset, plan in days.items() if plan}
+    assert sorted(noticed) == [-3, 0, 7, 14, 21]
+    steps = [markers.find(c, "reminder")["step"] for c in repo.comments]  # type: ignore[index]
+    assert steps == ["due_soon", "overdue", "commander", "commander", "leadership"]
+    leadership = repo.comments[-1]
+    assert leadership.startswith("@alice, this P1 action item from postmortem #12 has been")
+    assert "listed in the leadership digest for `acme/eng-leads`" in leadership
+    assert "@acme" not in leadership and "@carol" not in leadership  # asked before: not again
+    assert "/pmbot wont-do <reason>" in leadership
+    follow = markers.find(repo.gh.issues[101].body, "follow")
+    assert follow is not None and follow["step"] == "leadership"  # recorded: exactly once
+    assert repo.labels == ["action-item", "P1", "overdue", "escalated"]
+
+
+def test_with_the_digest_an_item_first_seen_that_late_tells_its_commander_too() -> None:
+    repo = Repo(make_item(due=DUE))
+    repo.sweep(at(DUE + timedelta(days=30)))
+    (notice,) = repo.comments
+    assert notice.startswith("@alice @carol @dave @erin, this P1 action item")
+    assert "the incident commander and authors hear it now too" in notice
+    assert "@acme/eng-leads" not in notice  # the team reads the digest
 
 
 def late_notice() -> str:
@@ -296,7 +328,8 @@ def test_the_notice_on_the_day_a_snooze_ends_says_so_with_who_and_why() -> None:
     until = at(DUE + timedelta(days=21))
     snooze = Change(at(DUE + timedelta(days=7)), "alice", "snooze", "waiting for the vendor", None)
     follow = FollowState(due=DUE, snoozed_until=until)
-    repo = Repo(make_item(due=DUE, follow=follow, history=(snooze,)), config=with_leadership())
+    config = with_leadership(digest=False)
+    repo = Repo(make_item(due=DUE, follow=follow, history=(snooze,)), config=config)
     repo.sweep(until)
     (notice,) = repo.comments
     assert notice.startswith("@acme/eng-leads") and "its owner is `@alice`" in notice

@@ -261,20 +261,45 @@ def test_a_week_overdue_the_commander_and_authors_are_asked(repo: Repo) -> None:
 
 
 def test_three_weeks_overdue_the_leadership_team_is_asked(repo: Repo) -> None:
+    """With the digest (the default): the item is listed in the team's digest issue, and the
+    item's owner hears once, on the item, that it is."""
     number = repo.item()
     repo.sweep(day(0))
     repo.sweep(day(7))
     repo.sweep(day(21))
     assert repo.steps(number) == ["overdue", "commander", "leadership"]
     text = repo.texts(number)[-1]
+    assert text.startswith(f"@{OWNER}, ") and "needs a decision" in text
+    assert f"leadership digest for `{TEAM}`" in text
+    (digest,) = [i for i in repo.sb.state.issues.values() if "pmbot-digest" in i.labels]
+    assert (
+        digest.body.startswith(f"@{TEAM}: ")
+        and f"| #{number} | [AI-1] fix AI-1 | `@{OWNER}` | P1 | 21 (due 2026-03-02) |"
+        in digest.body
+    )
+    assert sweep_counted(repo, day(21))[1] == 0
+
+
+def test_three_weeks_overdue_without_the_digest_the_team_is_asked_on_the_item(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    repo = make_repo(sandbox, tmp_path, config=CONFIG + "  leadership_digest: false\n")
+    number = repo.item()
+    for offset in (0, 7, 21):
+        repo.sweep(day(offset))
+    assert repo.steps(number) == ["overdue", "commander", "leadership"]
+    text = repo.texts(number)[-1]
     assert text.startswith(f"@{TEAM}, ") and "needs a decision" in text
+    assert not [i for i in repo.sb.state.issues.values() if "pmbot-digest" in i.labels]
     assert sweep_counted(repo, day(21))[1] == 0
 
 
 def test_the_whole_ladder_each_rung_once_repeats_at_the_cadence(repo: Repo) -> None:
     """A P1 item nobody acts on for a month. test_sweep walks the ladder day by day in pure
     code; over HTTP the sweep runs on each day a rung changes, and on the day after, when the
-    state read back from GitHub must keep it from repeating."""
+    state read back from GitHub must keep it from repeating. The digest is off here: the
+    leadership rung is a comment on the item, repeated like the others."""
+    repo.configure(CONFIG + "  leadership_digest: false\n")
     number = repo.item()
     posted: dict[int, list[str]] = {}
     for offset in (-3, -2, 0, 1, 7, 8, 14, 15, 21, 22, 28, 29):
@@ -551,8 +576,9 @@ def test_reads_stay_within_one_per_hundred_items_plus_a_constant(
     code, writes, reads = sweep_counted(repo, day(0))
     assert code == 0 and writes == 5 * 2
     by_endpoint = dict(repo.sb.counters.by_endpoint)
-    assert by_endpoint["GET /repos/{owner}/{repo}/issues"] == math.ceil(n / 100) + 1  # + the
-    # postmortems (for late documents); the constant: /user, the config file, the rate limit
+    assert by_endpoint["GET /repos/{owner}/{repo}/issues"] == math.ceil(n / 100) + 2  # + the
+    # postmortems (for late documents) and pmbot's leadership digest issues (a leadership team
+    # is configured); the constant: /user, the config file, the rate limit
     # at start and end, the repository and its tree (published documents). Before each item
     # it writes, a conditional read that it did not change meanwhile: a 304, free.
     assert repo.sb.counters.not_modified == 5

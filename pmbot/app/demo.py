@@ -28,6 +28,7 @@ from pmbot.app.report import agenda as agenda_command
 from pmbot.app.report import report as report_command
 from pmbot.app.sweep import sweep
 from pmbot.core.shipped import data_text
+from pmbot.flows.ladder import DIGEST_LABEL
 from pmbot.sandbox import Sandbox, State
 
 REPO = "acme/web"
@@ -81,6 +82,7 @@ class Transcript:
     _issues: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     _comments: dict[int, str] = field(default_factory=dict)
     _blocked: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _digests: dict[int, str] = field(default_factory=dict)
 
     def say(self, text: str = "") -> None:
         print(text, flush=True)
@@ -128,6 +130,28 @@ class Transcript:
         self._issues = issues
         self._comments = {cid: c.body for cid, c in comments.items()}
         self._blocked = blocked
+        self._show_digests()
+
+    def _show_digests(self) -> None:
+        """The leadership digest issue, each time pmbot files or edits it: its table."""
+        state, at = self.repo or self.sandbox.state, f"{self.name}#"
+        with state.lock:
+            bodies = {n: i.body or "" for n, i in state.issues.items() if DIGEST_LABEL in i.labels}
+        for number, body in sorted(bodies.items()):
+            if self._digests.get(number) == body:
+                continue
+            verb = "edited in place" if number in self._digests else "filed"
+            self.say(f"  📋 leadership digest {at}{number} ({verb}):")
+            for line in body.splitlines():
+                if line.startswith("| #"):  # Item | Title | Owner | Priority | Days overdue | PM
+                    item, title, owner, priority, late, _ = (
+                        c.strip() for c in line.strip("|").split(" | ")
+                    )
+                    late = late.replace(" (", " days overdue (", 1)
+                    self.say(f"     {item:<4} {priority}  {owner:<10} {late}  {_cut(title, 50)}")
+                elif line.startswith("**") or line.startswith("Nothing is at this rung"):
+                    self.say(f"     {_cut(line.split('. Each needs')[0], 100)}")
+            self._digests[number] = body
 
 
 def _first_line(body: str) -> str:
@@ -226,7 +250,14 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
         for number in items:
             if sb.state.issues[number].state == "open":
                 _close(sb, t, env, clock, number)
-        clock.now += timedelta(days=4)
+        clock.now += timedelta(days=1)
+        step(  # every item closed: the leadership digest empties
+            t,
+            clock,
+            "pmbot sweep",
+            lambda: sweep(env, dry_run=False, now=clock.now, config_path=None),
+        )
+        clock.now += timedelta(days=3)
         _weekly_report(sb, t, env, clock)
         _export(sb, out, env, clock)
         counters = sb.counters.snapshot()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pmbot.app.board import repository_board
+from pmbot.app.digest import keep_digests
 from pmbot.app.forms import action_item_form
 from pmbot.app.intake import parse
 from pmbot.app.native import NativeReader
@@ -303,16 +304,21 @@ def apply_repository(
     notes: list[str],
     log: Log = stderr_log,
 ) -> tuple[ApplyResult, Plan]:
-    """A planned sweep trimmed to `max_writes`, most urgent first, and applied; what was
-    done and what was deferred to the next run."""
-    kept, deferred = trim_to_budget(planned.plan, max_writes)
+    """The leadership digest kept (a write per team at most, outside `max_writes`: the one
+    write the team reads is never deferred), then the planned sweep trimmed to `max_writes`,
+    most urgent first, and applied; what was done and what was deferred to the next run."""
     floor = config.budget.rate_limit_floor
-    refresh = replan_if_changed(gh, planned.found.items, now, config, log)
+    ladder, items = Ladder.from_config(config), planned.found.items
+    digest = keep_digests(
+        gh, ladder, items, now, dry_run=dry_run, log=log, remaining=remaining, floor=floor
+    )
+    kept, deferred = trim_to_budget(planned.plan, max_writes)
+    refresh = replan_if_changed(gh, items, now, config, log)
     result = apply(
         kept, gh, dry_run=dry_run, log=log, remaining=remaining, floor=floor, refresh=refresh
     )
     notes += _sweep_notes(result, deferred)
-    return result, deferred
+    return digest + result, deferred
 
 
 def replan_if_changed(

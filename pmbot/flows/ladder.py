@@ -11,6 +11,11 @@ Pure: items and a clock in, a Plan out. The ladder (DESIGN.md, "Escalation ladde
 An item of a near-miss postmortem (its marker says `near_miss`) climbs no higher than
 `near_miss.highest_rung` (default `overdue`: its owner is reminded and told, nobody above).
 
+With `escalation.leadership_digest` (the default) the last rung is a line in one digest issue
+for the team (`pmbot.flows.digest`), not a comment per item: the item is told once that it is
+listed there (its owner, and its commander and authors if they never heard of it), the rung is
+recorded as any other, and it does not repeat on the item.
+
 Each rung is announced once; while an item stays on a rung, the notice repeats every
 `reminders.repeat_days` (per priority) after the last one. The plan itself rewrites the
 `follow` marker, so a second sweep at the same `now` plans nothing.
@@ -78,6 +83,7 @@ from pmbot.plan import urgency as make_urgency
 
 REMINDER = "reminder"  # marker kind on every notice pmbot posts
 PM_FOLLOW = "pm-follow"  # marker kind of the postmortem reminder state comment
+DIGEST_LABEL = "pmbot-digest"  # the leadership digest issue's (see `pmbot.flows.digest`)
 
 # The owner's three options, as a list: a sentence of code spans wraps badly on GitHub.
 WHAT_TO_DO = (
@@ -105,6 +111,7 @@ class Ladder:
     commander_after_days: int
     leadership_after_days: int
     leadership_team: str | None
+    leadership_digest: bool
     overdue_label: str
     escalated_label: str
     near_miss_top: Step = Step.LEADERSHIP  # the highest rung a near-miss's items reach
@@ -117,6 +124,7 @@ class Ladder:
             commander_after_days=config.escalation.commander_after_days,
             leadership_after_days=config.escalation.leadership_after_days,
             leadership_team=config.escalation.leadership_team,
+            leadership_digest=config.escalation.leadership_digest,
             overdue_label=config.labels.overdue.name,
             escalated_label=config.labels.escalated.name,
             near_miss_top=Step(config.near_miss.highest_rung),
@@ -194,7 +202,7 @@ def plan_item(item: TrackedItem, now: datetime, ladder: Ladder) -> list[Action]:
     arrived — the count has not grown — the same notice is posted again, alone."""
     target = target_step(item, now.date(), ladder)
     follow = current_follow(item)
-    notice = _notice(target, follow, now, ladder.repeat_days[item.priority])
+    notice = _notice(target, follow, now, ladder.repeat_days[item.priority], _repeats(ladder))
     late = max(0, (now.date() - item.due).days)
     rank = make_urgency(item.priority, late, item.number)
     if item.hand_filed:
@@ -263,16 +271,31 @@ def _lost_notice(
     return pending
 
 
-def _notice(target: Step, follow: FollowState, now: datetime, repeat_days: int) -> Step | None:
-    """The rung to announce now, if any: a new rung, or a repeat when the cadence is due."""
+def _notice(
+    target: Step,
+    follow: FollowState,
+    now: datetime,
+    repeat_days: int,
+    repeats: frozenset[Step] = frozenset(Step),
+) -> Step | None:
+    """The rung to announce now, if any: a new rung, or a repeat when the cadence is due
+    (on the rungs in `repeats`)."""
     if target is Step.NONE:
         return None
     if follow.snoozed_until is not None and now < follow.snoozed_until:
         return None
     if target.rank > follow.step.rank:
         return target
+    if target not in repeats:
+        return None
     due_again = follow.last is None or now - follow.last >= timedelta(days=repeat_days)
     return target if due_again else None
+
+
+def _repeats(ladder: Ladder) -> frozenset[Step]:
+    """The rungs whose notice repeats on the item: all but a digested leadership rung, which
+    the digest issue keeps in view instead."""
+    return frozenset(Step) - {Step.LEADERSHIP} if ladder.leadership_digest else frozenset(Step)
 
 
 def _advance(follow: FollowState, step: Step, now: datetime, comments: int | None) -> FollowState:
@@ -375,7 +398,9 @@ def notice_text(
     to = _to(_recipients(item, step, ladder))
     stamp = iso(at or now)
     marker = markers.encode(REMINDER, {"item": item.number, "step": str(step), "at": stamp})
-    return f"{prefix}{to}, {_BODIES[step](facts)}\n\n{marker}"
+    digested = step is Step.LEADERSHIP and ladder.leadership_digest
+    body = _in_digest(facts, ladder.leadership_team or "") if digested else _BODIES[step](facts)
+    return f"{prefix}{to}, {body}\n\n{marker}"
 
 
 def _recipients(item: TrackedItem, step: Step, ladder: Ladder) -> list[str]:
@@ -385,6 +410,9 @@ def _recipients(item: TrackedItem, step: Step, ladder: Ladder) -> list[str]:
         return _owner_or_commander(item)
     if step is Step.COMMANDER:
         return _escalation_group(item)
+    if ladder.leadership_digest:  # the team reads the digest; the item's own people hear here
+        later = [] if _commander_asked(item) else _escalation_group(item)
+        return [*_owner_or_commander(item), *later]
     if not _commander_asked(item):  # first seen this late: they hear it now, not "before"
         return [ladder.leadership_team or "", *_escalation_group(item)]
     return [ladder.leadership_team or ""]
@@ -431,6 +459,22 @@ def _leadership(f: _Facts) -> str:
         f"{f.what} has been overdue since {f.due} ({days(f.late)}); {owner}, and {asked}."
         f"{f.snooze} It needs a decision: a new date with a reason, a new owner, or "
         "`/pmbot wont-do <reason>`."
+    )
+
+
+def _in_digest(f: _Facts, team: str) -> str:
+    """The one notice on the item when it reaches a digested leadership rung."""
+    asked = (
+        ""
+        if f.asked
+        else " This is the first time pmbot escalates it, so the incident commander and "
+        "authors hear it now too."
+    )
+    return (
+        f"{f.what} has been overdue since {f.due} ({days(f.late)}), so it is now listed in "
+        f"the leadership digest for `{team}` (the open issue labelled "
+        f"`{DIGEST_LABEL}`), which pmbot keeps up to date until the item is closed or has a "
+        f"new date.{asked}{f.snooze} It needs a decision:\n\n{WHAT_TO_DO}"
     )
 
 

@@ -26,6 +26,18 @@ class ApplyResult:
     writes: int = 0  # GitHub write requests made (0 in a dry run)
     planned_writes: int = 0  # what the plan asked for
 
+    def __add__(self, other: ApplyResult) -> ApplyResult:
+        """Two applies of one run as one result."""
+        return ApplyResult(
+            dry_run=self.dry_run and other.dry_run,
+            applied=self.applied + other.applied,
+            failed=self.failed + other.failed,
+            skipped=self.skipped + other.skipped,
+            stopped_at_floor=self.stopped_at_floor or other.stopped_at_floor,
+            writes=self.writes + other.writes,
+            planned_writes=self.planned_writes + other.planned_writes,
+        )
+
 
 Log = Callable[[str], None]
 # Called right before an item's writes: the actions to perform after all (the same, or

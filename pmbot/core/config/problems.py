@@ -46,6 +46,7 @@ def _path(loc: tuple[int | str, ...], merged: Any) -> tuple[str, ...]:
 _FIXES = {
     "color": 'use six hex digits, quoted, e.g. "d73a4a".',
     "leadership_team": "use an org/team slug, e.g. my-org/eng-leads, or null.",
+    "leadership_digest": "use true (one digest issue) or false (a comment on each item).",
     "on_time_target": "use a share between 0 and 1, e.g. 0.9 for 90%.",
     "docs_dir": "use a folder relative to the repository root, e.g. docs/postmortems.",
     "branch_prefix": "use letters, digits and . _ - /, e.g. postmortem/.",

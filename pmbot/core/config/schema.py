@@ -211,6 +211,7 @@ class Escalation(Model):
     commander_after_days: Days
     leadership_after_days: Days
     leadership_team: Team | None
+    leadership_digest: bool  # one digest issue for the team instead of a comment per item
 
     @model_validator(mode="after")
     def _ladder_climbs(self) -> Escalation:
