@@ -129,7 +129,7 @@ def test_with_the_digest_the_leadership_rung_is_told_once_on_the_item() -> None:
     assert "listed in the leadership digest for `acme/eng-leads`" in leadership
     assert "@acme" not in leadership and "@carol" not in leadership  # asked before: not again
     assert "/pmbot wont-do <reason>" in leadership
-    follow = markers.find(repo.gh.issues[101].body, "follow")
+    follow = markers.find(leadership, "follow")  # the notice carries the item's state
     assert follow is not None and follow["step"] == "leadership"  # recorded: exactly once
     assert repo.labels == ["action-item", "P1", "overdue", "escalated"]
 
