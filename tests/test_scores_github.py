@@ -130,3 +130,19 @@ def test_the_report_averages_the_scores_reading_only_scored_postmortems(
     }
     # One comment read, for the one scored postmortem; the other is not read.
     assert sandbox.counters.by_endpoint[COMMENTS] == 1
+
+
+def test_a_score_whose_run_an_edit_replaced_is_taken_by_the_intake_run(
+    sandbox: Sandbox, postmortem: int
+) -> None:
+    """Intake and command runs of one postmortem share a concurrency group, where Actions
+    keeps one pending run: an edit of the postmortem can replace a score's run."""
+    sandbox.seed_comment(postmortem, "/pmbot score 4.5", user="dkim")  # its run never came
+    edited = {"action": "edited", "issue": {"number": postmortem, "labels": ["postmortem"]}}
+    config = default_config()
+    assert dispatch(adapter(sandbox), "issues", edited, now=NOW, config=config, dry_run=False) == 0
+    (ledger,) = pmbot_comments(sandbox, postmortem, "scores")
+    assert ledger.startswith("### Peer review · 4.5 of 5 from 1 reviewer")
+    sandbox.counters.reset()
+    assert dispatch(adapter(sandbox), "issues", edited, now=NOW, config=config, dry_run=False) == 0
+    assert sandbox.counters.writes == 0  # taken once

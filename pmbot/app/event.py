@@ -37,7 +37,7 @@ from pmbot.flows.owner_commands import (
 )
 from pmbot.flows.scores import Scoring, pending_scores, plan_scores, read_ledger
 from pmbot.github.client import GitHub
-from pmbot.github.models import CommentSnapshot
+from pmbot.github.models import CommentSnapshot, IssueSnapshot
 from pmbot.plan import Action, CreateComment, ItemKey, UpdateBody, apply
 
 
@@ -136,9 +136,11 @@ def _catch_up_family(
     """The `/pmbot` commands on this postmortem's items that no run has carried out yet.
     Its intake, item and command runs share one concurrency group, where Actions keeps one
     pending run: a command's run can be replaced by this one. One comment read per item
-    with comments. False when a write failed."""
+    with comments, and one for the postmortem's own (`/pmbot score`) once it has more
+    than pmbot's summary. False when a write failed."""
     pm = gh.get_issue(pm_number)
-    ok = True
+    # `/pmbot score` comments on the postmortem itself (their run may be the one replaced)
+    ok = _score_commands(gh, pm, now, config, dry_run, log) if pm.comments > 1 else True
     for item in read_pm_items(gh, pm, config, log):
         if not item.comments or item.state != "open":
             continue
@@ -277,20 +279,37 @@ def _on_score(
         return 0
     author = str((comment.get("user") or {}).get("login"))
     trigger = Pending(cid, author, str(comment.get("body") or ""))
-    comments, me = gh.list_comments(number), gh.login()
+    association = str(comment.get("author_association") or "NONE")
+    ok = _score_commands(gh, snap, now, config, dry_run, log, (trigger, association))
+    return 0 if ok else 1
+
+
+def _score_commands(
+    gh: GitHub,
+    snap: IssueSnapshot,
+    now: datetime,
+    config: Config,
+    dry_run: bool,
+    log: Log,
+    trigger: tuple[Pending, str] | None = None,
+) -> bool:
+    """The `/pmbot` comments on a postmortem not yet answered (the trigger's among them, with
+    its author's association from the event): one comment read. False when a write failed."""
+    comments, me = gh.list_comments(snap.number), gh.login()
     ledger = read_ledger(comments, me)
-    pending = pending_scores(comments, ledger, me, trigger)
+    pending = pending_scores(comments, ledger, me, trigger[0] if trigger else None)
     if not pending:
-        log(f"pmbot: #{number}: comment {cid} was handled already; nothing to do.")
-        return 0
+        return True
+    log(f"pmbot: #{snap.number}: answering {len(pending)} /pmbot comment(s)")
     associations = {c.id: c.author_association for c in comments}
-    associations.setdefault(cid, str(comment.get("author_association") or "NONE"))
+    if trigger is not None:
+        associations.setdefault(trigger[0].comment_id, trigger[1])
     parsed = parse(snap, config)
     authors = {snap.author, *(parsed.postmortem.authors if isinstance(parsed, Intake) else ())}
-    scoring = Scoring(number, authors, snap.labels, now)
+    scoring = Scoring(snap.number, authors, snap.labels, now)
     plan, _ = plan_scores([(p, associations.get(p.comment_id, "NONE")) for p in pending],
                           ledger, scoring, config)  # fmt: skip
-    return 1 if apply(plan, gh, dry_run=dry_run, log=log).failed else 0
+    return not apply(plan, gh, dry_run=dry_run, log=log).failed
 
 
 def _carry_out(
