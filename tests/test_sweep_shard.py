@@ -408,3 +408,21 @@ def test_the_report_job_gathers_the_shards_results(
 def test_gathering_nothing_is_not_success(tmp_path: Path) -> None:
     lines, ok = gather(read_results([]))
     assert not ok and lines == ["sweep: no results were found to gather"]
+
+
+def test_a_run_stopped_by_an_error_still_writes_its_results(sb: Sandbox, tmp_path: Path) -> None:
+    fleet(sb)
+    sb.org.incomplete_searches = 10  # every search times out: nothing may be decided
+    results = tmp_path / "results.json"
+    with pytest.raises(PmbotError, match="incomplete"):
+        sweep_org(
+            env(sb, tmp_path), "acme", dry_run=False, now=OVERDUE, config_path=None,
+            shard=Shard(1, 2), results=results,
+        )  # fmt: skip
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert data["complete"] is False and data["exit_code"] is None
+    assert data["shard"] == "1/2" and data["repositories"] == []
+    assert sb.counters.writes == 0
+    lines, ok = gather(read_results([results]))
+    assert not ok and "(stopped before the end)" in lines[0]
+    assert lines[1:] == ["sweep shard 2/2: no results (the job stopped early)"]
