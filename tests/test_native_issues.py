@@ -69,6 +69,16 @@ def test_intake_creates_items_with_the_type_and_fields(sb: Sandbox) -> None:
     assert sb.counters.writes == writes and not again.planned  # a rerun writes nothing
 
 
+def test_a_dry_run_intake_says_the_type_and_fields(sb: Sandbox) -> None:
+    native_org(sb)
+    number = seed(sb, example())
+    lines: list[str] = []
+    run(sb, number, config=load_config(text=NATIVE), dry_run=True, lines=lines)
+    creates = [line for line in lines if "create action item" in line]
+    assert len(creates) == 7 and sb.counters.writes == 0
+    assert all(line.endswith(", issue type Task, 2 issue field values") for line in creates)
+
+
 def test_a_type_the_organisation_lacks_is_named_with_the_fix(sb: Sandbox) -> None:
     native_org(sb)
     number = seed(sb, example())

@@ -254,6 +254,10 @@ class CreateSubIssue(Action):
 
     def describe(self) -> str:
         owner = f", assigned to {', '.join(self.assignees)}" if self.assignees else ""
+        if self.issue_type is not None:
+            owner += f", issue type {self.issue_type}"
+        if self.field_values:
+            owner += f", {len(self.field_values)} issue field values"
         return f"create action item {self.key} as a sub-issue of #{self.issue}: {self.title}{owner}"
 
     def perform(self, gh: Writer) -> None:
