@@ -115,3 +115,21 @@ def test_the_report_shows_every_target_with_what_was_measured(demo: tuple[Path, 
     assert "| 43% better (4 vs 7 min) | ✅ |" in targets  # the near-miss detected in 4 minutes
     assert "88% (7 of 8 responders, 2 reviews)" in targets
     assert 'x-axis ["2026-Q4", "2027-Q1"]' in targets  # time to detect, as a line
+
+
+def test_the_traffic_is_a_short_table_and_every_count_a_file(demo: tuple[Path, str]) -> None:
+    out, transcript = demo
+    counts = json.loads((out / "sandbox-traffic.json").read_text("utf-8"))
+    log = (out / "sandbox-log.jsonl").read_text("utf-8").splitlines()
+    assert counts["requests"] == len(log) == sum(counts["by_endpoint"].values())
+    table = transcript.split("\nSandbox traffic (every count in sandbox-traffic.json):\n")[1]
+    rows = table.split("\nWrote ")[0].splitlines()
+    assert all(len(row) <= 100 for row in rows)  # no long JSON line
+    assert re.match(rf"  requests +{counts['requests']}  \(GET \d+, ", rows[0])
+    assert re.fullmatch(rf"  writes +{counts['writes']}", rows[1])
+    assert re.match(rf"  304s +{counts['not_modified']}  ", rows[2])
+    busiest = sorted(counts["by_endpoint"].items(), key=lambda e: (-e[1], e[0]))[:5]
+    assert rows[3] == f"  busiest endpoints (5 of {len(counts['by_endpoint'])}):"
+    assert [row.split() for row in rows[4:]] == [[str(n), *e.split()] for e, n in busiest]
+    ends = {len(row) - len(row.lstrip()) + len(row.split()[0]) for row in rows[4:]}
+    assert ends == {len(rows[1])}  # the counts right-aligned under the figures

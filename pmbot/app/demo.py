@@ -17,7 +17,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 
@@ -262,13 +262,39 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
         _export(sb, out, env, clock)
         counters = sb.counters.snapshot()
     t.say()
-    t.say(f"Sandbox traffic: {json.dumps(counters, sort_keys=True)}")
+    for line in traffic_summary(counters, out / TRAFFIC_FILE):
+        t.say(line)
     t.say(
         f"Wrote {out}/: docs/ (document and library index), report.md, transcript.txt, "
-        "sandbox-log.jsonl"
+        f"sandbox-log.jsonl, {TRAFFIC_FILE}"
     )
     (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
     return 0
+
+
+TRAFFIC_FILE = "sandbox-traffic.json"
+
+
+def traffic_summary(counters: Mapping[str, Any], path: Path, top: int = 5) -> list[str]:
+    """The sandbox's counts as a short aligned table, the busiest endpoints only; every count
+    goes to `path` as JSON."""
+    path.write_text(json.dumps(counters, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    endpoints: dict[str, int] = counters["by_endpoint"]
+    methods: dict[str, int] = counters["by_method"]
+    by_method = ", ".join(f"{m} {n}" for m, n in sorted(methods.items(), key=lambda m: -m[1]))
+    rows = [
+        ("requests", counters["requests"], f"  ({by_method})" if by_method else ""),
+        ("writes", counters["writes"], ""),
+        ("304s", counters["not_modified"], "  (not modified: conditional reads)"),
+    ]
+    width = max(len(str(n)) for n in [*(r[1] for r in rows), *endpoints.values()])
+    lines = [f"Sandbox traffic (every count in {path.name}):"]
+    lines += [f"  {name:<9} {value:>{width}}{note}" for name, value, note in rows]
+    busiest = sorted(endpoints.items(), key=lambda e: (-e[1], e[0]))[:top]
+    if busiest:
+        lines.append(f"  busiest endpoints ({len(busiest)} of {len(endpoints)}):")
+        lines += [f"  {' ' * 9} {count:>{width}}  {name}" for name, count in busiest]
+    return lines
 
 
 def _weekly_report(sb: Sandbox, t: Transcript, env: dict[str, str], clock: Clock) -> None:
