@@ -133,7 +133,7 @@ def test_near_misses_and_the_quality_score() -> None:
     assert got["near_misses"] == (1.0, True)  # 1 this quarter, 1 the last: not fewer
     # #1 averages 3.5 (4 and 3), #3 5: each postmortem weighs the same, (3.5 + 5) / 2.
     assert got["quality_score"] == (4.25, True)
-    assert {n: (s.reviewers, s.average) for n, s in program().quality.items()} == {
+    assert {n.number: (s.reviewers, s.average) for n, s in program().quality.items()} == {
         1: (2, 3.5),
         3: (1, 5.0),
     }

@@ -8,6 +8,15 @@ any is then read once for its configuration and, where it holds postmortems, up 
 PUBLISHED_PAGES list reads to date its documents (as `pmbot report` does). `--post` updates
 one report issue in `org.central_repository` and the central library index there
 (app/central_index.py), through the plan (a dry run prints it).
+
+The program targets (flows/targets.py) are measured over every postmortem and item of the
+organisation against the goals of the home configuration (GITHUB_REPOSITORY's, as the
+breakdown's on-time target): `report`, `similar.window_days`. Each repository's own
+configuration only reads its issues (the form, its labels: which items count as fixed).
+A service is its repository's (`OWNER/NAME:service`) for repeat incidents, recurrence
+and the time between incidents. The quality score reads one comment per postmortem labelled
+`labels.scored` (as `pmbot report` does), the ORG_SCORE_READS most recent at most: past
+that, the score says it is over those.
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 from pmbot.app.central_index import check_central, keep_central_index
@@ -38,11 +48,17 @@ from pmbot.flows.items import TrackedItem
 from pmbot.flows.org_scope import decide_scope, within
 from pmbot.flows.report import PostmortemRecord, compute_report
 from pmbot.flows.report_post import REPORT_LABEL, own_reports, plan_report_post
+from pmbot.flows.scores import read_ledger
+from pmbot.flows.targets import ProgramTargets, compute_targets, fixed_on, with_targets
 from pmbot.github.base import RepoBase
 from pmbot.github.client import GitHub
 from pmbot.github.models import IssueSnapshot
 from pmbot.plan import apply
-from pmbot.render.report import Format, Report, render_org_report
+from pmbot.render.report import Format, PostmortemRef, Report, render_org_report
+
+# Peer-review scores are one comment read per scored postmortem: across an organisation,
+# at most this many (the most recent incidents first), so the report's cost stays bounded.
+ORG_SCORE_READS = 50
 
 
 def report_org(
@@ -99,6 +115,8 @@ def report_org(
         items: list[TrackedItem] = []
         by_repository: dict[str, Report] = {}
         installed: list[tuple[GitHub, Config]] = []
+        fixed: dict[PostmortemRef, date] = {}
+        scored: list[tuple[PostmortemRecord, GitHub]] = []
         for repository in sorted(found):
             gh = repository_adapter(home, finder, repository, adapters)
             config = installed_config(gh, config_path, notes)
@@ -112,12 +130,14 @@ def report_org(
                 result = parse(issue, config)
                 if isinstance(result, Intake) and published is not None:
                     day = published(result.postmortem, issue.number)
-                    mine.append(
-                        PostmortemRecord.from_postmortem(
-                            result.postmortem, issue.number, day, repository
-                        )
+                    record = PostmortemRecord.from_postmortem(
+                        result.postmortem, issue.number, day, repository
                     )
+                    mine.append(record)
+                    if config.labels.scored.name in issue.labels:
+                        scored.append((record, gh))
             tracked = track(gh, found[repository]["items"], config, _prefixed(repository)).items
+            fixed |= {PostmortemRef(repository, n): d for n, d in fixed_on(tracked, config).items()}
             by_repository[repository] = compute_report(mine, tracked, now, config)
             records += mine
             items += tracked
@@ -126,10 +146,15 @@ def report_org(
             f"in {len(by_repository)} repositories with pmbot"
         )
         overall = compute_report(records, items, now, central)
-        text = render_org_report(overall, by_repository, fmt)
+        targets = _targets(records, overall, now, central, fixed, scored)
+        text = with_targets(render_org_report(overall, by_repository, fmt), fmt, targets)
         sys.stdout.write(text)
         if post and target is not None:
-            body = render_org_report(overall, by_repository, "md") if fmt != "md" else text
+            body = (
+                with_targets(render_org_report(overall, by_repository, "md"), "md", targets)
+                if fmt != "md"
+                else text
+            )
             gh = repository_adapter(home, finder, target, adapters)
             check_central(gh, home.settings.repository)
             mine_reports = own_reports(
@@ -153,3 +178,32 @@ def report_org(
         for note in notes:
             stderr_log(f"pmbot {what}: {note}")
     return code
+
+
+def _targets(
+    records: list[PostmortemRecord],
+    overall: Report,
+    now: datetime,
+    central: Config,
+    fixed: Mapping[PostmortemRef, date],
+    scored: list[tuple[PostmortemRecord, GitHub]],
+) -> ProgramTargets:
+    """The program targets across the organisation, with the home configuration's goals;
+    the scores of the ORG_SCORE_READS most recently dated scored postmortems."""
+    scored.sort(key=lambda s: (s[0].day or date.min, s[0].repository, s[0].number), reverse=True)
+    read = scored[:ORG_SCORE_READS]
+    scores = {
+        record.ref: read_ledger(gh.list_comments(record.number), gh.login()).values()
+        for record, gh in read
+    }
+    found = compute_targets(records, overall, now, central, scores=scores, fixed=fixed)
+    if len(scored) <= ORG_SCORE_READS:
+        return found
+    note = f"; the {len(read)} most recent of {len(scored)} scored postmortems"
+    return replace(
+        found,
+        targets=tuple(
+            replace(t, shown=t.shown + note) if t.id == "quality_score" else t
+            for t in found.targets
+        ),
+    )

@@ -4,7 +4,9 @@ Definitions (so each number can be checked by hand). A quarter is a calendar qua
 "this quarter" runs to today; an incident's day is its postmortem's `day` (started, else
 detected, else resolved); services are compared case-insensitively. A near-miss is not an
 incident: it counts in near_misses and in the time to detect, not in repeat_incidents,
-recurrence_after_fixes or mtbi_trend.
+recurrence_after_fixes or mtbi_trend. Across an organisation (`report --org`) a service is
+its repository's: `api` in acme/web and `api` in acme/shop are two services (`acme/web:api`),
+since each team names its own services and fixes them with its own action items.
 
 - *on_time_all*: action items closed by their due date, of those decided (see the report).
 - *on_time_p0_p1*: the same over P0 and P1 items only.
@@ -42,7 +44,7 @@ from datetime import date, datetime, timedelta
 from pmbot.core.config import Config
 from pmbot.core.model import utc
 from pmbot.flows.items import TrackedItem
-from pmbot.render.report import PostmortemRecord, Rate, Report
+from pmbot.render.report import PostmortemRecord, PostmortemRef, Rate, Report
 from pmbot.render.targets import ProgramTargets, Scores, ServiceGaps, Target, with_targets
 
 __all__ = ["ProgramTargets", "Target", "compute_targets", "with_targets"]
@@ -74,7 +76,9 @@ def _n(count: int, noun: str) -> str:
 
 
 def _services(pm: PostmortemRecord) -> set[str]:
-    return {s.strip().lower() for s in pm.services if s.strip()}
+    """The postmortem's services; in a report across repositories, `OWNER/NAME:service`."""
+    prefix = f"{pm.repository.lower()}:" if pm.repository else ""
+    return {prefix + s.strip().lower() for s in pm.services if s.strip()}
 
 
 def _incidents(postmortems: Iterable[PostmortemRecord]) -> list[PostmortemRecord]:
@@ -128,14 +132,17 @@ def _not_planned(item: TrackedItem, config: Config) -> bool:
 
 
 def _recurrence(
-    postmortems: Sequence[PostmortemRecord], fixed: Mapping[int, date], today: date, window: int
+    postmortems: Sequence[PostmortemRecord],
+    fixed: Mapping[PostmortemRef, date],
+    today: date,
+    window: int,
 ) -> tuple[int, int, int]:
     """(postmortems measured, incidents before, incidents after) as the module says."""
     dated = _incidents(postmortems)
     span = timedelta(days=window)
     measured = before = after = 0
     for pm in dated:
-        done = fixed.get(pm.number)
+        done = fixed.get(pm.ref)
         if done is None or pm.day is None or done + span > today or not _services(pm):
             continue
         mine = _services(pm)
@@ -212,10 +219,14 @@ def compute_targets(
     now: datetime,
     config: Config,
     items: Sequence[TrackedItem] = (),
-    scores: Mapping[int, Sequence[float]] | None = None,
+    scores: Mapping[int, Sequence[float]] | Mapping[PostmortemRef, Sequence[float]] | None = None,
+    fixed: Mapping[PostmortemRef, date] | None = None,
 ) -> ProgramTargets:
     """Every target, from the report's records and figures, the items (for recurrence after
-    fixes) and the peer-review scores (postmortem number → the latest score per reviewer)."""
+    fixes) and the peer-review scores (postmortem → the latest score per reviewer: its number
+    within one repository, its `PostmortemRef` across several). Across repositories, where
+    issue numbers repeat, `fixed` gives each postmortem's `fixed_on` day instead of `items`
+    (each repository's computed with its own configuration's labels)."""
     goals = config.report
     today = utc(now).date()
     this = _quarter(today)
@@ -226,18 +237,19 @@ def compute_targets(
         p0_p1 = Rate(p0_p1.on_time + rate.on_time, p0_p1.late + rate.late)
     ttd = _ttd_by_quarter(postmortems)
     mtbi, services = _mtbi(postmortems)
+    refs = {_ref(k): v for k, v in (scores or {}).items()}
     quality = {
-        n: Scores(len(s), round(statistics.mean(s), 2))
-        for n, s in sorted((scores or {}).items())
-        if s
+        ref: Scores(len(s), round(statistics.mean(s), 2)) for ref, s in sorted(refs.items()) if s
     }
+    if fixed is None:
+        fixed = {PostmortemRef("", n): day for n, day in fixed_on(items, config).items()}
     targets = (
         _rate_target("on_time_all", "Action items done by their due date", report.overall,
                      goals.on_time_target),
         _rate_target("on_time_p0_p1", "P0/P1 items done by their due date", p0_p1,
                      goals.p0_p1_on_time_target),
         _repeat_target(postmortems, config),
-        _recurrence_target(postmortems, fixed_on(items, config), today, config),
+        _recurrence_target(postmortems, fixed, today, config),
         _ttd_target(ttd, this, last, goals.ttd_improvement_target),
         _trend_target("mtbi_trend", "Mean time between incidents of a service (days)", mtbi,
                       this, "days", up=True),
@@ -249,6 +261,10 @@ def compute_targets(
     return ProgramTargets(
         targets, named, {quarter_name(q): v for q, v in mtbi.items()}, services, quality
     )
+
+
+def _ref(key: int | PostmortemRef) -> PostmortemRef:
+    return key if isinstance(key, PostmortemRef) else PostmortemRef("", key)
 
 
 def _repeat_target(postmortems: Sequence[PostmortemRecord], config: Config) -> Target:
@@ -264,7 +280,10 @@ def _repeat_target(postmortems: Sequence[PostmortemRecord], config: Config) -> T
 
 
 def _recurrence_target(
-    postmortems: Sequence[PostmortemRecord], fixed: Mapping[int, date], today: date, config: Config
+    postmortems: Sequence[PostmortemRecord],
+    fixed: Mapping[PostmortemRef, date],
+    today: date,
+    config: Config,
 ) -> Target:
     goals = config.report
     window = goals.recurrence_window_days
@@ -307,7 +326,7 @@ def _near_miss_target(
                   count >= before)  # fmt: skip
 
 
-def _quality_target(quality: Mapping[int, Scores], goal: float) -> Target:
+def _quality_target(quality: Mapping[PostmortemRef, Scores], goal: float) -> Target:
     name = "Postmortem quality score from peer review"
     if not quality:
         return Target("quality_score", name, f"≥ {goal:g} of 5", None,

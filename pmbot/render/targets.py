@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pmbot.render import charts
-from pmbot.render.report import csv_cell
+from pmbot.render.report import PostmortemRef, csv_cell
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,14 @@ class ProgramTargets:
     ttd_by_quarter: Mapping[str, float] = field(default_factory=dict)  # median minutes
     mtbi_by_quarter: Mapping[str, float] = field(default_factory=dict)  # mean days
     mtbi_by_service: Mapping[str, ServiceGaps] = field(default_factory=dict)
-    quality: Mapping[int, Scores] = field(default_factory=dict)  # postmortem number →
+    quality: Mapping[PostmortemRef, Scores] = field(default_factory=dict)
 
     def series_json(self) -> dict[str, Any]:
         return {
             "ttd_median_minutes_by_quarter": dict(self.ttd_by_quarter),
             "mtbi_days_by_quarter": dict(self.mtbi_by_quarter),
             "mtbi_by_service": {k: vars(v) for k, v in self.mtbi_by_service.items()},
-            "quality_scores": {str(k): vars(v) for k, v in self.quality.items()},
+            "quality_scores": {str(k.json()): vars(v) for k, v in self.quality.items()},
         }
 
     def series_rows(self) -> Iterable[tuple[str, str, str, object]]:
@@ -71,9 +71,9 @@ class ProgramTargets:
         for name, gaps in self.mtbi_by_service.items():
             yield ("mtbi_by_service", name, "incidents", gaps.incidents)
             yield ("mtbi_by_service", name, "mean_days", gaps.mean_days)
-        for number, scores in self.quality.items():
-            yield ("quality_score", f"#{number}", "reviewers", scores.reviewers)
-            yield ("quality_score", f"#{number}", "average", scores.average)
+        for ref, scores in self.quality.items():
+            yield ("quality_score", str(ref), "reviewers", scores.reviewers)
+            yield ("quality_score", str(ref), "average", scores.average)
 
 
 def _code(name: str) -> str:
@@ -111,7 +111,7 @@ def targets_markdown(found: ProgramTargets | Sequence[Target]) -> str:
     if program.quality:
         lines += ["", "| Postmortem | Reviewers | Quality score |", "|---|---|---|"]
         lines += [
-            f"| #{n} | {s.reviewers} | {s.average:g} of 5 |" for n, s in program.quality.items()
+            f"| {ref} | {s.reviewers} | {s.average:g} of 5 |" for ref, s in program.quality.items()
         ]
     return "\n".join(lines) + "\n"
 
