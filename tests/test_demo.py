@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pmbot.app.demo import plain
 from pmbot.cli import main
 
 
@@ -52,9 +53,9 @@ def test_the_transcript_shows_the_ladder_up_to_leadership(demo: tuple[Path, str]
     )
     assert "📋 leadership digest #11 (filed):" in transcript
     assert re.search(
-        r"#3   P0  `@dkim`    21 days overdue \(due 2026-11-18; snoozed until", transcript
+        r"#3   P0  @dkim      21 days overdue \(due 2026-11-18; snoozed until", transcript
     )
-    assert "**3 action items** at this rung on 2027-01-20" in transcript
+    assert "3 action items at this rung on 2027-01-20" in transcript
     assert "💬 on #5: @jchen, this P2 action item from postmortem #1 has been overdue" in transcript
     assert "@acme/eng-leads, this P2" not in transcript  # no comment per item for the team
     assert "Nothing is at this rung today" in transcript.split("@mrivera closes #8")[1]
@@ -63,7 +64,7 @@ def test_the_transcript_shows_the_ladder_up_to_leadership(demo: tuple[Path, str]
 def test_the_transcript_shows_an_owner_command_answered(demo: tuple[Path, str]) -> None:
     _, transcript = demo
     assert "@dkim comments `/pmbot snooze 14d waiting for the vendor's fix` on #3" in transcript
-    assert "💬 on #3: **Reminders snoozed** for 14 days, until 2026-12-16" in transcript
+    assert "💬 on #3: Reminders snoozed for 14 days, until 2026-12-16" in transcript
 
 
 def test_the_report_is_posted_and_written(demo: tuple[Path, str]) -> None:
@@ -72,7 +73,7 @@ def test_the_report_is_posted_and_written(demo: tuple[Path, str]) -> None:
         r"── 2026-11-11 · pmbot report --post .*\n  \+ #\d+ pmbot report  \[pmbot-report\]",
         transcript,
     )
-    assert "📄 document on main: **Status:** Complete since 2027-01-30 · action items 7/7 done" in (
+    assert "📄 document on main: Status: Complete since 2027-01-30 · action items 7/7 done" in (
         transcript
     )
     assert (out / "report.md").read_text("utf-8").startswith("# Postmortem program report")
@@ -91,7 +92,7 @@ def test_the_report_is_posted_and_written(demo: tuple[Path, str]) -> None:
 def test_reviewers_score_and_a_near_miss_is_followed_lightly(demo: tuple[Path, str]) -> None:
     _, transcript = demo
     assert "~ #1 +label peer-reviewed" in transcript
-    assert "💬 on #1: `8` is outside the scale: scores go from 1 to 5." in transcript
+    assert "💬 on #1: 8 is outside the scale: scores go from 1 to 5." in transcript
     assert "✎ comment on #1 updated: Peer review · 3.75 of 5 from 2 reviewers" in transcript
     near_miss = transcript.split("@dkim files a near-miss postmortem")[1].split("pmbot sweep")[0]
     # Its items take the near-miss SLA: P1 56 days, P2 112 (an incident's: 28 and 56).
@@ -133,3 +134,25 @@ def test_the_traffic_is_a_short_table_and_every_count_a_file(demo: tuple[Path, s
     assert [row.split() for row in rows[4:]] == [[str(n), *e.split()] for e, n in busiest]
     ends = {len(row) - len(row.lstrip()) + len(row.split()[0]) for row in rows[4:]}
     assert ends == {len(rows[1])}  # the counts right-aligned under the figures
+
+
+def test_the_transcript_reads_as_plain_text(demo: tuple[Path, str]) -> None:
+    _, transcript = demo
+    # What pmbot wrote as Markdown on "GitHub" is shown without its marks in a terminal; only
+    # the demo's own step titles quote commands in backticks.
+    shown = [line for line in transcript.splitlines() if not line.startswith(("── ", "Demo "))]
+    for mark in ("**", "_(", ")_", "`", "](", "\\|"):
+        assert not [line for line in shown if mark in line], mark
+    assert not [line for line in shown if re.match(r" *#+ ", line)]  # no heading marks
+    assert "     #8   due 2026-12-30 done     Improve monitoring (detect)" in transcript
+    agenda = transcript.split("· pmbot agenda (also at the end of every weekly report)\n")[1]
+    assert agenda.startswith("  Weekly review agenda — 2026-12-09\n    Action items due in")
+    assert "\n      - @dkim (2):\n        - #3 Reject connection pool" in agenda
+
+
+def test_plain_drops_the_marks_and_keeps_the_words() -> None:
+    line = "**Owner changed** from `@acme/sre` _(see [#2](https://x/2))_ pool_size_min a\\|b"
+    assert plain(line) == "Owner changed from @acme/sre (see #2) pool_size_min a|b"
+    assert (
+        plain("snake_case and _emphasis_ and 2 * 3 * 4") == "snake_case and emphasis and 2 * 3 * 4"
+    )

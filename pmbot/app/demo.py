@@ -145,12 +145,12 @@ class Transcript:
             for line in body.splitlines():
                 if line.startswith("| #"):  # Item | Title | Owner | Priority | Days overdue | PM
                     item, title, owner, priority, late, _ = (
-                        c.strip() for c in line.strip("|").split(" | ")
+                        plain(c.strip()) for c in line.strip("|").split(" | ")
                     )
                     late = late.replace(" (", " days overdue (", 1)
                     self.say(f"     {item:<4} {priority}  {owner:<10} {late}  {_cut(title, 50)}")
                 elif line.startswith("**") or line.startswith("Nothing is at this rung"):
-                    self.say(f"     {_cut(line.split('. Each needs')[0], 100)}")
+                    self.say(f"     {_cut(plain(line.split('. Each needs')[0]), 100)}")
             self._digests[number] = body
 
 
@@ -158,8 +158,23 @@ def _first_line(body: str) -> str:
     for line in body.splitlines():
         text = line.strip().lstrip("#").strip()
         if text and not text.startswith("<!--"):
-            return _cut(text, 100)
+            return _cut(plain(text), 100)
     return "(empty)"
+
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
+_STRONG = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
+_EMPHASIS = re.compile(r"(?<!\w)_(\S(?:.*?\S)?)_(?!\w)")
+_CODE = re.compile(r"`([^`]+)`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")
+
+
+def plain(text: str) -> str:
+    """One line of pmbot's Markdown as a terminal should show it: the words without the
+    emphasis marks, code spans' backticks, link targets or escapes."""
+    text = _LINK.sub(r"\1", text.replace("\u200b", ""))
+    text = _CODE.sub(r"\1", _EMPHASIS.sub(r"\1", _STRONG.sub(r"\1", text)))
+    return _ESCAPE.sub(r"\1", text)
 
 
 def _cut(text: str, width: int) -> str:
@@ -315,8 +330,14 @@ def _agenda(t: Transcript, env: dict[str, str], clock: Clock) -> None:
     with quiet() as output:
         agenda_command(env, now=clock.now, config_path=None)
     for line in output.getvalue().splitlines():
-        if line.strip() and not line.startswith("|---"):
-            t.say(f"  {line}")
+        if not line.strip() or line.startswith("|---"):
+            continue
+        heading = re.match(r"(#+) +(.*)", line)
+        if heading:  # the title flush, each section under it, the section's lines under that
+            t.say(f"  {' ' * 2 * (len(heading[1]) - 1)}{plain(heading[2])}")
+        else:
+            log = line.startswith("pmbot agenda:")  # its request count, on stderr
+            t.say(f"  {'' if log else '    '}{plain(line)}")
 
 
 def _show_document(sb: Sandbox, t: Transcript) -> None:
@@ -334,12 +355,13 @@ def _show_document(sb: Sandbox, t: Transcript) -> None:
                 "on main" if ref == "refs/heads/main" else f"on {ref.removeprefix('refs/heads/')}"
             )
             lines = [ln for ln in text.splitlines() if ln.startswith(("- **Status:**", "| [#"))]
-            t.say(f"  📄 document {where}: {lines[0].removeprefix('- ') if lines else '?'}")
+            status = plain(lines[0].removeprefix("- ")) if lines else "?"
+            t.say(f"  📄 document {where}: {status}")
             for row in lines[1:]:
-                cells = [c.strip() for c in row.strip("|").split("|")]
+                cells = [c.strip() for c in re.split(r"(?<!\\)\|", row.strip("|"))]
                 issue = cells[0].split("]")[0].lstrip("[")
                 after = re.search(r"blocked by \[(#\d+)\]", cells[1])
-                what = _cut(cells[1], 60) + (f" ⛓ after {after[1]}" if after else "")
+                what = _cut(plain(cells[1]), 60) + (f" ⛓ after {after[1]}" if after else "")
                 t.say(f"     {issue:<4} due {cells[4]:<10} {cells[5]:<8} {what}")
             return
 
