@@ -79,7 +79,10 @@ def test_a_personal_token_without_a_list_covers_what_search_finds(
     report_org(env(sb, tmp_path), "acme", fmt="json", now=OVERDUE, config_path=None, post=False)
     assert listings(log) == []
     assert read_of(log, "acme/api") and read_of(log, "acme/docs")  # found by search
-    assert "no repository list" in summary(tmp_path)
+    assert (
+        "no repository list (a personal token cannot list an installation's, and "
+        "org.repositories is not set); covering the repositories where search finds issues"
+    ) in summary(tmp_path)
 
 
 def test_an_installation_token_covers_the_installation_and_names_what_it_cannot_reach(

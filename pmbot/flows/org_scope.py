@@ -53,7 +53,7 @@ def decide_scope(
         if installation is None:
             return Scope(SEARCH, None), [
                 "no repository list (a personal token cannot list an installation's, and "
-                f"{CONFIGURED} is not set): the repositories search finds issues in"
+                f"{CONFIGURED} is not set); covering the repositories where search finds issues"
             ]
         alone = (
             " (an Actions GITHUB_TOKEN reaches its own repository only; use an App "
