@@ -113,6 +113,10 @@ def test_the_summary_reads_well_on_github(sandbox: Sandbox) -> None:
     assert "(line " not in summary and "`action-item-" not in summary and "`blame-" not in summary
     assert "no due date" not in summary and "owned by a team" not in summary
     assert summary.count("_pmbot keeps this comment up to date") == 1
+    # Reviewers learn how to score, once, just above the footer.
+    hint = "**Reviewers:** score this postmortem with `/pmbot score N [comment]`, N a whole or "
+    assert summary.count(hint) == 1
+    assert summary.split(hint)[1].startswith("half point from 1 to 5.\n\n_pmbot keeps this")
     assert summary.count("_Warnings are worth") == 0
     vague = [ln for ln in summary.splitlines() if "success criteria:**" in ln]
     assert len(vague) == 1 and "`Improve monitoring`" in vague[0]

@@ -16,6 +16,7 @@ from pmbot.core.reading import Intake
 from pmbot.errors import FormError, Problem
 from pmbot.flows.intake.issue import match_items, sla_days, what_of
 from pmbot.flows.items import TrackedItem
+from pmbot.flows.scores import USAGE
 from pmbot.github.models import CommentSnapshot, IssueSnapshot, PullSnapshot
 from pmbot.plan import (
     Action,
@@ -32,6 +33,8 @@ SUMMARY = "summary"
 NB_HYPHEN = "\u2011"
 DONE, WONT_DO, OVERDUE = "✅ done", "won't do", "🔴 **overdue**"
 FOOTER = "_pmbot keeps this comment up to date: edit the issue and it follows._"
+# Scoring needs no setting (`scoring.rubric` always has a line), so every summary says how.
+SCORE_HINT = f"**Reviewers:** score this postmortem with {USAGE}."
 CELL_LIMIT = 80
 
 
@@ -127,6 +130,8 @@ def summary_body(
         _table(rows, [i for i in unclaimed if i.number], config),
         "",
         review_markdown(intake.findings, intake.postmortem.labels),
+        "",
+        SCORE_HINT,
         "",
         FOOTER,
     ]
