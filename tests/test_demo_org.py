@@ -92,3 +92,15 @@ def test_the_web_teams_items_have_githubs_issue_type_and_fields(demo: tuple[Path
                         transcript, re.M)  # fmt: skip
     assert len(native) == 7 and {repo for repo, *_ in native} == {"acme/web"}  # api: labels only
     assert ("acme/web", "2", "Task", "P1", "2026-12-15") in native
+
+
+def test_the_traffic_ends_as_a_short_table_with_every_count_in_a_file(
+    demo: tuple[Path, str],
+) -> None:
+    out, transcript = demo
+    counters = json.loads((out / "sandbox-traffic.json").read_text("utf-8"))
+    tail = transcript.split("Sandbox traffic (every count in sandbox-traffic.json):\n")[1]
+    assert f"  requests  {counters['requests']}" in tail
+    assert "by_endpoint" not in tail  # no JSON blob in the transcript
+    busiest = max(counters["by_endpoint"].items(), key=lambda e: (e[1], e[0]))
+    assert busiest[0] in tail

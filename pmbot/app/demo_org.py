@@ -23,6 +23,7 @@ from pathlib import Path
 from pmbot.app.demo import (
     PEOPLE,
     START,
+    TRAFFIC_FILE,
     Clock,
     Transcript,
     example_body,
@@ -30,6 +31,7 @@ from pmbot.app.demo import (
     quiet,
     seed_people,
     step,
+    traffic_summary,
 )
 from pmbot.app.intake import intake
 from pmbot.app.report_org import report_org
@@ -177,10 +179,11 @@ def run_demo_org(out: Path, now: datetime | None = None) -> int:
         )
         counters = sb.counters.snapshot()
     t.say()
-    t.say(f"Sandbox traffic: {json.dumps(counters, sort_keys=True)}")
+    for line in traffic_summary(counters, out / TRAFFIC_FILE):
+        t.say(line)
     t.say(
         f"Wrote {out}/: report.md, board.json, central-index/ (README.md, index.json), "
-        "transcript.txt, sandbox-log.jsonl"
+        f"transcript.txt, sandbox-log.jsonl, {TRAFFIC_FILE}"
     )
     (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
     return 0
