@@ -4,12 +4,14 @@ the clock moves past their due date and each configured repository gets its noti
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers.org import CONFIG, OVERDUE, env, organisation
+from helpers.org import CONFIG, OVERDUE, env, organisation, postmortem
 
 from pmbot.app.sweep_org import sweep_org
 from pmbot.cli import build_parser
@@ -64,10 +66,11 @@ def test_reads_do_not_grow_with_repositories_without_items(sb: Sandbox, tmp_path
     organisation(sb, empty_repos=40)  # 43 repositories, 7 items in 3 of them
     sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=OVERDUE, config_path=None)
     reads = sb.counters.by_method["GET"]
-    # one search page, who the token is, the home repository's configuration, the rate limit
-    # at the start and the end, and per repository with items one configuration read and,
-    # where it names a leadership team, one listing of pmbot's leadership digest issues
-    assert reads <= math.ceil(7 / 100) + 4 + 3 * 2, sb.counters.by_endpoint
+    # one search page of items and one of open postmortems (none), who the token is, the
+    # home repository's configuration, the rate limit at the start and the end, and per
+    # repository with items one configuration read and, where it names a leadership team,
+    # one listing of pmbot's leadership digest issues
+    assert reads <= math.ceil(7 / 100) + 1 + 4 + 3 * 2, sb.counters.by_endpoint
 
 
 def test_the_cli_takes_an_organisation() -> None:
@@ -139,3 +142,82 @@ def test_the_rate_limit_floor_holds_across_repositories(sb: Sandbox, tmp_path: P
     assert sb.rate.remaining >= 50 - 4  # stopped at the floor (less one item's writes)
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "stopped at the rate-limit floor" in summary
+
+
+# --- late postmortem documents ----------------------------------------------------------------
+
+LATE = datetime(2026, 11, 20, 6, tzinfo=UTC)  # the example's SEV-2 (resolved 11-03) is late
+
+
+def documents_late(sb: Sandbox) -> tuple[State, State, State]:
+    """The organisation with a late SEV-2 postmortem in `api` (which has items) and in `ops`
+    (which has none), and postmortems still within their deadline in `web` and `quiet`."""
+    web, api, _ = organisation(sb)
+    ops, quiet = sb.org.add_repo("ops"), sb.org.add_repo("quiet")
+    for repo in (ops, quiet):
+        repo.seed_file(".github/pmbot.yml", CONFIG)
+    postmortem(api, "SEV-2")
+    postmortem(ops, "SEV-2")
+    for repo in (web, quiet):
+        on_time = postmortem(repo, "SEV-2")
+        issue = repo.issues[on_time]
+        issue.body = (issue.body or "").replace("2026-11-03 16:10", "2026-11-19 16:10")
+    return api, ops, quiet
+
+
+def document_reminders(repo: State) -> list[int]:
+    return [number for number, step in notices(repo) if step == "document"]
+
+
+def traffic(log: Path) -> list[tuple[str, str]]:
+    """(method, path) of every request the sandbox logged."""
+    lines = log.read_text(encoding="utf-8").splitlines()
+    return [(e["method"], e["path"]) for e in map(json.loads, lines)]
+
+
+@pytest.fixture
+def logged(tmp_path: Path) -> Iterator[tuple[Sandbox, Path]]:
+    log = tmp_path / "traffic.jsonl"
+    with Sandbox(repo="acme/web", log_path=log) as sandbox:
+        for login in ("alice", "carol", "dave"):
+            sandbox.seed_user(login, association="MEMBER", permission="write")
+        yield sandbox, log
+
+
+def test_late_documents_are_reminded_across_repositories(
+    logged: tuple[Sandbox, Path], tmp_path: Path
+) -> None:
+    sb, log = logged
+    api, ops, quiet = documents_late(sb)
+    code = sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=LATE, config_path=None)
+    assert code == 0
+    assert document_reminders(api) == [4]  # its items' notices besides
+    assert document_reminders(ops) == [1]  # no action items: visited for its postmortem
+    assert document_reminders(sb.state) == [] and document_reminders(quiet) == []
+    trees = sorted(p.split("/")[3] for m, p in traffic(log) if "/git/trees/" in p)
+    assert trees == ["api", "ops"]  # the documents' tree read only where one is late
+    assert not [p for _, p in traffic(log) if p.startswith("/repos/acme/quiet")]
+    searches = [p for _, p in traffic(log) if p == "/search/issues"]
+    assert len(searches) == 2  # the items, the open postmortems: one page each
+
+    writes = sb.counters.writes
+    sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=LATE, config_path=None)
+    assert sb.counters.writes == writes  # a rerun writes nothing
+    assert document_reminders(api) == [4] and document_reminders(ops) == [1]
+
+
+def test_a_dry_run_reminds_no_late_document(sb: Sandbox, tmp_path: Path) -> None:
+    api, ops, _ = documents_late(sb)
+    sweep_org(env(sb, tmp_path), "acme", dry_run=True, now=LATE, config_path=None)
+    assert sb.counters.writes == 0
+    assert document_reminders(api) == [] and document_reminders(ops) == []
+
+
+def test_the_board_search_finds_the_late_postmortems(sb: Sandbox, tmp_path: Path) -> None:
+    """With a board, its search over every postmortem is the one that finds the late ones."""
+    api, ops, _ = documents_late(sb)
+    sb.state.seed_file(".github/pmbot.yml", BOARD_CONFIG)
+    sb.org.seed_project("Action items")
+    sweep_org(env(sb, tmp_path), "acme", dry_run=False, now=LATE, config_path=None)
+    assert sb.counters.by_endpoint["GET /search/issues"] == 2  # the items, all postmortems
+    assert document_reminders(api) == [4] and document_reminders(ops) == [1]

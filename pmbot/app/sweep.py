@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from pmbot.app.native import NativeReader
 from pmbot.app.session import Log, session, stderr_log
 from pmbot.core import markers
 from pmbot.core.config import Config
-from pmbot.core.model import utc
+from pmbot.core.model import Postmortem, utc
 from pmbot.core.reading import Intake
 from pmbot.flows import intake as planner
 from pmbot.flows.items import (
@@ -30,10 +30,13 @@ from pmbot.flows.items import (
     with_comments,
 )
 from pmbot.flows.ladder import (
+    PM_FOLLOW,
     Ladder,
+    PostmortemFollow,
     plan_item,
     plan_postmortem_reminders,
     plan_sweep,
+    read_pm_follow,
     target_step,
 )
 from pmbot.flows.native import plan_native
@@ -171,16 +174,18 @@ def _own_comment(gh: GitHub, number: int, kind: str) -> str | None:
     return next((c.body for c in comments if c.author == me and markers.has(c.body, kind)), None)
 
 
-def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:
-    """Open SEV-1/2 postmortems past their document deadline with no document on the
-    default branch: one tree read, then one comment read per late postmortem only."""
+def past_deadline(
+    issues: Iterable[IssueSnapshot], config: Config, now: datetime
+) -> list[tuple[IssueSnapshot, Postmortem]]:
+    """The open SEV-1/2 postmortems among `issues` past their document deadline, judged from
+    their bodies alone (no read): whether the document is published is not known yet."""
     from pmbot.core.figures import postmortem_due
-    from pmbot.flows.ladder import PM_FOLLOW, PostmortemFollow, read_pm_follow
 
     business = {str(s): n for s, n in config.severity_due_business_days.items()}
-    published = {path for path, _ in gh.list_tree(config.docs_dir)}
     late = []
-    for issue in gh.list_issues(labels=[config.postmortem_label], state="open"):
+    for issue in issues:
+        if issue.state != "open":
+            continue
         result = parse(issue, config) if planner.allowed(issue, config) else None
         pm = result.postmortem if isinstance(result, Intake) else None
         if pm is None or pm.resolved is None:
@@ -188,6 +193,23 @@ def late_postmortems(gh: GitHub, config: Config, now: datetime) -> list[Any]:
         due = postmortem_due(pm.resolved.date(), pm.severity, business)
         if due is None or now.date() <= due:
             continue
+        late.append((issue, pm))
+    return late
+
+
+def late_postmortems(
+    gh: GitHub, config: Config, now: datetime, issues: Iterable[IssueSnapshot] | None = None
+) -> list[PostmortemFollow]:
+    """Open SEV-1/2 postmortems past their document deadline with no document on the
+    default branch: one tree read, then one comment read per late postmortem only. The
+    repository's open postmortems are listed unless `issues` gives them (an organisation's
+    search found them)."""
+    published = {path for path, _ in gh.list_tree(config.docs_dir)}
+    if issues is None:
+        issues = gh.list_issues(labels=[config.postmortem_label], state="open")
+    late = []
+    for issue, pm in past_deadline(issues, config, now):
+        assert pm.resolved is not None  # past_deadline keeps only resolved ones
         # Its own path, or the one documents had before paths carried the issue number.
         paths = {document_path(pm, config.docs_dir, legacy=old).as_posix() for old in (False, True)}
         if paths & published:
@@ -258,9 +280,12 @@ def plan_repository(
     now: datetime,
     issues: Sequence[IssueSnapshot] | None = None,
     log: Log = stderr_log,
+    postmortems: Iterable[IssueSnapshot] | None = None,
 ) -> RepositoryPlan:
     """The reads and the plan of `sweep_repository` (an organisation's sweep plans every
-    repository first, then shares one run's budget between them)."""
+    repository first, then shares one run's budget between them). Late postmortem documents
+    are planned for a repository swept on its own (its postmortems listed), or from
+    `postmortems` when given (an organisation's search found them)."""
     ladder, today = Ladder.from_config(config), utc(now).date()
 
     def needs_state(item: TrackedItem) -> bool:
@@ -276,8 +301,9 @@ def plan_repository(
         found = track(gh, issues, config, log, needs_state)
     plan = plan_sweep(found.items, now, config)
     plan += not_followed_plan(gh, found, config)
-    if issues is None:
-        plan += plan_postmortem_reminders(late_postmortems(gh, config, now), now, config)
+    if issues is None or postmortems is not None:
+        late = late_postmortems(gh, config, now, postmortems)
+        plan += plan_postmortem_reminders(late, now, config)
     return RepositoryPlan(found, plan)
 
 

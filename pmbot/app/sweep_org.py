@@ -6,6 +6,10 @@ The open action items of all repositories are read through search, 100 a page (s
 creation date past search's 1,000 results), so the reads for N items are ⌈N/100⌉ + c however
 many repositories the organisation has; then only the repositories that hold items are
 visited: their configuration (one read each), the comments the ladder needs, the writes.
+Late postmortem documents are found the same way: one search over the open postmortems (or
+the board's, which reads them all), and only a repository holding one past its document
+deadline (judged from the issue's body) has its documents' tree and pmbot's reminder state
+read, as `pmbot sweep` does; a repository without late postmortems costs nothing more.
 Writes are paced once for the token, across repositories, as GitHub limits them, and the
 run's write budget is shared by its repositories, most urgent item first.
 
@@ -25,7 +29,13 @@ from pathlib import Path
 from pmbot.app.board import keep_board, severities
 from pmbot.app.native import NativeReader
 from pmbot.app.session import Log, repo_config, report_stats, stderr_log
-from pmbot.app.sweep import RepositoryPlan, apply_repository, plan_repository, with_native_plan
+from pmbot.app.sweep import (
+    RepositoryPlan,
+    apply_repository,
+    past_deadline,
+    plan_repository,
+    with_native_plan,
+)
 from pmbot.app.sweep_results import NOT_INSTALLED, SWEPT, RepositoryResult, SweepResults
 from pmbot.core.config import CONFIG_PATH, Config, load_config
 from pmbot.core.model import Severity
@@ -92,18 +102,27 @@ def sweep_org(
             by_repository[hit.repository].append(hit.issue)
         where = "" if shard is None else f" (shard {shard})"
         notes.append(f"{len(found)} open action items in {len(by_repository)} repositories{where}")
+        postmortems = _postmortems(finder, org, central, dry_run)
+        open_pms = _open_postmortems(postmortems, shard, scope)
+        # A repository without items is visited only for a postmortem past its deadline (by
+        # the home configuration's deadlines first: its own are read only then).
+        late_only = {r for r, pms in open_pms.items() if past_deadline(pms, central, now)}
+        late_only -= set(by_repository)
         planned: dict[str, tuple[GitHub, Config, RepositoryPlan]] = {}
         native = NativeReader(finder)
         followed: list[tuple[str, TrackedItem]] = []
-        for repository in sorted(by_repository):
+        for repository in sorted(set(by_repository) | late_only):
             gh = repository_adapter(home, finder, repository, adapters)
             config = installed_config(gh, config_path, notes)
             if config is None:
                 record.repositories.append(RepositoryResult(repository, NOT_INSTALLED))
                 continue
-            issues = by_repository[repository]
+            issues = by_repository.get(repository, [])
             log = _prefixed(repository)
-            repo_plan = plan_repository(gh, config, now, issues, log)
+            label_of = config.postmortem_label
+            own = [pm for pm in open_pms.get(repository, []) if label_of in pm.labels]
+            late = own if past_deadline(own, config, now) else None
+            repo_plan = plan_repository(gh, config, now, issues, log, late)
             said: list[str] = []
             repo_plan = with_native_plan(repo_plan, native, config, gh, said)
             notes += [f"{repository}: {note}" for note in said]
@@ -123,7 +142,7 @@ def sweep_org(
             notes += [f"{repository}: {note}" for note in repo_notes]
             failed += len(result.failed)
             record.repositories.append(_result(repository, plan, result, deferred))
-        notes += _board(finder, org, central, followed, dry_run)
+        notes += _board(finder, central, followed, postmortems, dry_run)
         record.complete = True
         record.exit_code = 1 if failed else 0
     finally:
@@ -167,6 +186,30 @@ def _find(
     return [hit for hit in hits if shard.holds(hit.repository)]
 
 
+def _postmortems(finder: GitHubOrg, org: str, central: Config, dry_run: bool) -> list[OrgIssue]:
+    """The organisation's postmortems, one search (100 a page): every one when the board
+    needs their severities (an open item's postmortem may be closed), else the open ones."""
+    query = f'is:issue label:"{central.postmortem_label}" org:{org}'
+    if central.project.board is not None and not dry_run:
+        return finder.search_issues(query)
+    return finder.search_issues(f"is:open {query}")
+
+
+def _open_postmortems(
+    postmortems: list[OrgIssue], shard: Shard | None, scope: Scope
+) -> dict[str, list[IssueSnapshot]]:
+    """The open postmortems of the run's repositories (its shard's, within its scope), by
+    repository."""
+    hits = [hit for hit in postmortems if hit.issue.state == "open"]
+    if shard is not None:
+        hits = [hit for hit in hits if shard.holds(hit.repository)]
+    kept, _ = within(hits, scope)  # the items' search already named what is outside
+    found: dict[str, list[IssueSnapshot]] = defaultdict(list)
+    for hit in kept:
+        found[hit.repository].append(hit.issue)
+    return found
+
+
 def _result(
     repository: str, planned: RepositoryPlan, result: ApplyResult, deferred: Plan
 ) -> RepositoryResult:
@@ -192,21 +235,19 @@ def _remaining(adapters: list[RepoBase], start: RateLimit | None) -> Callable[[]
 
 def _board(
     finder: GitHubOrg,
-    org: str,
     central: Config,
     followed: list[tuple[str, TrackedItem]],
+    hits: list[OrgIssue],
     dry_run: bool,
 ) -> list[str]:
     """The organisation's items on the board of `project.board`, each with its postmortem's
-    severity (the postmortems found by one more search, 100 a page)."""
+    severity (from `hits`, the organisation's postmortems, see `_postmortems`)."""
     board = central.project.board
     if board is None:
         return []
     if dry_run:
         return keep_board(finder, board, [], central, dry_run, count=len(followed))
     severity: dict[tuple[str, int], Severity] = {}
-    query = f'is:issue label:"{central.postmortem_label}" org:{org}'
-    hits = finder.search_issues(query)
     for repository in {hit.repository for hit in hits}:
         found = severities(hit.issue for hit in hits if hit.repository == repository)
         severity.update({(repository, n): s for n, s in found.items()})
