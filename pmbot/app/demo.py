@@ -66,6 +66,8 @@ class Clock:
 class Watch(Protocol):
     """What a demo step prints through: lines, and what changed on "GitHub" since."""
 
+    lines: list[str]
+
     def say(self, text: str = "") -> None: ...
 
     def look(self) -> None: ...
@@ -276,18 +278,21 @@ def run_demo(out: Path, now: datetime | None = None) -> int:
         _weekly_report(sb, t, env, clock)
         _export(sb, out, env, clock)
         counters = sb.counters.snapshot()
-    t.say()
-    for line in traffic_summary(counters, out / TRAFFIC_FILE):
-        t.say(line)
-    t.say(
-        f"Wrote {out}/: docs/ (document and library index), report.md, transcript.txt, "
-        f"sandbox-log.jsonl, {TRAFFIC_FILE}"
-    )
-    (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
+    finish(t, out, counters, "docs/ (document and library index), report.md")
     return 0
 
 
 TRAFFIC_FILE = "sandbox-traffic.json"
+
+
+def finish(t: Watch, out: Path, counters: Mapping[str, Any], wrote: str) -> None:
+    """End a demo: the traffic table, what was written to `out` (`wrote`, then the files
+    every demo writes), and the transcript itself."""
+    t.say()
+    for line in traffic_summary(counters, out / TRAFFIC_FILE):
+        t.say(line)
+    t.say(f"Wrote {out}/: {wrote}, transcript.txt, sandbox-log.jsonl, {TRAFFIC_FILE}")
+    (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
 
 
 def traffic_summary(counters: Mapping[str, Any], path: Path, top: int = 5) -> list[str]:

@@ -23,15 +23,14 @@ from pathlib import Path
 from pmbot.app.demo import (
     PEOPLE,
     START,
-    TRAFFIC_FILE,
     Clock,
     Transcript,
     example_body,
+    finish,
     installed_files,
     quiet,
     seed_people,
     step,
-    traffic_summary,
 )
 from pmbot.app.intake import intake
 from pmbot.app.report_org import report_org
@@ -178,14 +177,7 @@ def run_demo_org(out: Path, now: datetime | None = None) -> int:
             json.dumps(board_rows(sb), indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
         counters = sb.counters.snapshot()
-    t.say()
-    for line in traffic_summary(counters, out / TRAFFIC_FILE):
-        t.say(line)
-    t.say(
-        f"Wrote {out}/: report.md, board.json, central-index/ (README.md, index.json), "
-        f"transcript.txt, sandbox-log.jsonl, {TRAFFIC_FILE}"
-    )
-    (out / "transcript.txt").write_text("\n".join(t.lines) + "\n", encoding="utf-8")
+    finish(t, out, counters, "report.md, board.json, central-index/ (README.md, index.json)")
     return 0
 
 
